@@ -1,0 +1,72 @@
+import { ConfigError } from './errors.ts'
+
+/**
+ * Reads settings from an environment object and collects every problem instead of stopping at the
+ * first, so a misconfigured service lists everything to fix in one go. Call `done()` once all
+ * values are read: it throws a ConfigError when anything was wrong.
+ */
+export interface EnvReader {
+  string(key: string, fallback: string): string
+  optionalString(key: string): string | undefined
+  int(key: string, fallback: number, range?: { min?: number; max?: number }): number
+  port(key: string, fallback: number): number
+  list(key: string, fallback: readonly string[]): string[]
+  url(key: string, fallback: string): string
+  optionalUrl(key: string): string | undefined
+  /** Records a problem found by the caller (e.g. a combination of keys that does not fit). */
+  problem(text: string): void
+  done(): void
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
+  const problems: string[] = []
+  const raw = (key: string): string | undefined => {
+    const value = env[key]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const int = (key: string, fallback: number, range: { min?: number; max?: number } = {}): number => {
+    const value = raw(key)
+    if (value === undefined) return fallback
+    const parsed = Number(value)
+    const min = range.min ?? Number.MIN_SAFE_INTEGER
+    const max = range.max ?? Number.MAX_SAFE_INTEGER
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      problems.push(`${key}: set an integer between ${min} and ${max} (got ${JSON.stringify(value)})`)
+      return fallback
+    }
+    return parsed
+  }
+  const checkUrl = (key: string, value: string): string => {
+    try {
+      const parsed = new URL(value)
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http')
+    } catch {
+      problems.push(`${key}: set an http(s) URL (got ${JSON.stringify(value)})`)
+    }
+    return value
+  }
+  return {
+    string: (key, fallback) => raw(key) ?? fallback,
+    optionalString: (key) => raw(key),
+    int,
+    port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
+    list: (key, fallback) => {
+      const value = raw(key)
+      if (value === undefined) return [...fallback]
+      const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '')
+      if (items.length === 0) problems.push(`${key}: set a comma-separated list`)
+      return items
+    },
+    url: (key, fallback) => checkUrl(key, raw(key) ?? fallback),
+    optionalUrl: (key) => {
+      const value = raw(key)
+      return value === undefined ? undefined : checkUrl(key, value)
+    },
+    problem: (text) => {
+      problems.push(text)
+    },
+    done: () => {
+      if (problems.length > 0) throw new ConfigError(problems)
+    },
+  }
+}

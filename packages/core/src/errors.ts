@@ -1,0 +1,59 @@
+/**
+ * The project's one base error. Every error a package exports extends it, carries a code from the
+ * closed list below, says whether retrying can help, and keeps the error it wraps as `cause`.
+ *
+ * Raw payloads and server error text never go into enumerable properties: a logger that serialises
+ * the error must not leak a record or a secret. Use `attachDetail` for text that helps a person
+ * debug but must not reach logs.
+ */
+export const ErrorCodes = [
+  'CONFIG_INVALID',
+  'STACK_PORT_IN_USE',
+  'STACK_PREREQUISITE_MISSING',
+  'STACK_DATA_CORRUPT',
+  'STACK_START_FAILED',
+  'STACK_DOWNLOAD_FAILED',
+  'KAFKA_UNAVAILABLE',
+  'SCHEMA_REGISTRY_UNAVAILABLE',
+  'SCHEMA_INCOMPATIBLE',
+  'CLICKHOUSE_UNAVAILABLE',
+] as const
+
+export type ErrorCode = (typeof ErrorCodes)[number]
+
+export interface TrendsErrorOptions {
+  retryable?: boolean
+  cause?: unknown
+}
+
+export class TrendsError extends Error {
+  readonly code: ErrorCode
+  readonly retryable: boolean
+
+  constructor(code: ErrorCode, message: string, options: TrendsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retryable = options.retryable ?? false
+  }
+}
+
+/** Thrown when configuration is missing or malformed; lists every problem at once. */
+export class ConfigError extends TrendsError {
+  readonly problems: readonly string[]
+
+  constructor(problems: readonly string[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.problems = problems
+  }
+}
+
+/** Keeps text that helps debugging on the error without making it enumerable (so loggers skip it). */
+export function attachDetail<E extends Error>(error: E, detail: string): E {
+  Object.defineProperty(error, 'detail', { value: detail, enumerable: false, writable: false })
+  return error
+}
+
+export function isTrendsError(value: unknown): value is TrendsError {
+  return value instanceof TrendsError
+}

@@ -1,0 +1,5 @@
+export { ErrorCodes, TrendsError, ConfigError, attachDetail, isTrendsError } from './errors.ts'
+export type { ErrorCode, TrendsErrorOptions } from './errors.ts'
+export { readEnv } from './env.ts'
+export type { EnvReader } from './env.ts'
+export { randomSuffix } from './ids.ts'
