@@ -1,5 +1,6 @@
 import { readFileSync, mkdirSync } from 'node:fs'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { createClient, type ClickHouseClient, type Logger as ClientLogger, type LogParams, type ErrorLogParams } from '@clickhouse/client'
+import type { Logger } from '@trends/logger'
 import { createChdbConnection } from 'chdb/connection'
 import type { ClickHouseSettings } from './config.ts'
 
@@ -11,7 +12,8 @@ type NodeConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]
  * One client type for both modes. chDB holds a single engine per process, bound to one data folder;
  * a second embedded client in the same process must use the same path.
  */
-export function createClickHouse(settings: ClickHouseSettings): ClickHouseClient {
+export function createClickHouse(settings: ClickHouseSettings, logger?: Logger): ClickHouseClient {
+  const log = logger === undefined ? {} : { log: { LoggerClass: pinoBridge(logger.child({ component: 'clickhouse-client' })) } }
   if (settings.mode === 'embedded') {
     mkdirSync(settings.path, { recursive: true })
     // chdb types its connection against @clickhouse/client-common, while @clickhouse/client 1.23
@@ -20,6 +22,10 @@ export function createClickHouse(settings: ClickHouseSettings): ClickHouseClient
     return createClient({
       connection,
       database: settings.database,
+      // A server quotes 64-bit integers in JSON output by default and chDB does not; quoting them in
+      // both modes keeps result types the same (and keeps ids above 2^53 exact).
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      ...log,
     })
   }
   return createClient({
@@ -27,6 +33,7 @@ export function createClickHouse(settings: ClickHouseSettings): ClickHouseClient
     username: settings.username,
     password: settings.password,
     database: settings.database,
+    ...log,
     ...(settings.caCertPath === undefined ? {} : { tls: { ca_cert: readFileSync(settings.caCertPath) } }),
   })
 }
@@ -38,4 +45,31 @@ export function describeClickHouse(settings: ClickHouseSettings): string {
   url.password = ''
   url.username = ''
   return `ClickHouse server at ${url.toString()} as ${settings.username}`
+}
+
+/**
+ * Routes the client's own log lines into pino. The error's message is left out on purpose: ClickHouse
+ * quotes the offending input in its error text, and records must not reach logs.
+ */
+function pinoBridge(logger: Logger): new () => ClientLogger {
+  const fields = ({ module, args }: LogParams) => ({ module, ...args })
+  const errorFields = (err: Error | undefined) =>
+    err === undefined ? {} : { err: { name: err.name, code: (err as { code?: unknown }).code, type: (err as { type?: unknown }).type } }
+  return class PinoBridge implements ClientLogger {
+    trace(params: LogParams) {
+      logger.trace(fields(params), params.message)
+    }
+    debug(params: LogParams) {
+      logger.debug(fields(params), params.message)
+    }
+    info(params: LogParams) {
+      logger.info(fields(params), params.message)
+    }
+    warn(params: LogParams & { err?: Error }) {
+      logger.warn({ ...fields(params), ...errorFields(params.err) }, params.message)
+    }
+    error(params: ErrorLogParams) {
+      logger.error({ ...fields(params), ...errorFields(params.err) }, params.message)
+    }
+  }
 }

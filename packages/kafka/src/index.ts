@@ -4,6 +4,18 @@ export { createKafka, pinoLogCreator } from './client.ts'
 export type { CreateKafkaOptions } from './client.ts'
 export { waitForKafka, ensureTopics } from './admin.ts'
 export { createSchemaRegistry, registerAvroSchema, SchemaRegistry, SchemaType, COMPATIBILITY } from './registry.ts'
-export type { Kafka, Producer, Consumer, Admin, IHeaders, KafkaMessage, EachBatchPayload, ITopicConfig } from 'kafkajs'
+export type {
+  Kafka,
+  Producer,
+  Consumer,
+  Admin,
+  IHeaders,
+  KafkaMessage,
+  EachBatchPayload,
+  EachMessagePayload,
+  ITopicConfig,
+  ConsumerConfig,
+  ProducerConfig,
+} from 'kafkajs'
 export { CompressionTypes, Partitioners } from 'kafkajs'
 export { silenceKafkajsTimerWarning } from './warnings.ts'
