@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs'
 import type { Logger } from '@trends/logger'
 import type { KafkaSettings } from './config.ts'
+import { silenceKafkajsTimerWarning } from './warnings.ts'
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -25,6 +26,7 @@ export interface CreateKafkaOptions {
 }
 
 export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions): Kafka {
+  silenceKafkajsTimerWarning()
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,

@@ -3,7 +3,7 @@
  * from -1 before the first throttle). Node 24 clamps such a delay to 1 ms, which is what kafkajs
  * means, and prints a TimeoutNegativeWarning every time a client connects. This replaces Node's
  * printing of process warnings with one that drops exactly that warning and prints every other one
- * as Node would. Call it from a main file or a test helper, never at import time.
+ * as Node would. createKafka calls it, so it takes effect only in processes that use Kafka.
  */
 let installed = false
 

@@ -5,7 +5,7 @@ import { registerAvroSchema, SchemaType } from '@trends/kafka'
 import { freshSubject, useRegistry } from '@trends/testing'
 
 const V1 = {
-  type: 'record',
+  type: 'record' as const,
   name: 'Trend',
   namespace: 'test.trends',
   fields: [
@@ -73,8 +73,8 @@ test('BACKWARD compatibility accepts an optional field and rejects a new require
   // A v1 record still decodes, and reading it with the v2 schema fills the default.
   const old = await registry.encode(v1, { id: '1', rank: 1 })
   assert.deepEqual({ ...(await registry.decode(old)) }, { id: '1', rank: 1 })
-  const asV2 = await registry.decode(old, { [SchemaType.AVRO]: { readerSchema: V2_COMPATIBLE } })
-  assert.deepEqual({ ...asV2 }, { id: '1', rank: 1, country: null })
+  const asV2: unknown = await registry.decode(old, { [SchemaType.AVRO]: { readerSchema: V2_COMPATIBLE } })
+  assert.deepEqual({ ...(asV2 as object) }, { id: '1', rank: 1, country: null })
 })
 
 test('decoding bytes whose schema id the registry does not know fails with an error', async () => {

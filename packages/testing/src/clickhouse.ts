@@ -14,7 +14,7 @@ export const EMBEDDED_TEST_PATH = path.join(os.tmpdir(), `trends-chdb-test-${pro
 export interface TestClickHouse {
   client: ClickHouseClient
   /** A table name no other test uses; dropped after the test, before the client closes. */
-  table(label: string): string
+  table: (label: string) => string
 }
 
 export function useClickHouse(t: Cleanup, settings: ClickHouseSettings): TestClickHouse {

@@ -32,7 +32,7 @@ export function defer(t: Cleanup, fn: () => unknown): void {
           failure ??= error
         }
       }
-      if (failure !== undefined) throw failure
+      if (failure !== undefined) throw failure instanceof Error ? failure : new Error('a cleanup step failed', { cause: failure })
     })
   }
   stack.push(fn)

@@ -4,7 +4,6 @@ import {
   createSchemaRegistry,
   readKafkaSettings,
   readRegistrySettings,
-  silenceKafkajsTimerWarning,
   type Admin,
   type Consumer,
   type Kafka,
@@ -17,7 +16,6 @@ import { defer, testLogger, type Cleanup } from './context.ts'
 
 /** A client for the stack the tests run against (KAFKA_BROKERS, or the local stack's default). */
 export function useKafka(): Kafka {
-  silenceKafkajsTimerWarning()
   const env = readEnv(process.env)
   const settings = readKafkaSettings(env, `test-${randomSuffix(3)}`)
   env.done()

@@ -7,7 +7,6 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { isTrendsError } from '@trends/core'
 import { createLogger } from '@trends/logger'
-import { silenceKafkajsTimerWarning } from '@trends/kafka'
 import { createStack } from './app.ts'
 import { loadStackConfig, PROJECT_ROOT } from './config.ts'
 
@@ -98,7 +97,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-silenceKafkajsTimerWarning()
 try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (error) {
