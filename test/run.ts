@@ -36,10 +36,7 @@ if (up.code !== 0) {
 const startedHere = /\bstarted\b/.test(up.stdout)
 
 const args = process.argv.slice(2)
-const tests = await run(
-  ['--test', '--test-reporter=spec', '--test-timeout=600000', ...(args.length > 0 ? args : PATTERNS)],
-  false,
-)
+const tests = await run(['--test', '--test-reporter=spec', '--test-timeout=600000', ...(args.length > 0 ? args : PATTERNS)], false)
 
 if (startedHere && process.env['KEEP_STACK'] !== '1') {
   const down = await run([STACK, 'down'], true)

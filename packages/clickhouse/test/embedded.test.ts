@@ -50,7 +50,9 @@ test('a second client in the same process shares the embedded data folder', asyn
   const name = first.table('shared')
   await first.client.command({ query: `CREATE TABLE ${name} (n UInt8) ENGINE = MergeTree ORDER BY n` })
   await first.client.insert({ table: name, format: 'JSONEachRow', values: [{ n: 1 }, { n: 2 }] })
-  const count = await (await second.client.query({ query: `SELECT count() AS c FROM ${name}`, format: 'JSONEachRow' })).json<{ c: string }>()
+  const count = await (
+    await second.client.query({ query: `SELECT count() AS c FROM ${name}`, format: 'JSONEachRow' })
+  ).json<{ c: string }>()
   assert.equal(count[0]?.c, '2')
 })
 

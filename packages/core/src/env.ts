@@ -53,7 +53,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     list: (key, fallback) => {
       const value = raw(key)
       if (value === undefined) return [...fallback]
-      const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '')
+      const items = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
       if (items.length === 0) problems.push(`${key}: set a comma-separated list`)
       return items
     },

@@ -12,11 +12,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** Bridges kafkajs's own log lines into pino, one child per kafkajs namespace. */
 export function pinoLogCreator(logger: Logger): logCreator {
-  return () => ({ namespace, level, log }) => {
-    const { message, ...extra } = log
-    const method = LEVELS[level] ?? 'info'
-    logger[method]({ kafkajs: namespace, ...extra }, message)
-  }
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...extra } = log
+      const method = LEVELS[level] ?? 'info'
+      logger[method]({ kafkajs: namespace, ...extra }, message)
+    }
 }
 
 export interface CreateKafkaOptions {

@@ -17,7 +17,13 @@ test('read_committed consumers see committed transactions only, and offsets comm
   const producer = await useProducer(t, { transactionalId: `test-txn-${randomSuffix()}`, idempotent: true, maxInFlightRequests: 1 })
 
   const committed = await producer.transaction()
-  await committed.send({ topic: output, messages: [{ key: 'k1', value: 'A' }, { key: 'k2', value: 'B' }] })
+  await committed.send({
+    topic: output,
+    messages: [
+      { key: 'k1', value: 'A' },
+      { key: 'k2', value: 'B' },
+    ],
+  })
   // The input offset (next to read = 2) is committed for `group` only if the transaction commits.
   await committed.sendOffsets({ consumerGroupId: group, topics: [{ topic: input, partitions: [{ partition: 0, offset: '2' }] }] })
   await committed.commit()

@@ -66,7 +66,12 @@ const COMPONENTS: readonly Component[] = [
     preflight: async (config) => {
       findJava(21, `Apicurio Registry ${config.registry.version}`, config.registry.javaHome, 'REGISTRY_JAVA_HOME')
       await assertPortFree(config.registry.host, config.registry.port, 'the schema registry', 'STACK_REGISTRY_PORT')
-      await assertPortFree(config.registry.host, config.registry.managementPort, 'the schema registry management interface', 'STACK_REGISTRY_MANAGEMENT_PORT')
+      await assertPortFree(
+        config.registry.host,
+        config.registry.managementPort,
+        'the schema registry management interface',
+        'STACK_REGISTRY_MANAGEMENT_PORT',
+      )
     },
   },
 ]
@@ -170,9 +175,7 @@ export function createStack(deps: StackDeps) {
   }
 
   function logs(names: string[], lines: number, follow: boolean): Promise<void> {
-    const files = COMPONENTS.filter((c) => names.length === 0 || names.includes(c.name)).map(
-      (c) => `${config.dataDir}/logs/${c.name}.log`,
-    )
+    const files = COMPONENTS.filter((c) => names.length === 0 || names.includes(c.name)).map((c) => `${config.dataDir}/logs/${c.name}.log`)
     if (follow) {
       return new Promise((resolve) => {
         const tail = spawn('tail', ['-n', String(lines), '-F', ...files], { stdio: 'inherit' })
@@ -190,7 +193,10 @@ export function createStack(deps: StackDeps) {
   function reset(): void {
     const running = COMPONENTS.filter((component) => component.running(config) !== undefined)
     if (running.length > 0) {
-      throw new TrendsError('STACK_START_FAILED', `stop the stack first (running: ${running.map((c) => c.name).join(', ')}): npm run stack -- down`)
+      throw new TrendsError(
+        'STACK_START_FAILED',
+        `stop the stack first (running: ${running.map((c) => c.name).join(', ')}): npm run stack -- down`,
+      )
     }
     if (existsSync(config.dataDir)) rmSync(config.dataDir, { recursive: true, force: true })
   }

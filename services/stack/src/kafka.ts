@@ -122,7 +122,11 @@ export async function startKafka(config: StackConfig, progress: (line: string) =
   progress(`resolving Apache Kafka ${config.kafka.version} with Maven (downloads only on first run)`)
   const lib = await ensureKafkaJars(
     config.cacheDir,
-    { version: config.kafka.version, log4jVersion: config.kafka.log4jVersion, pom: path.join(PROJECT_ROOT, 'services/stack/maven/kafka-pom.xml') },
+    {
+      version: config.kafka.version,
+      log4jVersion: config.kafka.log4jVersion,
+      pom: path.join(PROJECT_ROOT, 'services/stack/maven/kafka-pom.xml'),
+    },
     { command: config.mavenCommand, logFile: path.join(config.dataDir, 'logs', 'maven.log') },
   )
   const classpath = `${lib}/*`
@@ -134,7 +138,10 @@ export async function startKafka(config: StackConfig, progress: (line: string) =
     const uuid = runStorageTool(java.bin, classpath, ['random-uuid'])
     const clusterId = uuid.output.split('\n').at(-1)?.trim() ?? ''
     if (!uuid.ok || !/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
-      throw new TrendsError('STACK_START_FAILED', `Kafka's storage tool could not make a cluster id: ${uuid.output.split('\n').at(-1) ?? ''}`)
+      throw new TrendsError(
+        'STACK_START_FAILED',
+        `Kafka's storage tool could not make a cluster id: ${uuid.output.split('\n').at(-1) ?? ''}`,
+      )
     }
     const format = runStorageTool(java.bin, classpath, ['format', '-t', clusterId, '-c', paths.properties, '--ignore-formatted'])
     if (!format.ok) {

@@ -58,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       for (const result of await stack.up()) {
-        process.stdout.write(`${result.name.padEnd(9)} ${result.outcome.padEnd(16)} pid ${String(result.pid).padEnd(8)} ${result.address}\n`)
+        process.stdout.write(
+          `${result.name.padEnd(9)} ${result.outcome.padEnd(16)} pid ${String(result.pid).padEnd(8)} ${result.address}\n`,
+        )
       }
       return 0
     }

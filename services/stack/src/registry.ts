@@ -32,7 +32,12 @@ export async function startRegistry(config: StackConfig, progress: (line: string
   // 3.3.x is compiled for Java 21 (class file 65); on Java 17 it fails with UnsupportedClassVersionError.
   const java = findJava(21, `Apicurio Registry ${config.registry.version}`, config.registry.javaHome, 'REGISTRY_JAVA_HOME')
   await assertPortFree(config.registry.host, config.registry.port, 'the schema registry', 'STACK_REGISTRY_PORT')
-  await assertPortFree(config.registry.host, config.registry.managementPort, 'the schema registry management interface', 'STACK_REGISTRY_MANAGEMENT_PORT')
+  await assertPortFree(
+    config.registry.host,
+    config.registry.managementPort,
+    'the schema registry management interface',
+    'STACK_REGISTRY_MANAGEMENT_PORT',
+  )
   progress(`resolving Apicurio Registry ${config.registry.version} with Maven (downloads only on first run)`)
   const app = await ensureRegistryApp(config.cacheDir, config.registry.version, {
     command: config.mavenCommand,

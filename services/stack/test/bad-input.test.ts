@@ -10,7 +10,10 @@ import { isolatedStackEnv, runStack, type CliResult } from './cli.ts'
 /** One line on stderr that names the cause; a non-zero exit; nothing started. */
 function assertOneLineError(result: CliResult, code: string, pattern: RegExp, dataDir: string): void {
   assert.equal(result.code, 1, `exit code (stderr: ${result.stderr})`)
-  const lines = result.stderr.trim().split('\n').filter((line) => line.startsWith('stack: ') && !line.includes('resolving'))
+  const lines = result.stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('stack: ') && !line.includes('resolving'))
   assert.equal(lines.length, 1, result.stderr)
   assert.match(lines[0] ?? '', new RegExp(`^stack: ${code}: `))
   assert.match(lines[0] ?? '', pattern)
@@ -24,17 +27,29 @@ test('a taken Kafka port: one line naming the port and the variable to change', 
   await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: Number(env.STACK_KAFKA_PORT) }, resolve))
   defer(t, () => new Promise((resolve) => blocker.close(resolve)))
   const result = await runStack(['up'], env)
-  assertOneLineError(result, 'STACK_PORT_IN_USE', new RegExp(`127\\.0\\.0\\.1:${env.STACK_KAFKA_PORT} for Kafka .*STACK_KAFKA_PORT`), env.STACK_DATA_DIR)
+  assertOneLineError(
+    result,
+    'STACK_PORT_IN_USE',
+    new RegExp(`127\\.0\\.0\\.1:${env.STACK_KAFKA_PORT} for Kafka .*STACK_KAFKA_PORT`),
+    env.STACK_DATA_DIR,
+  )
 })
 
 test('a Java home that is not a Java: one line naming the variable and what is needed', async (t) => {
   const env = { ...(await isolatedStackEnv(t)), KAFKA_JAVA_HOME: '/nonexistent/jdk' }
   const result = await runStack(['up'], env)
-  assertOneLineError(result, 'STACK_PREREQUISITE_MISSING', /KAFKA_JAVA_HOME=\/nonexistent\/jdk is not a Java 17\+ runtime/, env.STACK_DATA_DIR)
+  assertOneLineError(
+    result,
+    'STACK_PREREQUISITE_MISSING',
+    /KAFKA_JAVA_HOME=\/nonexistent\/jdk is not a Java 17\+ runtime/,
+    env.STACK_DATA_DIR,
+  )
 })
 
 test('a Java too old for the registry: one line saying it needs Java 21', async (t) => {
-  const java17 = ['/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/java-1.17.0-openjdk-amd64'].find((dir) => existsSync(`${dir}/bin/java`))
+  const java17 = ['/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/java-1.17.0-openjdk-amd64'].find((dir) =>
+    existsSync(`${dir}/bin/java`),
+  )
   assert.ok(java17 !== undefined, 'a Java 17 JDK is installed (Kafka runs on it)')
   const env = { ...(await isolatedStackEnv(t)), REGISTRY_JAVA_HOME: java17 }
   const result = await runStack(['up'], env)

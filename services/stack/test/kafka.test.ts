@@ -45,7 +45,8 @@ test('log dirs with files but no meta.properties, or a broken one, are refused a
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(path.join(dir, 'topic-0'))
   writeFileSync(path.join(dir, 'topic-0', '00000000000000000000.log'), 'not a segment')
-  const corrupt = (error: unknown) => error instanceof TrendsError && error.code === 'STACK_DATA_CORRUPT' && /move .* aside/.test(error.message)
+  const corrupt = (error: unknown) =>
+    error instanceof TrendsError && error.code === 'STACK_DATA_CORRUPT' && /move .* aside/.test(error.message)
   assert.throws(() => checkLogDirs(dir), corrupt)
   writeFileSync(path.join(dir, 'meta.properties'), '\u0000\u0001garbage')
   assert.throws(() => checkLogDirs(dir), corrupt)

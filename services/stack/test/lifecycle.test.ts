@@ -43,7 +43,10 @@ test('stack up, status, down and up again keep Kafka records and registry schema
   const status = await runStack(['status'], env)
   assert.equal(status.code, 0, status.stdout)
   assert.match(status.stdout, new RegExp(`^kafka\\s+ready\\s+pid \\d+\\s+127\\.0\\.0\\.1:${env.STACK_KAFKA_PORT}`, 'm'))
-  assert.match(status.stdout, new RegExp(`^registry\\s+ready\\s+pid \\d+\\s+http://127\\.0\\.0\\.1:${env.STACK_REGISTRY_PORT}/apis/ccompat/v7`, 'm'))
+  assert.match(
+    status.stdout,
+    new RegExp(`^registry\\s+ready\\s+pid \\d+\\s+http://127\\.0\\.0\\.1:${env.STACK_REGISTRY_PORT}/apis/ccompat/v7`, 'm'),
+  )
 
   const producer = kafka.producer({ allowAutoTopicCreation: true })
   await producer.connect()
@@ -66,5 +69,5 @@ test('stack up, status, down and up again keep Kafka records and registry schema
   assert.equal(await countMessages(kafka, 'lifecycle'), 3)
   assert.equal(await registry.getLatestSchemaId('lifecycle-value'), schemaId)
   const fresh = createSchemaRegistry(readRegistrySettings(clientEnv))
-  assert.equal((await fresh.getSchema(schemaId) as { name?: string }).name, 'Probe')
+  assert.equal(((await fresh.getSchema(schemaId)) as { name?: string }).name, 'Probe')
 })

@@ -1,5 +1,6 @@
 // ESLint flat config: type-aware typescript-eslint. The rules that matter most in this project are
 // the promise rules: an un-awaited send(), commit() or insert() is how a pipeline loses data.
+import path from 'node:path'
 import tseslint from 'typescript-eslint'
 
 /** One package owns each outside client library, so swapping a client touches one folder. */
@@ -17,7 +18,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: path.resolve(import.meta.dirname, '..') },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [
