@@ -5,11 +5,9 @@ import { TrendsError } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { createClickHouse, describeClickHouse } from '@trends/clickhouse'
 import { kafkaBootstrap, registryUrl, type StackConfig } from './config.ts'
-import { findJava } from './java.ts'
-import { KAFKA, kafkaPaths, kafkaReady, runningKafka, startKafka, checkLogDirs, failureLine } from './kafka.ts'
-import { assertPortFree } from './ports.ts'
+import { KAFKA, kafkaPaths, kafkaReady, runningKafka, startKafka, preflightKafka, failureLine } from './kafka.ts'
 import { isAlive, readRecord, stopProcess, tailLines, type ProcessRecord } from './processes.ts'
-import { REGISTRY, registryReady, runningRegistry, startRegistry } from './registry.ts'
+import { REGISTRY, registryReady, runningRegistry, startRegistry, preflightRegistry } from './registry.ts'
 
 export interface StackDeps {
   config: StackConfig
@@ -36,7 +34,7 @@ interface Component {
   ready: (deps: StackDeps) => Promise<boolean>
   start: (deps: StackDeps) => Promise<ProcessRecord>
   /** Checks that must pass before anything at all is started. */
-  preflight: (config: StackConfig) => Promise<void>
+  preflight: (config: StackConfig) => Promise<unknown>
 }
 
 const COMPONENTS: readonly Component[] = [
@@ -48,12 +46,7 @@ const COMPONENTS: readonly Component[] = [
     running: runningKafka,
     ready: ({ config, logger }) => kafkaReady(config, logger, 1500),
     start: ({ config, progress }) => startKafka(config, progress),
-    preflight: async (config) => {
-      findJava(17, 'Apache Kafka 4.x', config.kafka.javaHome, 'KAFKA_JAVA_HOME')
-      checkLogDirs(kafkaPaths(config).logDirs)
-      await assertPortFree(config.kafka.host, config.kafka.port, 'Kafka', 'STACK_KAFKA_PORT')
-      await assertPortFree(config.kafka.host, config.kafka.controllerPort, 'the Kafka controller', 'STACK_KAFKA_CONTROLLER_PORT')
-    },
+    preflight: preflightKafka,
   },
   {
     name: REGISTRY,
@@ -63,16 +56,7 @@ const COMPONENTS: readonly Component[] = [
     running: runningRegistry,
     ready: ({ config }) => registryReady(config),
     start: ({ config, progress }) => startRegistry(config, progress),
-    preflight: async (config) => {
-      findJava(21, `Apicurio Registry ${config.registry.version}`, config.registry.javaHome, 'REGISTRY_JAVA_HOME')
-      await assertPortFree(config.registry.host, config.registry.port, 'the schema registry', 'STACK_REGISTRY_PORT')
-      await assertPortFree(
-        config.registry.host,
-        config.registry.managementPort,
-        'the schema registry management interface',
-        'STACK_REGISTRY_MANAGEMENT_PORT',
-      )
-    },
+    preflight: preflightRegistry,
   },
 ]
 

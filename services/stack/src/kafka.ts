@@ -5,7 +5,7 @@ import { TrendsError } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { createKafka, waitForKafka } from '@trends/kafka'
 import { kafkaBootstrap, PROJECT_ROOT, type StackConfig } from './config.ts'
-import { findJava } from './java.ts'
+import { findJava, type JavaRuntime } from './java.ts'
 import { ensureKafkaJars } from './maven.ts'
 import { assertPortFree } from './ports.ts'
 import { isAlive, readRecord, startDetached, tailLines, type ProcessRecord } from './processes.ts'
@@ -112,12 +112,18 @@ export async function kafkaReady(config: StackConfig, logger: Logger, timeoutMs:
   }
 }
 
-export async function startKafka(config: StackConfig, progress: (line: string) => void): Promise<ProcessRecord> {
+/** Everything that must hold before Kafka starts: a Java 17+, sound log dirs, free ports. */
+export async function preflightKafka(config: StackConfig): Promise<{ java: JavaRuntime; state: 'empty' | 'formatted' }> {
   const java = findJava(17, 'Apache Kafka 4.x', config.kafka.javaHome, 'KAFKA_JAVA_HOME')
-  const paths = kafkaPaths(config)
-  const state = checkLogDirs(paths.logDirs)
+  const state = checkLogDirs(kafkaPaths(config).logDirs)
   await assertPortFree(config.kafka.host, config.kafka.port, 'Kafka', 'STACK_KAFKA_PORT')
   await assertPortFree(config.kafka.host, config.kafka.controllerPort, 'the Kafka controller', 'STACK_KAFKA_CONTROLLER_PORT')
+  return { java, state }
+}
+
+export async function startKafka(config: StackConfig, progress: (line: string) => void): Promise<ProcessRecord> {
+  const { java, state } = await preflightKafka(config)
+  const paths = kafkaPaths(config)
 
   progress(`resolving Apache Kafka ${config.kafka.version} with Maven (downloads only on first run)`)
   const lib = await ensureKafkaJars(

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { registryUrl, type StackConfig } from './config.ts'
-import { findJava } from './java.ts'
+import { findJava, type JavaRuntime } from './java.ts'
 import { ensureRegistryApp } from './maven.ts'
 import { assertPortFree } from './ports.ts'
 import { isAlive, readRecord, startDetached, type ProcessRecord } from './processes.ts'
@@ -28,7 +28,8 @@ export async function registryReady(config: StackConfig): Promise<boolean> {
  * in-memory H2 database, which would forget every schema on restart while Kafka keeps records that
  * point at their ids; we give it an H2 file in the data folder instead.
  */
-export async function startRegistry(config: StackConfig, progress: (line: string) => void): Promise<ProcessRecord> {
+/** Everything that must hold before the registry starts; returns the Java runtime to use. */
+export async function preflightRegistry(config: StackConfig): Promise<JavaRuntime> {
   // 3.3.x is compiled for Java 21 (class file 65); on Java 17 it fails with UnsupportedClassVersionError.
   const java = findJava(21, `Apicurio Registry ${config.registry.version}`, config.registry.javaHome, 'REGISTRY_JAVA_HOME')
   await assertPortFree(config.registry.host, config.registry.port, 'the schema registry', 'STACK_REGISTRY_PORT')
@@ -38,6 +39,11 @@ export async function startRegistry(config: StackConfig, progress: (line: string
     'the schema registry management interface',
     'STACK_REGISTRY_MANAGEMENT_PORT',
   )
+  return java
+}
+
+export async function startRegistry(config: StackConfig, progress: (line: string) => void): Promise<ProcessRecord> {
+  const java = await preflightRegistry(config)
   progress(`resolving Apicurio Registry ${config.registry.version} with Maven (downloads only on first run)`)
   const app = await ensureRegistryApp(config.cacheDir, config.registry.version, {
     command: config.mavenCommand,
