@@ -9,6 +9,7 @@ export interface EnvReader {
   string(key: string, fallback: string): string
   optionalString(key: string): string | undefined
   int(key: string, fallback: number, range?: { min?: number; max?: number }): number
+  number(key: string, fallback: number, range?: { min?: number; max?: number }): number
   port(key: string, fallback: number): number
   list(key: string, fallback: readonly string[]): string[]
   url(key: string, fallback: string): string
@@ -36,6 +37,18 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     }
     return parsed
   }
+  const number = (key: string, fallback: number, range: { min?: number; max?: number } = {}): number => {
+    const value = raw(key)
+    if (value === undefined) return fallback
+    const parsed = Number(value)
+    const min = range.min ?? -Number.MAX_VALUE
+    const max = range.max ?? Number.MAX_VALUE
+    if (!/^-?\d+(\.\d+)?$/.test(value) || parsed < min || parsed > max) {
+      problems.push(`${key}: set a number between ${min} and ${max} (got ${JSON.stringify(value)})`)
+      return fallback
+    }
+    return parsed
+  }
   const checkUrl = (key: string, value: string): string => {
     try {
       const parsed = new URL(value)
@@ -49,6 +62,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     string: (key, fallback) => raw(key) ?? fallback,
     optionalString: (key) => raw(key),
     int,
+    number,
     port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
     list: (key, fallback) => {
       const value = raw(key)

@@ -17,6 +17,26 @@ export const ErrorCodes = [
   'SCHEMA_REGISTRY_UNAVAILABLE',
   'SCHEMA_INCOMPATIBLE',
   'CLICKHOUSE_UNAVAILABLE',
+  // Creative Center: transport (retried within the budget) ...
+  'CC_RATE_LIMITED',
+  'CC_SERVER_ERROR',
+  'CC_HTTP_ERROR',
+  'CC_TIMEOUT',
+  'CC_CONNECTION',
+  'CC_TRUNCATED',
+  'CC_RESPONSE_TOO_LARGE',
+  'CC_ABORTED',
+  // ... and answers that say something is wrong (never retried blindly)
+  'CC_NO_PERMISSION',
+  'CC_DEPRECATED',
+  'CC_LOGIN_REQUIRED',
+  'CC_CAPTCHA',
+  'CC_INVALID_JSON',
+  'CC_MISSING_LIST',
+  'CC_EMPTY_CHART',
+  'CC_SCHEMA_DRIFT',
+  'CC_API_ERROR',
+  'CC_ITEM_WITHOUT_ID',
 ] as const
 
 export type ErrorCode = (typeof ErrorCodes)[number]

@@ -1,0 +1,346 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { attachDetail, TrendsError, type ErrorCode } from '@trends/core'
+import type { Logger } from '@trends/logger'
+import { counter, histogram, type Registry } from '@trends/metrics'
+import { classifyEnvelope, classifyResponse, excerpt, type Classified, type Pagination, type RawItem } from './classify.ts'
+import type { EndpointDef } from './endpoints.ts'
+import { HttpTransport, TransportError, type HttpRequest } from './http.ts'
+import { sharedBucket, type TokenBucket } from './rate-limit.ts'
+import { nextDelay, parseRetryAfter } from './retry.ts'
+import type { CreativeCenterSettings } from './settings.ts'
+import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
+import { upstreamParams, type FetchTarget } from './target.ts'
+
+/**
+ * Thrown when a page could not be fetched: it names the endpoint, the upstream parameters and the
+ * attempts made. A short excerpt of the last body is kept on `detail`, out of enumerable properties
+ * so that it never reaches a log line.
+ */
+export class CreativeCenterError extends TrendsError {
+  readonly endpoint: string
+  readonly params: Readonly<Record<string, string>>
+  readonly page: number
+  readonly attempts: number
+  readonly status: number | undefined
+  readonly requestId: string | undefined
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: { endpoint: string; params: Record<string, string>; page: number; attempts: number; status?: number; requestId?: string },
+    options: { retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, `${context.endpoint} page ${context.page}: ${message}`, options)
+    this.endpoint = context.endpoint
+    this.params = context.params
+    this.page = context.page
+    this.attempts = context.attempts
+    this.status = context.status
+    this.requestId = context.requestId
+  }
+}
+
+/** One page of a chart, with everything a raw record needs to say where it came from. */
+export interface PageResult {
+  target: FetchTarget
+  page: number
+  items: RawItem[]
+  pagination: Pagination
+  requestId: string | undefined
+  status: number
+  /** Latency of the successful attempt, milliseconds. */
+  latencyMs: number
+  attempts: number
+  /** The upstream parameters sent (no secrets: the cookie travels as a header). */
+  params: Readonly<Record<string, string>>
+  fetchedAt: Date
+}
+
+/** Reported for every HTTP attempt, for the fetch log. */
+export interface AttemptEvent {
+  endpoint: string
+  page: number
+  attempt: number
+  status: number | undefined
+  latencyMs: number
+  outcome: 'ok' | ErrorCode
+  items: number
+  requestId: string | undefined
+  willRetry: boolean
+  params: Readonly<Record<string, string>>
+}
+
+export interface ClientDeps {
+  settings: CreativeCenterSettings
+  logger: Logger
+  metrics: Registry
+  /** A bucket of its own (tests); by default the process-wide bucket for the host. */
+  bucket?: TokenBucket
+  onAttempt?: (event: AttemptEvent) => void
+  now?: () => number
+  random?: () => number
+}
+
+/** What a classifier makes of one response: a value (with how many items it carried) or a named failure. */
+type Outcome<T> = { kind: 'ok'; value: T; items: number; requestId: string | undefined } | Extract<Classified, { kind: 'error' }>
+
+type AttemptResult<T> = {
+  latencyMs: number
+  status: number | undefined
+  body: string
+  retryAfterMs: number | undefined
+  outcome: Outcome<T>
+}
+
+const BODY_PARAMS_AS_NUMBERS = /^\d{1,15}$/
+
+export function createCreativeCenterClient(deps: ClientDeps) {
+  const { settings, logger, metrics } = deps
+  const now = deps.now ?? Date.now
+  const origin = new URL(settings.baseUrl).origin
+  const transport = new HttpTransport(origin, settings.http)
+  const bucket = deps.bucket ?? sharedBucket(new URL(settings.baseUrl).host, settings.ratePerSecond, settings.burst)
+  const identity: LegacyIdentity = newIdentity(settings.webId)
+  const log = logger.child({ component: 'creative-center' })
+
+  const requests = counter(metrics, 'trends_cc_requests_total', 'Creative Center HTTP attempts by endpoint and outcome', [
+    'endpoint',
+    'outcome',
+  ])
+  const latency = histogram(
+    metrics,
+    'trends_cc_request_seconds',
+    'Creative Center HTTP attempt latency',
+    ['endpoint'],
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  )
+  const retries = counter(metrics, 'trends_cc_retries_total', 'Creative Center attempts retried, by the failure that caused it', [
+    'endpoint',
+    'code',
+  ])
+  const failures = counter(metrics, 'trends_cc_failures_total', 'Creative Center pages given up on, by error code', ['endpoint', 'code'])
+  const itemsTotal = counter(metrics, 'trends_cc_items_total', 'Creative Center list items received', ['endpoint'])
+
+  function headersFor(endpoint: EndpointDef): Record<string, string> {
+    const headers: Record<string, string> = {
+      accept: 'application/json, text/plain, */*',
+      'user-agent': settings.userAgent,
+      referer: `${origin}${endpoint.referer}`,
+    }
+    const cookies: string[] = []
+    if (endpoint.generation === 'legacy') {
+      Object.assign(headers, legacySigningHeaders(identity, now()), { lang: 'en' })
+      cookies.push('lang_type=en')
+    } else {
+      // agw-js-conv asks the gateway to send 64-bit numbers as strings; the parser copes either way.
+      Object.assign(headers, { origin, 'agw-js-conv': 'str' })
+      cookies.push('creative_one_locale=en', 'lang_type=en')
+    }
+    if (settings.cookie !== undefined) cookies.push(settings.cookie)
+    headers['cookie'] = cookies.join('; ')
+    return headers
+  }
+
+  function buildRequest(
+    endpoint: EndpointDef,
+    path: string,
+    params: Record<string, string>,
+    method: 'GET' | 'POST',
+    signal?: AbortSignal,
+  ): HttpRequest {
+    const headers = headersFor(endpoint)
+    if (method === 'GET') {
+      const query = new URLSearchParams(params).toString()
+      return { method, path: query === '' ? path : `${path}?${query}`, headers, ...(signal === undefined ? {} : { signal }) }
+    }
+    const body: Record<string, string | number> = {}
+    for (const [name, value] of Object.entries(params)) body[name] = BODY_PARAMS_AS_NUMBERS.test(value) ? Number(value) : value
+    headers['content-type'] = 'application/json'
+    return { method, path, headers, body: JSON.stringify(body), ...(signal === undefined ? {} : { signal }) }
+  }
+
+  /** One HTTP attempt, classified; transport failures become outcomes too so the retry loop sees one shape. */
+  async function attemptOnce<T>(
+    request: HttpRequest,
+    classify: (status: number, contentType: string, text: string) => Outcome<T>,
+  ): Promise<AttemptResult<T>> {
+    const started = performance.now()
+    try {
+      const response = await transport.send(request)
+      return {
+        latencyMs: performance.now() - started,
+        status: response.status,
+        body: response.text,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], now()),
+        outcome: classify(response.status, response.headers['content-type'] ?? '', response.text),
+      }
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error
+      const outcome: Outcome<T> = { kind: 'error', code: error.code, retryable: error.retryable, message: error.message }
+      return { latencyMs: performance.now() - started, status: undefined, body: '', retryAfterMs: undefined, outcome }
+    }
+  }
+
+  /** Runs attempts until one succeeds, a failure is not worth retrying, or the budget is spent. */
+  async function withRetries<T>(
+    endpoint: EndpointDef,
+    page: number,
+    params: Record<string, string>,
+    request: () => HttpRequest,
+    classify: (status: number, contentType: string, text: string) => Outcome<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ value: T; status: number; latencyMs: number; attempts: number; requestId: string | undefined }> {
+    const context = { endpoint: endpoint.name, params, page }
+    let waitedMs = 0
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await bucket.take(signal)
+      } catch (cause) {
+        throw new CreativeCenterError(
+          'CC_ABORTED',
+          'aborted while waiting for the rate limit',
+          { ...context, attempts: attempt - 1 },
+          { cause },
+        )
+      }
+      const { outcome, status, latencyMs, body, retryAfterMs } = await attemptOnce(request(), classify)
+      const label: AttemptEvent['outcome'] = outcome.kind === 'ok' ? 'ok' : outcome.code
+      requests.inc({ endpoint: endpoint.name, outcome: label })
+      latency.observe({ endpoint: endpoint.name }, latencyMs / 1000)
+      const event = { endpoint: endpoint.name, page, attempt, status, latencyMs, outcome: label, requestId: outcome.requestId, params }
+      if (outcome.kind === 'ok') {
+        itemsTotal.inc({ endpoint: endpoint.name }, outcome.items)
+        deps.onAttempt?.({ ...event, items: outcome.items, willRetry: false })
+        if (status === undefined) throw new Error('a response without a status')
+        return { value: outcome.value, status, latencyMs, attempts: attempt, requestId: outcome.requestId }
+      }
+      const delay = nextDelay(settings.retry, attempt - 1, retryAfterMs, deps.random)
+      const worthRetrying = outcome.retryable && outcome.code !== 'CC_ABORTED'
+      const willRetry =
+        worthRetrying && attempt < settings.retry.maxAttempts && waitedMs + delay <= settings.retry.budgetMs && signal?.aborted !== true
+      deps.onAttempt?.({ ...event, items: 0, willRetry })
+      if (!willRetry) {
+        failures.inc({ endpoint: endpoint.name, code: outcome.code })
+        log.warn(
+          { endpoint: endpoint.name, page, code: outcome.code, status, attempts: attempt, requestId: outcome.requestId },
+          'creative center page failed',
+        )
+        const error = new CreativeCenterError(
+          outcome.code,
+          `${outcome.message}${worthRetrying ? ` (gave up after ${attempt} attempts)` : ''}`,
+          {
+            ...context,
+            attempts: attempt,
+            ...(status === undefined ? {} : { status }),
+            ...(outcome.requestId === undefined ? {} : { requestId: outcome.requestId }),
+          },
+        )
+        throw attachDetail(error, excerpt(body))
+      }
+      retries.inc({ endpoint: endpoint.name, code: outcome.code })
+      log.debug({ endpoint: endpoint.name, page, code: outcome.code, attempt, delayMs: delay }, 'creative center attempt retried')
+      waitedMs += delay
+      try {
+        await sleep(delay, undefined, signal === undefined ? {} : { signal })
+      } catch (cause) {
+        throw new CreativeCenterError('CC_ABORTED', 'aborted while waiting to retry', { ...context, attempts: attempt }, { cause })
+      }
+    }
+  }
+
+  /** The Report API needs the end of the current period from an overview call first. */
+  async function preludeParams(target: FetchTarget, signal?: AbortSignal): Promise<Record<string, string>> {
+    const { endpoint } = target
+    const prelude = endpoint.prelude
+    const field = prelude?.fieldByPeriod[target.period ?? '']
+    if (prelude === undefined || field === undefined) return {}
+    const classify = (status: number, contentType: string, text: string): Outcome<string> => {
+      const envelope = classifyEnvelope(endpoint, status, contentType, text)
+      if (envelope.kind === 'error') return envelope
+      const value = envelope.body[field]
+      return typeof value === 'string' || typeof value === 'number'
+        ? { kind: 'ok', value: String(value), items: 0, requestId: envelope.requestId }
+        : { kind: 'error', code: 'CC_SCHEMA_DRIFT', retryable: false, message: `the overview ${prelude.path} has no ${field}` }
+    }
+    const { value } = await withRetries(endpoint, 0, {}, () => buildRequest(endpoint, prelude.path, {}, 'GET', signal), classify, signal)
+    return { [prelude.param]: value }
+  }
+
+  async function fetchPageWith(
+    target: FetchTarget,
+    page: number,
+    pageSize: number,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<PageResult> {
+    const { endpoint } = target
+    const params = upstreamParams(target, page, pageSize, extra)
+    const fetchedAt = new Date(now())
+    const classify = (status: number, contentType: string, text: string): Outcome<Extract<Classified, { kind: 'ok' }>> => {
+      const classified = classifyResponse(endpoint, status, contentType, text, page)
+      return classified.kind === 'error'
+        ? classified
+        : { kind: 'ok', value: classified, items: classified.items.length, requestId: classified.requestId }
+    }
+    const { value, status, latencyMs, attempts } = await withRetries(
+      endpoint,
+      page,
+      params,
+      () => buildRequest(endpoint, endpoint.path, params, endpoint.method, signal),
+      classify,
+      signal,
+    )
+    return {
+      target,
+      page,
+      items: value.items,
+      pagination: value.pagination,
+      requestId: value.requestId,
+      status,
+      latencyMs,
+      attempts,
+      params,
+      fetchedAt,
+    }
+  }
+
+  return {
+    origin,
+
+    /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
+    async fetchPage(target: FetchTarget, page: number, pageSize = target.endpoint.pageSizeCap, signal?: AbortSignal): Promise<PageResult> {
+      return fetchPageWith(target, page, pageSize, await preludeParams(target, signal), signal)
+    },
+
+    /**
+     * Pages through a chart to `maxPages`, stopping early when the server says there is no more
+     * (`has_more`/`hasMore` false), the total is reached, or a page comes back short.
+     */
+    async *fetchPages(
+      target: FetchTarget,
+      options: { maxPages: number; pageSize?: number },
+      signal?: AbortSignal,
+    ): AsyncGenerator<PageResult> {
+      const pageSize = Math.min(options.pageSize ?? target.endpoint.pageSizeCap, target.endpoint.pageSizeCap)
+      const extra = await preludeParams(target, signal)
+      let seen = 0
+      for (let page = 1; page <= options.maxPages; page++) {
+        const result = await fetchPageWith(target, page, pageSize, extra, signal)
+        yield result
+        seen += result.items.length
+        const { hasMore, total } = result.pagination
+        if (hasMore === false || result.items.length === 0 || (total !== undefined && seen >= total)) return
+      }
+    },
+
+    close(): Promise<void> {
+      return transport.close()
+    },
+
+    destroy(): Promise<void> {
+      return transport.destroy()
+    },
+  }
+}
+
+export type CreativeCenterClient = ReturnType<typeof createCreativeCenterClient>

@@ -1,0 +1,119 @@
+import { Pool, errors } from 'undici'
+import { TrendsError, type ErrorCode } from '@trends/core'
+
+export interface HttpSettings {
+  connections: number
+  keepAliveTimeoutMs: number
+  connectTimeoutMs: number
+  headersTimeoutMs: number
+  bodyTimeoutMs: number
+  /** Bodies above this size are refused (a chart page is tens of kilobytes). */
+  maxResponseBytes: number
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  path: string
+  headers: Record<string, string>
+  body?: string
+  signal?: AbortSignal
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Record<string, string | undefined>
+  text: string
+}
+
+/** A transport failure with the code that says whether it is worth another attempt. */
+export class TransportError extends TrendsError {}
+
+function transportError(error: unknown, signal: AbortSignal | undefined): TransportError {
+  if (signal?.aborted === true) return new TransportError('CC_ABORTED', 'the request was aborted (shutdown)', { cause: error })
+  const code: ErrorCode =
+    error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError
+      ? 'CC_TIMEOUT'
+      : error instanceof errors.ResponseContentLengthMismatchError
+        ? 'CC_TRUNCATED'
+        : 'CC_CONNECTION'
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  return new TransportError(code, reason, { retryable: true, cause: error })
+}
+
+/**
+ * HTTP over an undici Pool with keep-alive to one origin: connect, headers and body timeouts, a cap
+ * on the body size, and an AbortSignal that cancels a request in flight at shutdown.
+ */
+export class HttpTransport {
+  readonly origin: string
+  readonly #pool: Pool
+  readonly #settings: HttpSettings
+
+  constructor(origin: string, settings: HttpSettings) {
+    this.origin = origin
+    this.#settings = settings
+    this.#pool = new Pool(origin, {
+      connections: settings.connections,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      connect: { timeout: settings.connectTimeoutMs },
+      headersTimeout: settings.headersTimeoutMs,
+      bodyTimeout: settings.bodyTimeoutMs,
+    })
+  }
+
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const { signal } = request
+    let response
+    try {
+      response = await this.#pool.request({
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        ...(signal === undefined ? {} : { signal }),
+      })
+    } catch (error) {
+      throw transportError(error, signal)
+    }
+    const headers: Record<string, string | undefined> = {}
+    for (const [name, value] of Object.entries(response.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value
+    const declared = Number(headers['content-length'] ?? Number.NaN)
+    if (declared > this.#settings.maxResponseBytes) {
+      response.body.destroy()
+      throw new TransportError(
+        'CC_RESPONSE_TOO_LARGE',
+        `the body declares ${declared} bytes, above the cap of ${this.#settings.maxResponseBytes}`,
+      )
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      for await (const chunk of response.body) {
+        const buffer = chunk as Buffer
+        size += buffer.length
+        if (size > this.#settings.maxResponseBytes) {
+          response.body.destroy()
+          throw new TransportError('CC_RESPONSE_TOO_LARGE', `the body exceeds the cap of ${this.#settings.maxResponseBytes} bytes`)
+        }
+        chunks.push(buffer)
+      }
+    } catch (error) {
+      if (error instanceof TransportError) throw error
+      // A body cut short after its headers: a connection reset mid-body or a length mismatch.
+      const wrapped = transportError(error, signal)
+      throw wrapped.code === 'CC_CONNECTION'
+        ? new TransportError('CC_TRUNCATED', `the body was cut short: ${wrapped.message}`, { retryable: true, cause: error })
+        : wrapped
+    }
+    return { status: response.statusCode, headers, text: Buffer.concat(chunks, size).toString('utf8') }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close()
+  }
+
+  /** Aborts everything in flight; for a shutdown that cannot wait. */
+  destroy(): Promise<void> {
+    return this.#pool.destroy()
+  }
+}

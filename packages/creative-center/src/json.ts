@@ -1,0 +1,145 @@
+/**
+ * JSON for an API that sends 64-bit ids as bare numbers. `JSON.parse` would round
+ * 7603120458876214550 to 7603120458876214000; here an integer that does not fit a double exactly
+ * keeps its source text as a string, so ids stay exact (and stay strings end to end).
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+// A number token of 16+ digits right after `:`, `[` or `,`. Real ids inside strings do not match
+// (a quote precedes them); a rare match inside a string only costs the slower exact path.
+const BARE_BIG_INTEGER = /[:[,]\s*-?\d{16,}/
+
+function keepBigIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)) {
+    return context.source
+  }
+  return value
+}
+
+/** Parses JSON text; integers beyond 2^53 come back as their exact decimal strings. Throws SyntaxError. */
+export function parseJson(text: string): Json {
+  // The reviver with source access is slower, so it runs only when a bare big number can be there.
+  return BARE_BIG_INTEGER.test(text) ? (JSON.parse(text, keepBigIntegers as never) as Json) : (JSON.parse(text) as Json)
+}
+
+export interface Span {
+  start: number
+  end: number
+}
+
+const QUOTE = 34
+const BACKSLASH = 92
+const OPEN_BRACE = 123
+const CLOSE_BRACE = 125
+const OPEN_BRACKET = 91
+const CLOSE_BRACKET = 93
+const COMMA = 44
+const COLON = 58
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 13 || code === 9
+}
+
+/** Index just past the string that opens at `start` (which holds a quote). */
+function skipString(text: string, start: number): number {
+  let i = start + 1
+  for (;;) {
+    const quote = text.indexOf('"', i)
+    if (quote === -1) return text.length
+    let backslashes = 0
+    for (let j = quote - 1; text.charCodeAt(j) === BACKSLASH; j--) backslashes++
+    if (backslashes % 2 === 0) return quote + 1
+    i = quote + 1
+  }
+}
+
+/** Index just past the value that starts at `start` (an object, array, string or literal). */
+function skipValue(text: string, start: number): number {
+  const first = text.charCodeAt(start)
+  if (first === QUOTE) return skipString(text, start)
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    let i = start
+    while (i < text.length) {
+      const code = text.charCodeAt(i)
+      if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isSpace(code)) break
+      i++
+    }
+    return i
+  }
+  let depth = 0
+  let i = start
+  while (i < text.length) {
+    const code = text.charCodeAt(i)
+    if (code === QUOTE) {
+      i = skipString(text, i)
+      continue
+    }
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++
+    else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--
+      if (depth === 0) return i + 1
+    }
+    i++
+  }
+  return text.length
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++
+  return i
+}
+
+/** Finds the value at `key` inside the object that starts at `start`; returns its start index. */
+function findKey(text: string, objectStart: number, key: string): number | undefined {
+  if (text.charCodeAt(objectStart) !== OPEN_BRACE) return undefined
+  let i = skipSpace(text, objectStart + 1)
+  while (i < text.length && text.charCodeAt(i) === QUOTE) {
+    const keyEnd = skipString(text, i)
+    const name = JSON.parse(text.slice(i, keyEnd)) as string
+    i = skipSpace(text, keyEnd)
+    if (text.charCodeAt(i) !== COLON) return undefined
+    i = skipSpace(text, i + 1)
+    if (name === key) return i
+    i = skipSpace(text, skipValue(text, i))
+    if (text.charCodeAt(i) !== COMMA) return undefined
+    i = skipSpace(text, i + 1)
+  }
+  return undefined
+}
+
+/**
+ * The exact source text of each element of the array at `path` (e.g. ['data', 'list']), for
+ * already-valid JSON. Lets a record carry an item precisely as the server sent it, byte for byte,
+ * including fields this code has never heard of. Undefined when the path is not an array.
+ */
+export function arrayElementSpans(text: string, path: readonly string[]): Span[] | undefined {
+  let at = skipSpace(text, 0)
+  for (const key of path) {
+    const next = findKey(text, at, key)
+    if (next === undefined) return undefined
+    at = next
+  }
+  if (text.charCodeAt(at) !== OPEN_BRACKET) return undefined
+  const spans: Span[] = []
+  let i = skipSpace(text, at + 1)
+  if (text.charCodeAt(i) === CLOSE_BRACKET) return spans
+  while (i < text.length) {
+    const end = skipValue(text, i)
+    spans.push({ start: i, end })
+    i = skipSpace(text, end)
+    if (text.charCodeAt(i) !== COMMA) break
+    i = skipSpace(text, i + 1)
+  }
+  return spans
+}
+
+/** Reads a nested value by path from parsed JSON; undefined when any step is missing. */
+export function pathGet(value: Json | undefined, path: readonly string[]): Json | undefined {
+  let current: Json | undefined = value
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined
+    current = current[key]
+  }
+  return current
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs'
+import type { EnvReader } from '@trends/core'
+import type { HttpSettings } from './http.ts'
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
+
+export interface CreativeCenterSettings {
+  /** Where the Creative Center API lives: the real host by default, the simulator in tests and demos. */
+  baseUrl: string
+  http: HttpSettings
+  retry: RetryPolicy
+  /** Requests per second per host, across everything in the process. */
+  ratePerSecond: number
+  burst: number
+  userAgent: string
+  /** A logged-in session's Cookie header. A secret: never logged, never in records. */
+  cookie?: string
+  /** Sent as `web-id` and signed over when set. */
+  webId?: string
+}
+
+export const DEFAULT_BASE_URL = 'https://ads.tiktok.com'
+const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
+
+/**
+ * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
+ * CC_BODY_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
+ * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, and the login cookie from CC_COOKIE or CC_COOKIE_FILE.
+ */
+export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
+  const settings: CreativeCenterSettings = {
+    baseUrl: env.url('CC_BASE_URL', DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    http: {
+      connections: env.int('CC_CONNECTIONS', 4, { min: 1, max: 256 }),
+      keepAliveTimeoutMs: 10_000,
+      connectTimeoutMs: env.int('CC_CONNECT_TIMEOUT_MS', 10_000, { min: 1 }),
+      headersTimeoutMs: env.int('CC_HEADERS_TIMEOUT_MS', 30_000, { min: 1 }),
+      bodyTimeoutMs: env.int('CC_BODY_TIMEOUT_MS', 30_000, { min: 1 }),
+      maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024 }),
+    },
+    retry: {
+      maxAttempts: env.int('CC_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, { min: 1, max: 100 }),
+      baseDelayMs: env.int('CC_RETRY_BASE_MS', DEFAULT_RETRY.baseDelayMs, { min: 0 }),
+      maxDelayMs: env.int('CC_RETRY_MAX_MS', DEFAULT_RETRY.maxDelayMs, { min: 0 }),
+      budgetMs: env.int('CC_RETRY_BUDGET_MS', DEFAULT_RETRY.budgetMs, { min: 0 }),
+    },
+    ratePerSecond: env.number('CC_RATE_PER_SECOND', 1, { min: 0.001, max: 100_000 }),
+    burst: env.int('CC_BURST', 1, { min: 1, max: 100_000 }),
+    userAgent: env.string('CC_USER_AGENT', DEFAULT_USER_AGENT),
+  }
+  const webId = env.optionalString('CC_WEB_ID')
+  if (webId !== undefined) {
+    if (/^\d{19}$/.test(webId)) settings.webId = webId
+    else env.problem('CC_WEB_ID: set the 19-digit web id, or leave it unset')
+  }
+  const cookie = env.optionalString('CC_COOKIE')
+  const cookieFile = env.optionalString('CC_COOKIE_FILE')
+  if (cookie !== undefined && cookieFile !== undefined) env.problem('CC_COOKIE / CC_COOKIE_FILE: set one of them, not both')
+  else if (cookie !== undefined) settings.cookie = cookie
+  else if (cookieFile !== undefined) {
+    try {
+      settings.cookie = readFileSync(cookieFile, 'utf8').trim()
+    } catch {
+      env.problem(`CC_COOKIE_FILE: cannot read ${cookieFile}`)
+    }
+  }
+  return settings
+}
