@@ -56,6 +56,13 @@ export interface PageResult {
   fetchedAt: Date
 }
 
+export interface PageOptions {
+  /** Items per page, capped at the endpoint's maximum. */
+  pageSize?: number
+  /** Called for every HTTP attempt of this call (the fetch log). */
+  onAttempt?: (event: AttemptEvent) => void
+}
+
 /** Reported for every HTTP attempt, for the fetch log. */
 export interface AttemptEvent {
   endpoint: string
@@ -189,6 +196,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     request: () => HttpRequest,
     classify: (status: number, contentType: string, text: string) => Outcome<T>,
     signal: AbortSignal | undefined,
+    onAttempt: ((event: AttemptEvent) => void) | undefined,
   ): Promise<{ value: T; status: number; latencyMs: number; attempts: number; requestId: string | undefined }> {
     const context = { endpoint: endpoint.name, params, page }
     let waitedMs = 0
@@ -210,7 +218,9 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       const event = { endpoint: endpoint.name, page, attempt, status, latencyMs, outcome: label, requestId: outcome.requestId, params }
       if (outcome.kind === 'ok') {
         itemsTotal.inc({ endpoint: endpoint.name }, outcome.items)
-        deps.onAttempt?.({ ...event, items: outcome.items, willRetry: false })
+        const done: AttemptEvent = { ...event, items: outcome.items, willRetry: false }
+        deps.onAttempt?.(done)
+        onAttempt?.(done)
         if (status === undefined) throw new Error('a response without a status')
         return { value: outcome.value, status, latencyMs, attempts: attempt, requestId: outcome.requestId }
       }
@@ -218,7 +228,9 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       const worthRetrying = outcome.retryable && outcome.code !== 'CC_ABORTED'
       const willRetry =
         worthRetrying && attempt < settings.retry.maxAttempts && waitedMs + delay <= settings.retry.budgetMs && signal?.aborted !== true
-      deps.onAttempt?.({ ...event, items: 0, willRetry })
+      const failed: AttemptEvent = { ...event, items: 0, willRetry }
+      deps.onAttempt?.(failed)
+      onAttempt?.(failed)
       if (!willRetry) {
         failures.inc({ endpoint: endpoint.name, code: outcome.code })
         log.warn(
@@ -249,7 +261,11 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   }
 
   /** The Report API needs the end of the current period from an overview call first. */
-  async function preludeParams(target: FetchTarget, signal?: AbortSignal): Promise<Record<string, string>> {
+  async function preludeParams(
+    target: FetchTarget,
+    signal?: AbortSignal,
+    onAttempt?: (event: AttemptEvent) => void,
+  ): Promise<Record<string, string>> {
     const { endpoint } = target
     const prelude = endpoint.prelude
     const field = prelude?.fieldByPeriod[target.period ?? '']
@@ -262,7 +278,15 @@ export function createCreativeCenterClient(deps: ClientDeps) {
         ? { kind: 'ok', value: String(value), items: 0, requestId: envelope.requestId }
         : { kind: 'error', code: 'CC_SCHEMA_DRIFT', retryable: false, message: `the overview ${prelude.path} has no ${field}` }
     }
-    const { value } = await withRetries(endpoint, 0, {}, () => buildRequest(endpoint, prelude.path, {}, 'GET', signal), classify, signal)
+    const { value } = await withRetries(
+      endpoint,
+      0,
+      {},
+      () => buildRequest(endpoint, prelude.path, {}, 'GET', signal),
+      classify,
+      signal,
+      onAttempt,
+    )
     return { [prelude.param]: value }
   }
 
@@ -271,7 +295,8 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     page: number,
     pageSize: number,
     extra: Record<string, string>,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    onAttempt: ((event: AttemptEvent) => void) | undefined,
   ): Promise<PageResult> {
     const { endpoint } = target
     const params = upstreamParams(target, page, pageSize, extra)
@@ -289,6 +314,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       () => buildRequest(endpoint, endpoint.path, params, endpoint.method, signal),
       classify,
       signal,
+      onAttempt,
     )
     return {
       target,
@@ -308,24 +334,21 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     origin,
 
     /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
-    async fetchPage(target: FetchTarget, page: number, pageSize = target.endpoint.pageSizeCap, signal?: AbortSignal): Promise<PageResult> {
-      return fetchPageWith(target, page, pageSize, await preludeParams(target, signal), signal)
+    async fetchPage(target: FetchTarget, page: number, options: PageOptions = {}, signal?: AbortSignal): Promise<PageResult> {
+      const pageSize = Math.min(options.pageSize ?? target.endpoint.pageSizeCap, target.endpoint.pageSizeCap)
+      return fetchPageWith(target, page, pageSize, await preludeParams(target, signal, options.onAttempt), signal, options.onAttempt)
     },
 
     /**
      * Pages through a chart to `maxPages`, stopping early when the server says there is no more
-     * (`has_more`/`hasMore` false), the total is reached, or a page comes back short.
+     * (`has_more`/`hasMore` false), the total is reached, or a page comes back empty.
      */
-    async *fetchPages(
-      target: FetchTarget,
-      options: { maxPages: number; pageSize?: number },
-      signal?: AbortSignal,
-    ): AsyncGenerator<PageResult> {
+    async *fetchPages(target: FetchTarget, options: PageOptions & { maxPages: number }, signal?: AbortSignal): AsyncGenerator<PageResult> {
       const pageSize = Math.min(options.pageSize ?? target.endpoint.pageSizeCap, target.endpoint.pageSizeCap)
-      const extra = await preludeParams(target, signal)
+      const extra = await preludeParams(target, signal, options.onAttempt)
       let seen = 0
       for (let page = 1; page <= options.maxPages; page++) {
-        const result = await fetchPageWith(target, page, pageSize, extra, signal)
+        const result = await fetchPageWith(target, page, pageSize, extra, signal, options.onAttempt)
         yield result
         seen += result.items.length
         const { hasMore, total } = result.pagination

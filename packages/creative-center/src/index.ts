@@ -3,7 +3,7 @@ export type { EndpointDef, Family, Generation, PaginationKeys } from './endpoint
 export { targetProblems, upstreamParams, naturalKey, describeTarget } from './target.ts'
 export type { FetchTarget } from './target.ts'
 export { createCreativeCenterClient, CreativeCenterError } from './client.ts'
-export type { CreativeCenterClient, PageResult, AttemptEvent, ClientDeps } from './client.ts'
+export type { CreativeCenterClient, PageResult, AttemptEvent, ClientDeps, PageOptions } from './client.ts'
 export { classifyResponse, classifyEnvelope, excerpt } from './classify.ts'
 export type { RawItem, Pagination, Classified } from './classify.ts'
 export { parseJson, arrayElementSpans, pathGet } from './json.ts'

@@ -19,3 +19,4 @@ export type {
 } from 'kafkajs'
 export { CompressionTypes, Partitioners } from 'kafkajs'
 export { silenceKafkajsTimerWarning } from './warnings.ts'
+export { SCHEMAS_DIR, readAvroSchema, registerTopicSchema } from './schemas.ts'

@@ -1,0 +1,77 @@
+import { createCreativeCenterClient } from '@trends/creative-center'
+import { createKafka, createSchemaRegistry } from '@trends/kafka'
+import type { Logger } from '@trends/logger'
+import type { Registry } from '@trends/metrics'
+import type { ProducerConfig } from './config.ts'
+import { createScheduler, type Scheduler } from './scheduler.ts'
+import { topicsFor } from './topics.ts'
+import { createWorker, type Worker } from './worker.ts'
+
+export type Role = 'scheduler' | 'worker' | 'all'
+export const ROLES: readonly Role[] = ['scheduler', 'worker', 'all']
+
+export interface AppDeps {
+  config: ProducerConfig
+  role: Role
+  logger: Logger
+  metrics: Registry
+  now?: () => number
+}
+
+/** Wires the scheduler and/or a worker; `stop()` is idempotent and stops in reverse order. */
+export function createApp(deps: AppDeps) {
+  const { config, role, logger, metrics } = deps
+  const kafka = createKafka(config.kafka, { logger })
+  const topics = topicsFor(config.topicPrefix)
+  const timeNow = deps.now === undefined ? {} : { now: deps.now }
+  const scheduler: Scheduler | undefined =
+    role === 'worker'
+      ? undefined
+      : createScheduler({
+          kafka,
+          charts: config.charts,
+          topics,
+          logger,
+          metrics,
+          tickMs: config.schedulerTickMs,
+          taskPartitions: config.taskPartitions,
+          ...timeNow,
+        })
+  const client =
+    role === 'scheduler' ? undefined : createCreativeCenterClient({ settings: config.creativeCenter, logger, metrics, ...timeNow })
+  const worker: Worker | undefined =
+    client === undefined
+      ? undefined
+      : createWorker({
+          kafka,
+          registry: createSchemaRegistry(config.registry),
+          client,
+          topics,
+          logger,
+          metrics,
+          groupId: config.workerGroupId,
+          rawPartitions: config.rawPartitions,
+          taskPartitions: config.taskPartitions,
+          ...timeNow,
+        })
+  let stopping: Promise<void> | undefined
+
+  return {
+    topics,
+    scheduler,
+    worker,
+    async start(): Promise<void> {
+      // The scheduler creates the tasks topic; a worker subscribes to it.
+      await scheduler?.start()
+      await worker?.start()
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await worker?.stop()
+        await scheduler?.stop()
+        await client?.close()
+      })()
+      return stopping
+    },
+  }
+}

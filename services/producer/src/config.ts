@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { readEnv } from '@trends/core'
+import { readCreativeCenterSettings, type CreativeCenterSettings } from '@trends/creative-center'
+import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { parseMatrix, type ChartSpec } from './matrix.ts'
+
+export const DEFAULT_MATRIX_FILE = path.resolve(import.meta.dirname, '../poll.json')
+
+export interface ProducerConfig {
+  kafka: KafkaSettings
+  registry: RegistrySettings
+  creativeCenter: CreativeCenterSettings
+  topicPrefix: string
+  charts: ChartSpec[]
+  schedulerTickMs: number
+  taskPartitions: number
+  rawPartitions: number
+  workerGroupId: string
+  logLevel: string
+}
+
+/**
+ * Every setting from the environment, every problem reported at once (including each chart of the
+ * poll matrix that names an unknown endpoint, country, period or filter, with the valid values).
+ */
+export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
+  const read = readEnv(env)
+  const kafka = readKafkaSettings(read, 'trends-producer')
+  const registry = readRegistrySettings(read)
+  const creativeCenter = readCreativeCenterSettings(read)
+  const inline = read.optionalString('POLL_MATRIX')
+  const file = read.string('POLL_MATRIX_FILE', DEFAULT_MATRIX_FILE)
+  let json: unknown
+  try {
+    json = JSON.parse(inline ?? readFileSync(file, 'utf8'))
+  } catch (error) {
+    read.problem(
+      `${inline === undefined ? `POLL_MATRIX_FILE: cannot read JSON from ${file}` : 'POLL_MATRIX: not valid JSON'} (${error instanceof Error ? error.message : String(error)})`,
+    )
+  }
+  const defaults = {
+    cadence: read.string('POLL_DEFAULT_CADENCE', '1h'),
+    maxPages: read.int('POLL_DEFAULT_MAX_PAGES', 5, { min: 1, max: 100 }),
+  }
+  const { charts, problems } = json === undefined ? { charts: [], problems: [] } : parseMatrix(json, defaults)
+  for (const problem of problems) read.problem(`${inline === undefined ? 'POLL_MATRIX_FILE' : 'POLL_MATRIX'}: ${problem}`)
+  const config: ProducerConfig = {
+    kafka,
+    registry,
+    creativeCenter,
+    topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
+    charts,
+    schedulerTickMs: read.int('SCHEDULER_TICK_MS', 5000, { min: 10 }),
+    taskPartitions: read.int('TASK_PARTITIONS', 6, { min: 1, max: 1000 }),
+    rawPartitions: read.int('RAW_PARTITIONS', 3, { min: 1, max: 1000 }),
+    workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
+    logLevel: read.string('LOG_LEVEL', 'info'),
+  }
+  read.done()
+  return config
+}

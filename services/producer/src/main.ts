@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * Producer entry point: `node services/producer/src/main.ts [scheduler|worker|all]`.
+ * Configured only by the environment (see --help). Run one scheduler and as many workers as you
+ * like; workers share the tasks through their consumer group.
+ */
+import { isTrendsError } from '@trends/core'
+import { createLogger } from '@trends/logger'
+import { createRegistry } from '@trends/metrics'
+import { createApp, ROLES, type Role } from './app.ts'
+import { loadProducerConfig } from './config.ts'
+
+const HELP = `Usage: node services/producer/src/main.ts [scheduler|worker|all]
+
+  scheduler  turns the poll matrix into fetch tasks on <prefix>.tasks, one per chart per time slot
+  worker     takes tasks (consumer group WORKER_GROUP_ID), fetches, publishes <prefix>.raw.<family>
+  all        both in one process (default)
+
+Environment:
+  KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD
+  SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
+  CC_BASE_URL (https://ads.tiktok.com), CC_RATE_PER_SECOND (1), CC_BURST (1), CC_COOKIE or CC_COOKIE_FILE,
+  CC_WEB_ID, CC_MAX_ATTEMPTS (5), CC_RETRY_BASE_MS, CC_RETRY_MAX_MS, CC_RETRY_BUDGET_MS, CC_CONNECT_TIMEOUT_MS,
+  CC_HEADERS_TIMEOUT_MS, CC_BODY_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_CONNECTIONS, CC_USER_AGENT
+  POLL_MATRIX_FILE (services/producer/poll.json) or POLL_MATRIX (inline JSON), POLL_DEFAULT_CADENCE (1h),
+  POLL_DEFAULT_MAX_PAGES (5), SCHEDULER_TICK_MS (5000), TOPIC_PREFIX (tiktok), TASK_PARTITIONS (6),
+  RAW_PARTITIONS (3), WORKER_GROUP_ID (tiktok-producer-workers), LOG_LEVEL (info)
+`
+
+const arg = process.argv[2] ?? 'all'
+if (arg === '--help' || arg === '-h') {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
+if (!ROLES.includes(arg as Role)) {
+  process.stderr.write(`producer: unknown role "${arg}"; use one of ${ROLES.join(', ')}\n`)
+  process.exit(2)
+}
+
+let config
+try {
+  config = loadProducerConfig()
+} catch (error) {
+  process.stderr.write(`producer: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(2)
+}
+
+const logger = createLogger({ service: `producer-${arg}`, level: config.logLevel })
+const app = createApp({ config, role: arg as Role, logger, metrics: createRegistry('producer', { defaultMetrics: true }) })
+
+// The first signal starts a graceful stop (abort fetches, leave unfinished tasks uncommitted for
+// another worker, disconnect); a second one, or 15 s, forces the exit.
+let signalled = false
+const shutdown = (signal: string) => {
+  if (signalled) {
+    process.exit(130)
+  }
+  signalled = true
+  logger.info({ signal }, 'stopping')
+  setTimeout(() => process.exit(1), 15_000).unref()
+  app.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'stop failed')
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('SIGTERM', () => shutdown('SIGTERM'))
+
+try {
+  await app.start()
+} catch (error) {
+  logger.error({ err: error, code: isTrendsError(error) ? error.code : undefined }, 'start failed')
+  await app.stop().catch(() => undefined)
+  process.exit(1)
+}

@@ -1,0 +1,131 @@
+import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
+import type { FetchTask } from './tasks.ts'
+
+/** The value of one raw record, as the raw Avro schema (schemas/tiktok.raw.record.avsc) has it. */
+export interface RawRecordValue {
+  item_json: string
+  item_id: string
+  natural_key: string
+  family: string
+  endpoint: string
+  generation: string
+  api_path: string
+  request_params: Record<string, string>
+  country: string | null
+  period: string | null
+  industry: string | null
+  page: number
+  position: number
+  http_status: number
+  request_id: string | null
+  fetch_id: string
+  task_id: string
+  fetched_at: number
+}
+
+export function rawRecordValue(page: PageResult, item: RawItem & { id: string }, task: FetchTask, fetchId: string): RawRecordValue {
+  const { target } = page
+  return {
+    item_json: item.raw,
+    item_id: item.id,
+    natural_key: naturalKey(target, item.id),
+    family: target.endpoint.family,
+    endpoint: target.endpoint.name,
+    generation: target.endpoint.generation,
+    api_path: target.endpoint.path,
+    request_params: { ...page.params },
+    country: target.country ?? null,
+    period: target.period ?? null,
+    industry: target.industry ?? null,
+    page: page.page,
+    position: item.position,
+    http_status: page.status,
+    request_id: page.requestId ?? null,
+    fetch_id: fetchId,
+    task_id: task.taskId,
+    fetched_at: page.fetchedAt.getTime(),
+  }
+}
+
+export interface FetchLogValue {
+  fetch_id: string
+  task_id: string
+  endpoint: string
+  family: string
+  generation: string
+  page: number
+  attempt: number
+  outcome: string
+  error_class: string | null
+  http_status: number | null
+  latency_ms: number
+  items: number
+  will_retry: boolean
+  request_id: string | null
+  request_params: Record<string, string>
+  requested_at: number
+}
+
+export function fetchLogValue(
+  event: AttemptEvent,
+  page: PageResult['target'],
+  task: FetchTask,
+  fetchId: string,
+  requestedAt: number,
+): FetchLogValue {
+  return {
+    fetch_id: fetchId,
+    task_id: task.taskId,
+    endpoint: event.endpoint,
+    family: page.endpoint.family,
+    generation: page.endpoint.generation,
+    page: event.page,
+    attempt: event.attempt,
+    outcome: event.outcome,
+    error_class: event.outcome === 'ok' ? null : event.outcome,
+    http_status: event.status ?? null,
+    latency_ms: event.latencyMs,
+    items: event.items,
+    will_retry: event.willRetry,
+    request_id: event.requestId ?? null,
+    request_params: { ...event.params },
+    requested_at: requestedAt,
+  }
+}
+
+export interface DeadLetterValue {
+  stage: string
+  error_class: string
+  message: string
+  source_topic: string | null
+  source_partition: number | null
+  source_offset: string | null
+  schema_id: number | null
+  original: Buffer
+  context: Record<string, string>
+  failed_at: number
+}
+
+/** An upstream item that cannot become a raw record (it has no id to key it by), kept whole. */
+export function itemDeadLetter(page: PageResult, item: RawItem, task: FetchTask, fetchId: string, nowMs: number): DeadLetterValue {
+  return {
+    stage: 'producer',
+    error_class: 'CC_ITEM_WITHOUT_ID',
+    message: `list item has no ${page.target.endpoint.idPath.join('.')}`,
+    source_topic: null,
+    source_partition: null,
+    source_offset: null,
+    schema_id: null,
+    original: Buffer.from(item.raw, 'utf8'),
+    context: {
+      endpoint: page.target.endpoint.name,
+      task_id: task.taskId,
+      fetch_id: fetchId,
+      page: String(page.page),
+      position: String(item.position),
+      http_status: String(page.status),
+      ...(page.requestId === undefined ? {} : { request_id: page.requestId }),
+    },
+    failed_at: nowMs,
+  }
+}

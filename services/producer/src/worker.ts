@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto'
+import { isTrendsError } from '@trends/core'
+import type { AttemptEvent, CreativeCenterClient, PageResult } from '@trends/creative-center'
+import {
+  CompressionTypes,
+  ensureTopics,
+  registerTopicSchema,
+  type Consumer,
+  type Kafka,
+  type Producer,
+  type SchemaRegistry,
+} from '@trends/kafka'
+import type { Logger } from '@trends/logger'
+import { counter, histogram, type Registry } from '@trends/metrics'
+import { fetchLogValue, itemDeadLetter, rawRecordValue, type DeadLetterValue, type FetchLogValue } from './records.ts'
+import { decodeTask, type FetchTask } from './tasks.ts'
+import type { Topics } from './topics.ts'
+
+export interface WorkerDeps {
+  kafka: Kafka
+  registry: SchemaRegistry
+  client: CreativeCenterClient
+  topics: Topics
+  logger: Logger
+  metrics: Registry
+  groupId: string
+  rawPartitions: number
+  taskPartitions: number
+  now?: () => number
+}
+
+interface SchemaIds {
+  raw: Map<string, number>
+  fetchLog: number
+  deadLetter: number
+}
+
+interface OutMessage {
+  topic: string
+  key: string
+  value: Buffer
+  headers: Record<string, string>
+}
+
+/**
+ * A producer worker: one member of a consumer group on the tasks topic. For each task it fetches
+ * the chart page by page and publishes one raw record per list item (Avro, keyed by the natural
+ * key), a fetch-log record per HTTP attempt, and a dead letter for an item it cannot key. The
+ * task's offset is committed only after everything of the task is acknowledged by all in-sync
+ * replicas, so a worker that dies mid-task leaves the task to another (at-least-once: a redone task
+ * can repeat records; the normalizer's dedup absorbs that).
+ */
+export function createWorker(deps: WorkerDeps) {
+  const { kafka, registry, client, topics, logger, metrics } = deps
+  const now = deps.now ?? Date.now
+  const log = logger.child({ component: 'worker' })
+  const stopping = new AbortController()
+  const tasksDone = counter(metrics, 'trends_worker_tasks_total', 'Tasks finished, by endpoint and outcome', ['endpoint', 'outcome'])
+  const recordsOut = counter(metrics, 'trends_worker_records_total', 'Raw records published, by topic', ['topic'])
+  const deadLettered = counter(metrics, 'trends_worker_dead_letters_total', 'Items or tasks dead-lettered, by error class', ['error_class'])
+  const taskSeconds = histogram(metrics, 'trends_worker_task_seconds', 'Time to run one task', ['endpoint'], [0.1, 0.5, 1, 5, 15, 60, 300])
+  let producer: Producer | undefined
+  let consumer: Consumer | undefined
+  let schemaIds: SchemaIds | undefined
+
+  async function deadLetter(value: DeadLetterValue, key: string): Promise<OutMessage> {
+    if (schemaIds === undefined) throw new Error('the worker is not started')
+    deadLettered.inc({ error_class: value.error_class })
+    return {
+      topic: topics.deadLetters,
+      key,
+      value: await registry.encode(schemaIds.deadLetter, value),
+      headers: { stage: 'producer', 'error-class': value.error_class },
+    }
+  }
+
+  /** The messages one page turns into; pure apart from encoding. */
+  async function pageMessages(page: PageResult, task: FetchTask, fetchId: string): Promise<OutMessage[]> {
+    if (schemaIds === undefined) throw new Error('the worker is not started')
+    const topic = topics.raw(page.target.endpoint.family)
+    const schemaId = schemaIds.raw.get(topic)
+    if (schemaId === undefined) throw new Error(`no schema registered for ${topic}`)
+    const messages: OutMessage[] = []
+    for (const item of page.items) {
+      if (item.id === undefined) {
+        messages.push(await deadLetter(itemDeadLetter(page, item, task, fetchId, now()), `${task.taskId}:${page.page}:${item.position}`))
+        continue
+      }
+      const value = rawRecordValue(page, { ...item, id: item.id }, task, fetchId)
+      messages.push({
+        topic,
+        key: value.natural_key,
+        value: await registry.encode(schemaId, value),
+        headers: { 'fetch-id': fetchId, 'task-id': task.taskId, endpoint: value.endpoint },
+      })
+    }
+    return messages
+  }
+
+  async function send(messages: OutMessage[]): Promise<void> {
+    if (producer === undefined) throw new Error('the worker is not started')
+    if (messages.length === 0) return
+    const byTopic = new Map<string, OutMessage[]>()
+    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message])
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
+      })),
+    })
+    for (const [topic, list] of byTopic) recordsOut.inc({ topic }, list.length)
+  }
+
+  /** Runs one task to the end; a failed page ends the task with what was published so far. */
+  async function runTask(task: FetchTask, target: ReturnType<typeof decodeTask>['target'], heartbeat: () => Promise<void>): Promise<void> {
+    if (schemaIds === undefined) throw new Error('the worker is not started')
+    const fetchIds = new Map<number, string>()
+    const fetchIdFor = (page: number): string => {
+      let id = fetchIds.get(page)
+      if (id === undefined) {
+        id = randomUUID()
+        fetchIds.set(page, id)
+      }
+      return id
+    }
+    const attempts: FetchLogValue[] = []
+    const onAttempt = (event: AttemptEvent) => {
+      attempts.push(fetchLogValue(event, target, task, fetchIdFor(event.page), now()))
+    }
+    const fetchLogId = schemaIds.fetchLog
+    const flushAttempts = async (): Promise<OutMessage[]> => {
+      const pending = attempts.splice(0)
+      return Promise.all(
+        pending.map(async (value) => ({
+          topic: topics.fetchLog,
+          key: value.fetch_id,
+          value: await registry.encode(fetchLogId, value),
+          headers: { 'task-id': task.taskId },
+        })),
+      )
+    }
+    const started = performance.now()
+    let outcome = 'ok'
+    try {
+      const pages = client.fetchPages(
+        target,
+        { maxPages: task.maxPages, ...(task.pageSize === undefined ? {} : { pageSize: task.pageSize }), onAttempt },
+        stopping.signal,
+      )
+      for await (const page of pages) {
+        const messages = await pageMessages(page, task, fetchIdFor(page.page))
+        await send([...messages, ...(await flushAttempts())])
+        await heartbeat()
+      }
+    } catch (error) {
+      if (!isTrendsError(error)) throw error
+      outcome = error.code
+      if (error.code === 'CC_ABORTED') throw error
+      log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: error.code }, 'task ended early')
+    } finally {
+      await send(await flushAttempts()).catch((error: unknown) => log.error({ err: error, taskId: task.taskId }, 'fetch log not written'))
+    }
+    tasksDone.inc({ endpoint: task.endpoint, outcome })
+    taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)
+  }
+
+  return {
+    /** Encodes one fetched page into its Kafka messages (exposed for the benchmark). */
+    pageMessages,
+    send,
+    async start(): Promise<void> {
+      await ensureTopics(kafka, [
+        { topic: topics.tasks, numPartitions: deps.taskPartitions },
+        ...topics.allRaw().map((topic) => ({ topic, numPartitions: deps.rawPartitions })),
+        { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
+        { topic: topics.deadLetters, numPartitions: 1 },
+      ])
+      const raw = new Map<string, number>()
+      for (const topic of topics.allRaw()) raw.set(topic, await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc'))
+      schemaIds = {
+        raw,
+        fetchLog: await registerTopicSchema(registry, topics.fetchLog, 'tiktok.fetch-log.avsc'),
+        deadLetter: await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc'),
+      }
+      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false })
+      await producer.connect()
+      consumer = kafka.consumer({ groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 })
+      await consumer.connect()
+      await consumer.subscribe({ topic: topics.tasks, fromBeginning: true })
+      await consumer.run({
+        eachMessage: async (payload) => {
+          const { message, partition } = payload
+          let decoded
+          try {
+            decoded = decodeTask(message.value)
+          } catch (error) {
+            const value: DeadLetterValue = {
+              stage: 'producer',
+              error_class: 'TASK_UNREADABLE',
+              message: error instanceof Error ? error.message : String(error),
+              source_topic: topics.tasks,
+              source_partition: partition,
+              source_offset: message.offset,
+              schema_id: null,
+              original: message.value ?? Buffer.alloc(0),
+              context: {},
+              failed_at: now(),
+            }
+            await send([await deadLetter(value, `${topics.tasks}:${partition}:${message.offset}`)])
+            return
+          }
+          await runTask(decoded.task, decoded.target, () => payload.heartbeat())
+        },
+      })
+      log.info({ groupId: deps.groupId }, 'worker started')
+    },
+    async stop(): Promise<void> {
+      // Abort the HTTP in flight first: the unfinished task's offset stays uncommitted and the
+      // group hands it to another worker.
+      stopping.abort()
+      await consumer?.disconnect()
+      await producer?.disconnect()
+      consumer = undefined
+      producer = undefined
+    },
+  }
+}
+
+export type Worker = ReturnType<typeof createWorker>
