@@ -52,6 +52,7 @@ export function createApp(deps: AppDeps) {
           groupId: config.workerGroupId,
           rawPartitions: config.rawPartitions,
           taskPartitions: config.taskPartitions,
+          sessionTimeoutMs: config.workerSessionTimeoutMs,
           ...timeNow,
         })
   let stopping: Promise<void> | undefined

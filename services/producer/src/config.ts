@@ -17,6 +17,8 @@ export interface ProducerConfig {
   taskPartitions: number
   rawPartitions: number
   workerGroupId: string
+  /** How long the group waits for a silent worker before handing its tasks to another. */
+  workerSessionTimeoutMs: number
   logLevel: string
 }
 
@@ -55,6 +57,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     taskPartitions: read.int('TASK_PARTITIONS', 6, { min: 1, max: 1000 }),
     rawPartitions: read.int('RAW_PARTITIONS', 3, { min: 1, max: 1000 }),
     workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
+    workerSessionTimeoutMs: read.int('WORKER_SESSION_TIMEOUT_MS', 30_000, { min: 6000, max: 300_000 }),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
   read.done()

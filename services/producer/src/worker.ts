@@ -26,6 +26,7 @@ export interface WorkerDeps {
   groupId: string
   rawPartitions: number
   taskPartitions: number
+  sessionTimeoutMs: number
   now?: () => number
 }
 
@@ -186,7 +187,11 @@ export function createWorker(deps: WorkerDeps) {
       }
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false })
       await producer.connect()
-      consumer = kafka.consumer({ groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 })
+      consumer = kafka.consumer({
+        groupId: deps.groupId,
+        sessionTimeout: deps.sessionTimeoutMs,
+        heartbeatInterval: Math.floor(deps.sessionTimeoutMs / 10),
+      })
       await consumer.connect()
       await consumer.subscribe({ topic: topics.tasks, fromBeginning: true })
       await consumer.run({

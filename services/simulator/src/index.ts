@@ -1,0 +1,7 @@
+export { createSimulator } from './app.ts'
+export type { Simulator, SimulatorOptions } from './app.ts'
+export { FAULT_KINDS } from './faults.ts'
+export type { FaultKind, FaultRuleInput } from './faults.ts'
+export { loadSimulatorConfig } from './config.ts'
+export type { SimulatorConfig } from './config.ts'
+export { signHeaders, userSign } from './sign.ts'

@@ -1,0 +1,115 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { ConfigError } from '@trends/core'
+import { createSimulator, loadSimulatorConfig } from '../src/index.ts'
+import { addFault, PATHS, signed } from './helpers.ts'
+
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts')
+
+test('stop() is prompt even with a slow-headers request pending, and the server is gone after', { timeout: 10_000 }, async () => {
+  const simulator = createSimulator()
+  const { url } = await simulator.start()
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  await assert.rejects(simulator.start(), /already started/)
+  await addFault(url, { fault: 'slow-headers', delayMs: 60_000 })
+  const pending = fetch(`${url}${PATHS.overview}`).then(
+    (response) => response.status,
+    (error: unknown) => error,
+  )
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const started = performance.now()
+  await simulator.stop()
+  assert.ok(performance.now() - started < 1000, 'stop did not wait for the 60 s delay')
+  assert.ok((await pending) instanceof Error, 'the pending request was cut off')
+  await assert.rejects(fetch(`${url}${PATHS.overview}`), TypeError)
+  await simulator.stop()
+})
+
+test('settings: defaults, and every problem reported at once', () => {
+  assert.deepEqual(loadSimulatorConfig({}), { host: '127.0.0.1', port: 8480, seed: 1, deprecatedPaths: [], faults: [], logLevel: 'info' })
+  const set = loadSimulatorConfig({
+    SIM_PORT: '0',
+    SIM_SEED: '42',
+    SIM_DEPRECATED: `${PATHS.sounds}, ${PATHS.hashtags}`,
+    SIM_FAULTS: '[{"fault":"rate-limit","rate":0.1,"retryAfterSeconds":30}]',
+    LOG_LEVEL: 'debug',
+  })
+  assert.equal(set.port, 0)
+  assert.equal(set.seed, 42)
+  assert.deepEqual(set.deprecatedPaths, [PATHS.sounds, PATHS.hashtags])
+  assert.deepEqual(set.faults, [{ fault: 'rate-limit', rate: 0.1, retryAfterSeconds: 30 }])
+  assert.throws(
+    () =>
+      loadSimulatorConfig({
+        SIM_PORT: 'eighty',
+        SIM_SEED: '-1',
+        SIM_DEPRECATED: 'creative_radar_api/v1/popular_trend/hashtag/list',
+        SIM_FAULTS: '[{"fault":"rate-limit"},{"fault":"flood"}]',
+        LOG_LEVEL: 'loud',
+      }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError)
+      const text = error.problems.join('\n')
+      assert.match(text, /SIM_PORT: set an integer between 0 and 65535/)
+      assert.match(text, /SIM_SEED: set an integer between 0 and 4294967295/)
+      assert.match(text, /SIM_DEPRECATED: "creative_radar_api\/v1\/popular_trend\/hashtag\/list" is not a path/)
+      assert.match(text, /SIM_FAULTS\[1\]: fault must be one of/)
+      assert.match(text, /LOG_LEVEL: set one of/)
+      assert.equal(error.problems.length, 5)
+      return true
+    },
+  )
+  assert.throws(() => loadSimulatorConfig({ SIM_FAULTS: '{"fault":"rate-limit"}' }), /SIM_FAULTS: set a JSON array/)
+})
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+): { child: ReturnType<typeof spawn>; output: () => { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  return { child, output: () => ({ stdout, stderr }) }
+}
+
+function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
+
+test('main: --help lists the settings; bad settings exit 1 naming each problem', { timeout: 20_000 }, async () => {
+  const help = run(['--help'], {})
+  assert.equal(await exited(help.child), 0)
+  for (const name of ['SIM_HOST', 'SIM_PORT', 'SIM_SEED', 'SIM_DEPRECATED', 'SIM_FAULTS', 'LOG_LEVEL'])
+    assert.match(help.output().stdout, new RegExp(name))
+  const bad = run([], { SIM_PORT: 'x', SIM_FAULTS: 'nope' })
+  assert.equal(await exited(bad.child), 1)
+  assert.match(bad.output().stderr, /CONFIG_INVALID/)
+  assert.match(bad.output().stderr, /SIM_PORT/)
+  assert.match(bad.output().stderr, /SIM_FAULTS/)
+})
+
+test('main: serves on SIM_PORT=0 and stops cleanly on SIGTERM', { timeout: 20_000 }, async (t) => {
+  const server = run([], { SIM_PORT: '0', SIM_SEED: '3', LOG_LEVEL: 'warn', SIM_DEPRECATED: PATHS.hashtags })
+  const exit = exited(server.child)
+  t.after(() => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL')
+  })
+  const deadline = Date.now() + 10_000
+  let url: string | undefined
+  while (url === undefined && Date.now() < deadline) {
+    url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output().stdout)?.[1]
+    if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  assert.ok(url !== undefined, server.output().stderr)
+  const reply = await fetch(`${url}${PATHS.hashtags}`, { headers: signed(Date.now()) })
+  assert.deepEqual(
+    { ...((await reply.json()) as Record<string, unknown>), request_id: '' },
+    { code: 0, msg: 'deprecated', request_id: '', data: {} },
+  )
+  server.child.kill('SIGTERM')
+  assert.equal(await exit, 0)
+})
