@@ -12,6 +12,7 @@ export interface DecodedRecord {
   key: string
   value: Record<string, unknown>
   schemaId: number
+  headers: Record<string, string>
 }
 
 /** Sum of all partitions' high watermarks for the topics (what has been written so far). */
@@ -35,7 +36,12 @@ export async function waitForRecords(kafka: Kafka, topics: readonly string[], co
   const deadline = Date.now() + timeoutMs
   let seen = 0
   while (Date.now() < deadline) {
-    seen = await countRecords(kafka, topics)
+    try {
+      seen = await countRecords(kafka, topics)
+    } catch (error) {
+      // Topics a service has just created may not have a leader yet.
+      if ((error as { retriable?: boolean }).retriable !== true) throw error
+    }
     if (seen >= count) return seen
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
@@ -59,12 +65,14 @@ export async function readAll(kafka: Kafka, registry: SchemaRegistry, topics: re
           eachMessage: async ({ topic, partition, message }) => {
             assert.ok(message.value)
             const decoded = (await registry.decode(message.value)) as Record<string, unknown>
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]))
             records.push({
               topic,
               partition,
               key: message.key?.toString() ?? '',
               value: { ...decoded },
               schemaId: message.value.readUInt32BE(1),
+              headers,
             })
             if (records.length >= expected) {
               clearTimeout(timer)

@@ -16,6 +16,7 @@ export const ErrorCodes = [
   'KAFKA_UNAVAILABLE',
   'SCHEMA_REGISTRY_UNAVAILABLE',
   'SCHEMA_INCOMPATIBLE',
+  'SCHEMA_SUBJECT_CONFIG',
   'CLICKHOUSE_UNAVAILABLE',
   // Creative Center: transport (retried within the budget) ...
   'CC_RATE_LIMITED',

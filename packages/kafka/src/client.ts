@@ -2,6 +2,7 @@ import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } 
 import type { Logger } from '@trends/logger'
 import type { KafkaSettings } from './config.ts'
 import { silenceKafkajsTimerWarning } from './warnings.ts'
+import { registerZstdCodec } from './codecs.ts'
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -28,6 +29,7 @@ export interface CreateKafkaOptions {
 
 export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions): Kafka {
   silenceKafkajsTimerWarning()
+  registerZstdCodec()
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,

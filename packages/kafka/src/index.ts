@@ -20,3 +20,4 @@ export type {
 export { CompressionTypes, Partitioners } from 'kafkajs'
 export { silenceKafkajsTimerWarning } from './warnings.ts'
 export { SCHEMAS_DIR, readAvroSchema, registerTopicSchema } from './schemas.ts'
+export { COMPRESSION, registerZstdCodec } from './codecs.ts'

@@ -12,24 +12,43 @@ export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistry
   return new SchemaRegistry({ host: settings.url, ...(auth === undefined ? {} : { auth }) })
 }
 
-/** Registers an Avro schema under `subject` with BACKWARD compatibility; returns its registry id. */
+const CONFIG_MISMATCH = /Compatibility does not match the configuration/
+
+/**
+ * Registers an Avro schema under `subject` with BACKWARD compatibility; returns its registry id.
+ *
+ * Two services starting together can race on a new subject: the client reads the subject's
+ * compatibility, finds none, registers, then sets BACKWARD; a second client reading in between
+ * sees the registry's provisional level and refuses. That mismatch is retried briefly; one that
+ * persists means the subject was configured differently on purpose, and is reported as such.
+ */
 export async function registerAvroSchema(registry: SchemaRegistry, subject: string, schema: object): Promise<number> {
-  try {
-    const { id } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject, compatibility: COMPATIBILITY.BACKWARD },
-    )
-    return id
-  } catch (error) {
-    const name = error instanceof Error ? error.name : ''
-    if (name === 'ConfluentSchemaRegistryCompatibilityError' || /incompatible/i.test(String(error))) {
-      throw new TrendsError('SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is not BACKWARD compatible`, {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      )
+      return id
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      if (CONFIG_MISMATCH.test(message)) {
+        if (attempt < 10) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+          continue
+        }
+        throw new TrendsError('SCHEMA_SUBJECT_CONFIG', `subject ${subject} is not configured for BACKWARD compatibility (${message})`, {
+          cause: error,
+        })
+      }
+      const name = error instanceof Error ? error.name : ''
+      if (name === 'ConfluentSchemaRegistryCompatibilityError' || /incompatible/i.test(message)) {
+        throw new TrendsError('SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is not BACKWARD compatible`, { cause: error })
+      }
+      throw new TrendsError('SCHEMA_REGISTRY_UNAVAILABLE', `could not register a schema for subject ${subject}`, {
+        retryable: true,
         cause: error,
       })
     }
-    throw new TrendsError('SCHEMA_REGISTRY_UNAVAILABLE', `could not register a schema for subject ${subject}`, {
-      retryable: true,
-      cause: error,
-    })
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { randomSuffix } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { ensureTopics, type Kafka, type Producer } from '@trends/kafka'
+import { ensureTopics, Partitioners, type Kafka, type Producer } from '@trends/kafka'
 import { counter, type Registry } from '@trends/metrics'
 import type { ChartSpec } from './matrix.ts'
 import { decodeTask, encodeTask, taskFor } from './tasks.ts'
@@ -108,7 +108,7 @@ export function createScheduler(deps: SchedulerDeps) {
       await ensureTopics(kafka, [{ topic: topics.tasks, numPartitions: deps.taskPartitions }])
       const recovered = await recoverPublished()
       log.info({ recovered, charts: charts.length }, 'scheduler started')
-      producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false })
+      producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
       await producer.connect()
       running = true
       loop = (async () => {

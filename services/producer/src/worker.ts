@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { isTrendsError } from '@trends/core'
 import type { AttemptEvent, CreativeCenterClient, PageResult } from '@trends/creative-center'
 import {
-  CompressionTypes,
+  COMPRESSION,
   ensureTopics,
+  Partitioners,
   registerTopicSchema,
   type Consumer,
   type Kafka,
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   rawPartitions: number
   taskPartitions: number
   sessionTimeoutMs: number
+  /** Sent as the `worker` header on every record, so one can tell which worker fetched what. */
+  workerId?: string
   now?: () => number
 }
 
@@ -35,6 +39,9 @@ interface SchemaIds {
   fetchLog: number
   deadLetter: number
 }
+
+/** A send gathers at most this many records (about 2.5 MB of raw records). */
+const MAX_BATCH_MESSAGES = 2000
 
 interface OutMessage {
   topic: string
@@ -54,7 +61,8 @@ interface OutMessage {
 export function createWorker(deps: WorkerDeps) {
   const { kafka, registry, client, topics, logger, metrics } = deps
   const now = deps.now ?? Date.now
-  const log = logger.child({ component: 'worker' })
+  const workerId = deps.workerId ?? `${hostname()}/${process.pid}`
+  const log = logger.child({ component: 'worker', workerId })
   const stopping = new AbortController()
   const tasksDone = counter(metrics, 'trends_worker_tasks_total', 'Tasks finished, by endpoint and outcome', ['endpoint', 'outcome'])
   const recordsOut = counter(metrics, 'trends_worker_records_total', 'Raw records published, by topic', ['topic'])
@@ -92,7 +100,7 @@ export function createWorker(deps: WorkerDeps) {
         topic,
         key: value.natural_key,
         value: await registry.encode(schemaId, value),
-        headers: { 'fetch-id': fetchId, 'task-id': task.taskId, endpoint: value.endpoint },
+        headers: { 'fetch-id': fetchId, 'task-id': task.taskId, endpoint: value.endpoint, worker: workerId },
       })
     }
     return messages
@@ -105,13 +113,58 @@ export function createWorker(deps: WorkerDeps) {
     for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message])
     await producer.sendBatch({
       acks: -1,
-      compression: CompressionTypes.GZIP,
+      compression: COMPRESSION,
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
         messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
       })),
     })
     for (const [topic, list] of byTopic) recordsOut.inc({ topic }, list.length)
+  }
+
+  /**
+   * Encodes and sends page after page with one send in flight at a time. Pages that arrive while a
+   * send is in flight are gathered into the next send (up to MAX_BATCH_MESSAGES, then the loop
+   * waits), so slow fetching sends each page at once and fast pages travel in large batches, with
+   * memory bounded either way. Every send has finished (or failed) when this returns.
+   */
+  async function publishPages(
+    pages: AsyncIterable<PageResult>,
+    task: FetchTask,
+    fetchIdFor: (page: number) => string,
+    extra: () => Promise<OutMessage[]> = () => Promise.resolve([]),
+    afterPage: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<number> {
+    let inFlight: Promise<void> | undefined
+    let busy = false
+    let pending: OutMessage[] = []
+    let published = 0
+    const launch = () => {
+      const batch = pending
+      pending = []
+      busy = true
+      inFlight = send(batch).finally(() => {
+        busy = false
+      })
+      // Handled here so that a failure while the next page is encoded is not an unhandled
+      // rejection; it is still thrown where inFlight is awaited.
+      inFlight.catch(() => undefined)
+    }
+    try {
+      for await (const page of pages) {
+        const messages = [...(await pageMessages(page, task, fetchIdFor(page.page))), ...(await extra())]
+        pending.push(...messages)
+        published += messages.length
+        if (busy && pending.length >= MAX_BATCH_MESSAGES) await inFlight
+        if (!busy) launch()
+        await afterPage()
+      }
+      await inFlight
+      if (pending.length > 0) launch()
+    } finally {
+      await inFlight
+    }
+    return published
   }
 
   /** Runs one task to the end; a failed page ends the task with what was published so far. */
@@ -150,11 +203,7 @@ export function createWorker(deps: WorkerDeps) {
         { maxPages: task.maxPages, ...(task.pageSize === undefined ? {} : { pageSize: task.pageSize }), onAttempt },
         stopping.signal,
       )
-      for await (const page of pages) {
-        const messages = await pageMessages(page, task, fetchIdFor(page.page))
-        await send([...messages, ...(await flushAttempts())])
-        await heartbeat()
-      }
+      await publishPages(pages, task, fetchIdFor, flushAttempts, heartbeat)
     } catch (error) {
       if (!isTrendsError(error)) throw error
       outcome = error.code
@@ -167,26 +216,37 @@ export function createWorker(deps: WorkerDeps) {
     taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)
   }
 
+  /** Topics, schemas and the producer; what publishing needs, without taking tasks yet. */
+  async function prepare(): Promise<void> {
+    if (producer !== undefined) return
+    await ensureTopics(kafka, [
+      { topic: topics.tasks, numPartitions: deps.taskPartitions },
+      ...topics.allRaw().map((topic) => ({ topic, numPartitions: deps.rawPartitions })),
+      { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
+      { topic: topics.deadLetters, numPartitions: 1 },
+    ])
+    const raw = new Map<string, number>()
+    for (const topic of topics.allRaw()) raw.set(topic, await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc'))
+    schemaIds = {
+      raw,
+      fetchLog: await registerTopicSchema(registry, topics.fetchLog, 'tiktok.fetch-log.avsc'),
+      deadLetter: await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc'),
+    }
+    producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    })
+    await producer.connect()
+  }
+
   return {
-    /** Encodes one fetched page into its Kafka messages (exposed for the benchmark). */
-    pageMessages,
-    send,
+    /** The publishing path for pages already fetched (exposed for the benchmark). */
+    publishPages,
+    prepare,
     async start(): Promise<void> {
-      await ensureTopics(kafka, [
-        { topic: topics.tasks, numPartitions: deps.taskPartitions },
-        ...topics.allRaw().map((topic) => ({ topic, numPartitions: deps.rawPartitions })),
-        { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
-        { topic: topics.deadLetters, numPartitions: 1 },
-      ])
-      const raw = new Map<string, number>()
-      for (const topic of topics.allRaw()) raw.set(topic, await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc'))
-      schemaIds = {
-        raw,
-        fetchLog: await registerTopicSchema(registry, topics.fetchLog, 'tiktok.fetch-log.avsc'),
-        deadLetter: await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc'),
-      }
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false })
-      await producer.connect()
+      await prepare()
       consumer = kafka.consumer({
         groupId: deps.groupId,
         sessionTimeout: deps.sessionTimeoutMs,

@@ -1,0 +1,89 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import os, { hostname } from 'node:os'
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { randomSuffix } from '@trends/core'
+import { naturalKey } from '@trends/creative-center'
+import { createRegistry } from '@trends/metrics'
+import { createApp, loadProducerConfig, topicsFor } from '@trends/producer'
+import { defer, testLogger, type Cleanup } from '@trends/testing'
+import { useSimulator } from '../support/simulator.ts'
+import { countRecords, expectedItems, producerEnv, readAll, stackClients, waitForRecords } from '../support/raw-topics.ts'
+
+const MAIN = path.resolve(import.meta.dirname, '../../services/producer/src/main.ts')
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR', 'CA', 'AU', 'MX', 'ID']
+
+/** A worker process; its log goes to a temporary file, shown if it exits with an error. */
+function startWorker(t: Cleanup, env: Record<string, string>): ChildProcess {
+  const logPath = path.join(os.tmpdir(), `trends-worker-${process.pid}-${randomSuffix()}.log`)
+  const logFile = openSync(logPath, 'w')
+  const child = spawn(process.execPath, [MAIN, 'worker'], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', logFile, logFile],
+  })
+  closeSync(logFile)
+  defer(t, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+    if (child.exitCode !== null && child.exitCode !== 0)
+      process.stderr.write(`worker ${child.pid} exited ${child.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-3000)}\n`)
+    rmSync(logPath, { force: true })
+  })
+  return child
+}
+
+// At-least-once: a worker killed mid-task never committed that task's offset, so once the group
+// notices it is gone, the other worker runs the task again. Every item arrives; some may twice.
+test('killing a worker mid-run loses no task', { timeout: 300_000 }, async (t) => {
+  const simulator = await useSimulator(t)
+  const matrix = { charts: [{ endpoint: 'creators-legacy', countries: COUNTRIES, maxPages: 4, pageSize: 20 }] }
+  const env = producerEnv(simulator.url, matrix, { WORKER_SESSION_TIMEOUT_MS: '6000' })
+  const config = loadProducerConfig(env)
+  const topics = topicsFor(config.topicPrefix)
+  const expected = await expectedItems(simulator.url, config.charts, naturalKey)
+  assert.equal(expected.size, COUNTRIES.length * 80)
+  const { kafka, registry } = stackClients()
+
+  // Every page now takes 250 ms, so a task (four pages) is long enough to be cut in the middle.
+  await simulator.fault({ fault: 'slow-headers', delayMs: 250 })
+  // The victim starts alone so that it takes tasks; once it has published part of a task (a task
+  // is four pages of 20), the second worker starts and the victim is killed.
+  const victim = startWorker(t, env)
+  const scheduler = createApp({ config, role: 'scheduler', logger: testLogger('scheduler'), metrics: createRegistry('scheduler') })
+  defer(t, () => scheduler.stop())
+  await scheduler.start()
+  const victimId = `${hostname()}/${victim.pid}`
+  await waitForRecords(kafka, topics.allRaw(), 1, 60_000)
+  const survivor = startWorker(t, env)
+  const before = await readAll(kafka, registry, topics.allRaw())
+  assert.ok(before.length > 0 && before.every((record) => record.headers['worker'] === victimId), 'the victim was at work')
+  victim.kill('SIGKILL')
+  await new Promise((resolve) => victim.once('exit', resolve))
+  const atKill = await countRecords(kafka, topics.allRaw())
+  assert.ok(atKill < expected.size, `killed mid-run (${atKill} of ${expected.size} records written)`)
+  assert.equal(survivor.exitCode, null, 'the other worker keeps running')
+
+  // Wait until every expected key has arrived (the redone task may add duplicates on top).
+  const deadline = Date.now() + 180_000
+  let keys = new Set<string>()
+  let records: Awaited<ReturnType<typeof readAll>> = []
+  while (Date.now() < deadline) {
+    await waitForRecords(kafka, topics.allRaw(), expected.size, 180_000)
+    records = await readAll(kafka, registry, topics.allRaw())
+    keys = new Set(records.map((record) => record.key))
+    if (keys.size >= expected.size) break
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  assert.equal(keys.size, expected.size, 'every item of every task arrived')
+  for (const record of records) assert.equal(record.value['item_json'], expected.get(record.key))
+  // The victim's unfinished task was run again by the survivor: its items arrived more than once.
+  assert.ok(records.length > expected.size, `${records.length - expected.size} records repeated by the redone task`)
+  assert.ok(
+    records.some((record) => record.headers['worker'] === victimId) && records.some((record) => record.headers['worker'] !== victimId),
+  )
+})
