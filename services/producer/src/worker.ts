@@ -167,8 +167,12 @@ export function createWorker(deps: WorkerDeps) {
     return published
   }
 
-  /** Runs one task to the end; a failed page ends the task with what was published so far. */
-  async function runTask(task: FetchTask, target: ReturnType<typeof decodeTask>['target'], heartbeat: () => Promise<void>): Promise<void> {
+  /** Runs one task to the end; a failed page ends the task with what was published so far. Returns the outcome. */
+  async function runTask(
+    task: FetchTask,
+    target: ReturnType<typeof decodeTask>['target'],
+    heartbeat: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<string> {
     if (schemaIds === undefined) throw new Error('the worker is not started')
     const fetchIds = new Map<number, string>()
     const fetchIdFor = (page: number): string => {
@@ -214,6 +218,7 @@ export function createWorker(deps: WorkerDeps) {
     }
     tasksDone.inc({ endpoint: task.endpoint, outcome })
     taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)
+    return outcome
   }
 
   /** Topics, schemas and the producer; what publishing needs, without taking tasks yet. */
@@ -245,6 +250,8 @@ export function createWorker(deps: WorkerDeps) {
     /** The publishing path for pages already fetched (exposed for the benchmark). */
     publishPages,
     prepare,
+    /** Runs one task outside the consumer group (after prepare); returns 'ok' or the error code that ended it. */
+    runTask,
     async start(): Promise<void> {
       await prepare()
       consumer = kafka.consumer({
