@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 
-/** The salt of the legacy web app's `user-sign` (creative-center-api.md §2.3). */
+/** The salt of the legacy web app's `user-sign` (the API notes, §2.3). */
 export const SIGN_SALT = 'A7B&9z#1G6$2K@8M!3-'
 
 /** How far the `timestamp` header may be from the simulator clock, in seconds. */

@@ -127,7 +127,7 @@ export function countryLang(country: string): string {
   return COUNTRY_LANGS[country] ?? 'en'
 }
 
-/** The industries of creative-center-api.md §7 (legacy list; the 2026 list drops 13, 24 and 26). */
+/** The industries of the API notes (§7) (legacy list; the 2026 list drops 13, 24 and 26). */
 export const INDUSTRIES: Readonly<Record<string, string>> = {
   '10000000000': 'Education',
   '11000000000': 'Vehicle & Transportation',

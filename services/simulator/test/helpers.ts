@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import { createSimulator, type SimulatorOptions } from '../src/index.ts'
 import { signHeaders } from '../src/sign.ts'
 
-/** 2026-03-12T08:15:44Z, the time of the hashtag fixture in creative-center-api.md §8. */
+/** 2026-03-12T08:15:44Z, the time of the hashtag fixture in the API notes (§8). */
 export const NOW = Date.UTC(2026, 2, 12, 8, 15, 44)
 export const DAY_MS = 86_400_000
 export const ANONYMOUS_ID = '3bd2b243-5f1c-4a57-9d0e-2f4f1c0a7b11'
