@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
 import { readEnv } from '@trends/core'
 import {
   CreativeCenterError,
@@ -10,6 +11,7 @@ import {
   type AttemptEvent,
   type FetchTarget,
 } from '@trends/creative-center'
+import { createLogger } from '@trends/logger'
 import { createRegistry, metricValue, type Registry } from '@trends/metrics'
 import { testLogger, type Cleanup } from '@trends/testing'
 import { useSimulator, type FaultRule, type SimulatorHandle } from '../support/simulator.ts'
@@ -159,4 +161,35 @@ test('aborting stops a request in flight with CC_ABORTED', async (t) => {
   setTimeout(() => controller.abort(), 100)
   const error = await expectFailure(client.fetchPage(target('hashtags-legacy'), 1, {}, controller.signal), 'CC_ABORTED')
   assert.equal(error.attempts, 1)
+})
+
+test('the session cookie never reaches a log line, an error or an attempt event', async (t) => {
+  const simulator = await useSimulator(t)
+  const secret = 'sessionid_ads=super-secret-session-7f3a'
+  const lines: string[] = []
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString())
+      done()
+    },
+  })
+  const read = readEnv({ CC_BASE_URL: simulator.url, CC_COOKIE: secret, CC_RETRY_BASE_MS: '5', CC_MAX_ATTEMPTS: '2' })
+  const settings = readCreativeCenterSettings(read)
+  read.done()
+  const events: AttemptEvent[] = []
+  const client = createCreativeCenterClient({
+    settings,
+    logger: createLogger({ service: 'test', level: 'trace', destination }),
+    metrics: createRegistry('test'),
+    bucket: new TokenBucket(1000, 1000),
+    onAttempt: (event) => events.push(event),
+  })
+  t.after(() => client.close())
+  await client.fetchPage(target('hashtags-creative-one'), 1)
+  await simulator.fault({ fault: 'unavailable', path: NEW_HASHTAGS })
+  const error = await expectFailure(client.fetchPage(target('hashtags-creative-one'), 1), 'CC_SERVER_ERROR')
+  assert.ok(lines.length > 0, 'the client logged something')
+  for (const text of [...lines, JSON.stringify(error), String(error), error.stack ?? '', JSON.stringify(events)]) {
+    assert.ok(!text.includes('super-secret-session-7f3a'), 'no secret in any output')
+  }
 })
