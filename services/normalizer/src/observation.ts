@@ -1,0 +1,186 @@
+import type { Json } from '@trends/creative-center'
+import { drift, SPECS } from './families.ts'
+import { displayName, epochDay, normalizeName, requestIdTime, toEpochMs } from './normalize.ts'
+
+/** The raw record's value, as schemas/tiktok.raw.record.avsc has it. */
+export interface RawRecord {
+  item_json: string
+  item_id: string
+  natural_key: string
+  family: string
+  endpoint: string
+  generation: string
+  request_params: Record<string, string>
+  country: string | null
+  period: string | null
+  industry: string | null
+  page: number
+  position: number
+  request_id: string | null
+  fetch_id: string
+  task_id: string
+  fetched_at: number
+}
+
+/** The cleaned record's value, as schemas/tiktok.trends.cleaned.avsc has it. */
+export interface CleanedRecord {
+  kind: string
+  item_id: string
+  natural_key: string
+  display_name: string
+  normalized_name: string
+  country: string | null
+  period: number | null
+  industry: string | null
+  rank: number | null
+  rank_is_position: boolean
+  rank_change: number | null
+  rank_diff_type: number | null
+  posts: number | null
+  views: number | null
+  likes: number | null
+  followers: number | null
+  curve: Array<{ at: number; value: number }>
+  data_date: number | null
+  attributes: Record<string, string>
+  endpoint: string
+  generation: string
+  fetched_at: number
+  observed_at: number
+  fetch_id: string
+  task_id: string
+  source_topic: string
+  source_partition: number
+  source_offset: number
+  source_schema_id: number
+}
+
+export interface Source {
+  topic: string
+  partition: number
+  offset: string
+  schemaId: number
+}
+
+/** Why an item is not a valid observation; it goes to the dead letters with this class. */
+export class ValidationError extends Error {
+  readonly errorClass: string
+  constructor(errorClass: string, message: string) {
+    super(message)
+    this.name = 'ValidationError'
+    this.errorClass = errorClass
+  }
+}
+
+/** Longest name kept; beyond it the item is refused (a chart name is tens of characters). */
+export const MAX_NAME_CHARS = 1024
+
+export interface Observation {
+  record: CleanedRecord
+  /** Natural key plus upstream data date: the same item in the same snapshot. */
+  dedupKey: string
+  /** A digest of the facts (rank, counts, curve, name): a change is a new fact. */
+  fingerprint: number
+  drift: { unknown: string[]; missing: string[] }
+}
+
+function fnv1a(text: string, seed: number): number {
+  let hash = seed
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
+
+/** 52 bits from two FNV-1a passes: fits a JS number exactly, collisions are negligible per key. */
+export function fingerprintOf(text: string): number {
+  return (fnv1a(text, 0x811c9dc5) & 0xfffff) * 0x100000000 + fnv1a(text, 0x01234567)
+}
+
+/** The upstream snapshot date: the last curve point, else the request_id's stamp, else the period end. */
+function dataDate(curveEnd: number | undefined, raw: RawRecord): number | null {
+  if (curveEnd !== undefined) return epochDay(curveEnd)
+  const stamped = requestIdTime(raw.request_id)
+  if (stamped !== null) return epochDay(stamped)
+  const periodEnd = toEpochMs(raw.request_params['periodEndTimestamp'])
+  return periodEnd === null ? null : epochDay(periodEnd)
+}
+
+/**
+ * Turns a raw record and its parsed item into one cleaned observation, or throws a
+ * ValidationError naming what is wrong. Pure: the same input gives the same record (apart from
+ * `observedAt`, passed in).
+ */
+export function observe(raw: RawRecord, item: Json, source: Source, observedAt: number): Observation {
+  const spec = SPECS[raw.endpoint]
+  if (spec === undefined) throw new ValidationError('UNKNOWN_ENDPOINT', `no mapping for endpoint ${raw.endpoint}`)
+  if (item === null || typeof item !== 'object' || Array.isArray(item))
+    throw new ValidationError('INVALID_ITEM', 'the item is not a JSON object')
+  const missingRequired = spec.required.filter((field) => item[field] === undefined || item[field] === null)
+  if (missingRequired.length > 0) throw new ValidationError('MISSING_FIELD', `${raw.endpoint} item lacks ${missingRequired.join(', ')}`)
+  const extracted = spec.extract(item)
+  if (extracted.itemId === '') throw new ValidationError('MISSING_ID', `${raw.endpoint} item has no usable id`)
+  if (extracted.itemId !== raw.item_id)
+    throw new ValidationError('ID_MISMATCH', `item id ${extracted.itemId} differs from the record's ${raw.item_id}`)
+  if (extracted.name.length > MAX_NAME_CHARS) {
+    throw new ValidationError('NAME_TOO_LONG', `the name has ${extracted.name.length} characters (at most ${MAX_NAME_CHARS})`)
+  }
+  const normalized = normalizeName(extracted.name, spec.kind)
+  if (normalized === '' && spec.kind !== 'video') throw new ValidationError('EMPTY_NAME', `${raw.endpoint} item has an empty name`)
+  if (spec.required.includes('rank') || spec.required.includes('rankIndex')) {
+    if (extracted.rank === null || extracted.rank < 1)
+      throw new ValidationError('INVALID_RANK', `rank ${JSON.stringify(extracted.rank)} is not a positive integer`)
+  }
+  const pageSize = Number(raw.request_params['limit'] ?? 0)
+  const derivedRank = extracted.rank === null && pageSize > 0 ? (raw.page - 1) * pageSize + raw.position + 1 : null
+  const period = raw.period === null ? null : Number(raw.period)
+  const record: CleanedRecord = {
+    kind: spec.kind,
+    item_id: extracted.itemId,
+    natural_key: raw.natural_key,
+    display_name: displayName(extracted.name, spec.kind),
+    normalized_name: normalized,
+    country: raw.country,
+    period: period !== null && Number.isInteger(period) ? period : null,
+    industry: raw.industry,
+    rank: extracted.rank ?? derivedRank,
+    rank_is_position: extracted.rank === null && derivedRank !== null,
+    rank_change: extracted.rankChange,
+    rank_diff_type: extracted.rankDiffType,
+    posts: extracted.posts,
+    views: extracted.views,
+    likes: extracted.likes,
+    followers: extracted.followers,
+    curve: extracted.curve,
+    data_date: dataDate(extracted.curve.at(-1)?.at, raw),
+    attributes: extracted.attributes,
+    endpoint: raw.endpoint,
+    generation: raw.generation,
+    fetched_at: raw.fetched_at,
+    observed_at: observedAt,
+    fetch_id: raw.fetch_id,
+    task_id: raw.task_id,
+    source_topic: source.topic,
+    source_partition: source.partition,
+    source_offset: Number(source.offset),
+    source_schema_id: source.schemaId,
+  }
+  const facts = [
+    record.display_name,
+    record.rank,
+    record.rank_change,
+    record.rank_diff_type,
+    record.posts,
+    record.views,
+    record.likes,
+    record.followers,
+    record.curve,
+  ]
+  return {
+    record,
+    dedupKey: `${record.natural_key}|${record.data_date ?? 'undated'}`,
+    fingerprint: fingerprintOf(JSON.stringify(facts)),
+    drift: drift(spec, item),
+  }
+}
