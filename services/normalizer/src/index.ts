@@ -1,1 +1,5 @@
-export {}
+export { createNormalizer, type Normalizer } from './app.ts'
+export { loadNormalizerConfig, type NormalizerConfig } from './config.ts'
+export { processBatch, type BatchResult } from './pipeline.ts'
+export { observe, factsFingerprint, ValidationError, type CleanedRecord, type RawRecord } from './observation.ts'
+export { DedupStore } from './dedup.ts'

@@ -98,6 +98,23 @@ export function fingerprintOf(text: string): number {
   return (fnv1a(text, 0x811c9dc5) & 0xfffff) * 0x100000000 + fnv1a(text, 0x01234567)
 }
 
+/** The facts that make an observation new when they change: name, rank, counts and curve. */
+export function factsFingerprint(record: CleanedRecord): number {
+  const curve = record.curve.map((point) => [Number(point.at), point.value])
+  const facts = [
+    record.display_name,
+    record.rank,
+    record.rank_change,
+    record.rank_diff_type,
+    record.posts,
+    record.views,
+    record.likes,
+    record.followers,
+    curve,
+  ]
+  return fingerprintOf(JSON.stringify(facts))
+}
+
 /** The upstream snapshot date: the last curve point, else the request_id's stamp, else the period end. */
 function dataDate(curveEnd: number | undefined, raw: RawRecord): number | null {
   if (curveEnd !== undefined) return epochDay(curveEnd)
@@ -166,21 +183,10 @@ export function observe(raw: RawRecord, item: Json, source: Source, observedAt: 
     source_offset: Number(source.offset),
     source_schema_id: source.schemaId,
   }
-  const facts = [
-    record.display_name,
-    record.rank,
-    record.rank_change,
-    record.rank_diff_type,
-    record.posts,
-    record.views,
-    record.likes,
-    record.followers,
-    record.curve,
-  ]
   return {
     record,
     dedupKey: `${record.natural_key}|${record.data_date ?? 'undated'}`,
-    fingerprint: fingerprintOf(JSON.stringify(facts)),
+    fingerprint: factsFingerprint(record),
     drift: drift(spec, item),
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '@trends/logger'
 import type { Registry } from '@trends/metrics'
 import type { ProducerConfig } from './config.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
-import { topicsFor } from './topics.ts'
+import { topicsFor } from '@trends/kafka'
 import { createWorker, type Worker } from './worker.ts'
 
 export type Role = 'scheduler' | 'worker' | 'all'

@@ -5,7 +5,7 @@ import { ensureTopics, Partitioners, type Kafka, type Producer } from '@trends/k
 import { counter, type Registry } from '@trends/metrics'
 import type { ChartSpec } from './matrix.ts'
 import { decodeTask, encodeTask, taskFor } from './tasks.ts'
-import type { Topics } from './topics.ts'
+import type { Topics } from '@trends/kafka'
 
 export interface SchedulerDeps {
   kafka: Kafka

@@ -16,7 +16,7 @@ import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry } from '@trends/metrics'
 import { fetchLogValue, itemDeadLetter, rawRecordValue, type DeadLetterValue, type FetchLogValue } from './records.ts'
 import { decodeTask, type FetchTask } from './tasks.ts'
-import type { Topics } from './topics.ts'
+import type { Topics } from '@trends/kafka'
 
 export interface WorkerDeps {
   kafka: Kafka

@@ -1,0 +1,182 @@
+import {
+  createKafka,
+  createSchemaRegistry,
+  ensureTopics,
+  readTopic,
+  registerTopicSchema,
+  topicsFor,
+  type Consumer,
+  type Producer,
+} from '@trends/kafka'
+import type { Logger } from '@trends/logger'
+import { counter, gauge, histogram, type Registry } from '@trends/metrics'
+import type { NormalizerConfig } from './config.ts'
+import { DedupStore, shardId } from './dedup.ts'
+import { factsFingerprint, type CleanedRecord } from './observation.ts'
+import { processBatch, type PipelineDeps } from './pipeline.ts'
+
+export interface NormalizerDeps {
+  config: NormalizerConfig
+  logger: Logger
+  metrics: Registry
+  now?: () => number
+}
+
+/** Dead letters keep the original bytes whole, so their topic accepts records up to 16 MiB. */
+const DEAD_LETTER_MAX_BYTES = String(16 * 1024 * 1024)
+
+/**
+ * The normalizer: one consumer group over every raw topic; each Kafka batch goes through the RxJS
+ * pipeline, and its cleaned records, its dead letters and the batch's consumed offset are written
+ * in one Kafka transaction. Exactly once from raw to cleaned: a crash before the commit aborts
+ * all three (the batch is read again), after it none is repeated. The dedup state learns a batch's
+ * keys only after that commit, and is rebuilt from the cleaned topic on start.
+ */
+export function createNormalizer(deps: NormalizerDeps) {
+  const { config, logger, metrics } = deps
+  const now = deps.now ?? Date.now
+  const log = logger.child({ component: 'normalizer' })
+  const kafka = createKafka(config.kafka, { logger })
+  const registry = createSchemaRegistry(config.registry)
+  const topics = topicsFor(config.topicPrefix)
+  const dedup = new DedupStore({ ttlMs: config.dedupTtlMs, maxKeysPerShard: config.dedupMaxKeysPerShard, now })
+
+  const recordsIn = counter(metrics, 'trends_normalizer_records_in_total', 'Raw records consumed, by topic', ['topic'])
+  const cleanedOut = counter(metrics, 'trends_normalizer_records_out_total', 'Cleaned records committed, by kind', ['kind'])
+  const deadLettered = counter(
+    metrics,
+    'trends_normalizer_dead_letters_total',
+    'Records sent to the dead letters, by step and error class',
+    ['step', 'error_class'],
+  )
+  const duplicates = counter(metrics, 'trends_normalizer_dedup_hits_total', 'Records dropped as duplicates, by kind', ['kind'])
+  const schemaDrift = counter(metrics, 'trends_normalizer_schema_drift_total', 'Unknown or missing item fields seen, by family and field', [
+    'family',
+    'field',
+    'kind',
+  ])
+  const batchSize = histogram(metrics, 'trends_normalizer_batch_size', 'Records per consumed batch', [], [1, 10, 50, 100, 500, 1000, 5000])
+  const dedupKeys = gauge(metrics, 'trends_normalizer_dedup_keys', 'Keys held in the dedup state', [])
+
+  let consumer: Consumer | undefined
+  let producer: Producer | undefined
+  let pipeline: PipelineDeps | undefined
+  let stopping: Promise<void> | undefined
+
+  /** Seeds the dedup state with what the cleaned topic already holds within the TTL. */
+  async function rebuildDedup(): Promise<number> {
+    return readTopic(
+      kafka,
+      topics.cleaned,
+      async ({ message }) => {
+        if (message.value === null) return
+        const record = (await registry.decode(message.value)) as CleanedRecord
+        const key = `${record.natural_key}|${record.data_date ?? 'undated'}`
+        dedup.remember(shardId(record.source_topic, record.source_partition), key, factsFingerprint(record), Number(message.timestamp))
+      },
+      { sinceMs: now() - config.dedupTtlMs, readCommitted: true },
+    )
+  }
+
+  return {
+    topics,
+    dedup,
+    async start(): Promise<void> {
+      await ensureTopics(kafka, [
+        ...topics.allRaw().map((topic) => ({ topic, numPartitions: 3 })),
+        { topic: topics.cleaned, numPartitions: config.cleanedPartitions },
+        { topic: topics.deadLetters, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: DEAD_LETTER_MAX_BYTES }] },
+      ])
+      pipeline = {
+        registry,
+        cleanedSchemaId: await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc'),
+        dedup,
+        now,
+      }
+      const deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
+      const rebuilt = await rebuildDedup()
+      dedupKeys.set(dedup.size())
+      log.info({ rebuilt, keys: dedup.size() }, 'dedup state rebuilt from the cleaned topic')
+
+      // Right after a commit the coordinator is still writing its markers and answers the next
+      // transaction with CONCURRENT_TRANSACTIONS for a few milliseconds; retry soon and often.
+      producer = kafka.producer({
+        transactionalId: config.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 20 },
+      })
+      await producer.connect()
+      consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false, maxBytesPerPartition: config.maxBytesPerPartition })
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const owned = new Set<string>()
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment))
+          for (const partition of partitions) owned.add(shardId(topic, partition))
+        dedup.retain(owned)
+        dedupKeys.set(dedup.size())
+      })
+      await consumer.connect()
+      for (const topic of topics.allRaw()) await consumer.subscribe({ topic, fromBeginning: true })
+      const run = pipeline
+      const out = producer
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async (payload) => {
+          const { batch } = payload
+          if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return
+          recordsIn.inc({ topic: batch.topic }, batch.messages.length)
+          batchSize.observe(batch.messages.length)
+          const result = await processBatch(run, batch.topic, batch.partition, batch.messages)
+          const deadMessages = await Promise.all(
+            result.dead.map(async (letter) => ({
+              key: `${letter.source_topic}:${letter.source_partition}:${letter.source_offset}`,
+              value: await registry.encode(deadLetterSchemaId, letter),
+              headers: { stage: 'normalizer', 'error-class': letter.error_class },
+            })),
+          )
+          const lastOffset = batch.messages.at(-1)?.offset ?? batch.lastOffset()
+          const transaction = await out.transaction()
+          try {
+            if (result.cleaned.length > 0) {
+              await transaction.send({
+                topic: topics.cleaned,
+                messages: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
+              })
+            }
+            if (deadMessages.length > 0) await transaction.send({ topic: topics.deadLetters, messages: deadMessages })
+            await transaction.sendOffsets({
+              consumerGroupId: config.groupId,
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+            })
+            await transaction.commit()
+          } catch (error) {
+            await transaction.abort().catch(() => undefined)
+            throw error
+          }
+          // Committed: only now are these keys seen.
+          for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
+          payload.resolveOffset(lastOffset)
+          for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
+          for (const kind of result.duplicateKinds) duplicates.inc({ kind })
+          for (const letter of result.dead) deadLettered.inc({ step: letter.context['step'] ?? '', error_class: letter.error_class })
+          for (const entry of result.drift) schemaDrift.inc(entry)
+          dedupKeys.set(dedup.size())
+          await payload.heartbeat()
+        },
+      })
+      log.info({ groupId: config.groupId, transactionalId: config.transactionalId }, 'normalizer started')
+    },
+    stop(): Promise<void> {
+      // Stop consuming first (kafkajs lets the batch in hand finish its transaction), then close the producer.
+      stopping ??= (async () => {
+        await consumer?.disconnect()
+        await producer?.disconnect()
+      })()
+      return stopping
+    },
+  }
+}
+
+export type Normalizer = ReturnType<typeof createNormalizer>

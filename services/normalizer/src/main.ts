@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * Normalizer entry point: `node services/normalizer/src/main.ts`. Configured only by the
+ * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
+ */
+import { createLogger } from '@trends/logger'
+import { createRegistry } from '@trends/metrics'
+import { createNormalizer } from './app.ts'
+import { loadNormalizerConfig } from './config.ts'
+
+const HELP = `Usage: node services/normalizer/src/main.ts
+
+Reads <prefix>.raw.<family>, writes <prefix>.trends.cleaned and <prefix>.dead-letters, exactly once.
+
+Environment:
+  KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD
+  SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
+  TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
+  NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>; give each instance its own, stable across restarts),
+  CLEANED_PARTITIONS (6), DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
+  NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), LOG_LEVEL (info)
+`
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
+
+let config
+try {
+  config = loadNormalizerConfig()
+} catch (error) {
+  process.stderr.write(`normalizer: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(2)
+}
+
+const logger = createLogger({ service: 'normalizer', level: config.logLevel })
+const normalizer = createNormalizer({ config, logger, metrics: createRegistry('normalizer', { defaultMetrics: true }) })
+
+// First signal: finish the batch in hand (its transaction commits or aborts), then disconnect.
+// A second signal, or 15 s, forces the exit; an open transaction is then aborted by Kafka.
+let signalled = false
+const shutdown = (signal: string) => {
+  if (signalled) process.exit(130)
+  signalled = true
+  logger.info({ signal }, 'stopping')
+  setTimeout(() => process.exit(1), 15_000).unref()
+  normalizer.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'stop failed')
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('SIGTERM', () => shutdown('SIGTERM'))
+
+try {
+  await normalizer.start()
+} catch (error) {
+  logger.error({ err: error }, 'start failed')
+  await normalizer.stop().catch(() => undefined)
+  process.exit(1)
+}

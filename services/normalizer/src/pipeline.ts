@@ -1,0 +1,214 @@
+import { concatMap, filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
+import { parseJson, type Json } from '@trends/creative-center'
+import type { KafkaMessage, SchemaRegistry } from '@trends/kafka'
+import { shardId, type DedupStore } from './dedup.ts'
+import { observe, ValidationError, type Observation, type RawRecord, type Source } from './observation.ts'
+
+/** A dead letter as schemas/tiktok.dead-letter.avsc has it. */
+export interface DeadLetter {
+  stage: string
+  error_class: string
+  message: string
+  source_topic: string | null
+  source_partition: number | null
+  source_offset: string | null
+  schema_id: number | null
+  original: Buffer
+  context: Record<string, string>
+  failed_at: number
+}
+
+/** One record on its way through the stages: still going (`value`) or already a dead letter. */
+type Step<T> = { source: Source; message: KafkaMessage; value: T } | { source: Source; message: KafkaMessage; dead: DeadLetter }
+
+export interface CleanedOut {
+  key: string
+  value: Buffer
+  headers: Record<string, string>
+  shard: string
+  dedupKey: string
+  fingerprint: number
+}
+
+export interface BatchResult {
+  cleaned: CleanedOut[]
+  dead: DeadLetter[]
+  duplicates: number
+  /** Kind of every record dropped as a duplicate, for the metric. */
+  duplicateKinds: string[]
+  drift: Array<{ family: string; field: string; kind: 'unknown' | 'missing' }>
+}
+
+export interface PipelineDeps {
+  registry: SchemaRegistry
+  cleanedSchemaId: number
+  dedup: DedupStore
+  now: () => number
+}
+
+/** Raised by a stage for a record that cannot go on; the stage's name and this class say why. */
+class StageError extends Error {
+  readonly errorClass: string
+  constructor(errorClass: string, message: string) {
+    super(message)
+    this.errorClass = errorClass
+  }
+}
+
+function deadLetter(step: { source: Source; message: KafkaMessage }, stage: string, error: unknown, now: number): DeadLetter {
+  const errorClass = error instanceof StageError || error instanceof ValidationError ? error.errorClass : `${stage.toUpperCase()}_FAILED`
+  const message = error instanceof Error ? error.message : String(error)
+  return {
+    stage: 'normalizer',
+    error_class: errorClass,
+    // Messages are ours or the Avro library's, never record content; still, keep them short.
+    message: message.slice(0, 500),
+    source_topic: step.source.topic,
+    source_partition: step.source.partition,
+    source_offset: step.source.offset,
+    schema_id: step.source.schemaId >= 0 ? step.source.schemaId : null,
+    original: step.message.value ?? Buffer.alloc(0),
+    context: { step: stage, ...(step.message.key === null ? {} : { key: step.message.key.toString('utf8').slice(0, 500) }) },
+    failed_at: now,
+  }
+}
+
+/**
+ * A stage: applies `work` to records still going, and turns a thrown error into a dead letter for
+ * that record alone; records that are already dead letters pass through untouched.
+ */
+function stage<A, B>(
+  name: string,
+  now: () => number,
+  work: (value: A, step: { source: Source; message: KafkaMessage }) => B | Promise<B>,
+): OperatorFunction<Step<A>, Step<B>> {
+  return concatMap(async (step: Step<A>): Promise<Step<B>> => {
+    if ('dead' in step) return step
+    try {
+      return { source: step.source, message: step.message, value: await work(step.value, step) }
+    } catch (error) {
+      return { source: step.source, message: step.message, dead: deadLetter(step, name, error, now()) }
+    }
+  })
+}
+
+/** Confluent framing: magic byte 0, a 4-byte schema id, then the Avro body. */
+function framedSchemaId(value: Buffer | null): number {
+  if (value === null || value.length < 5 || value.readUInt8(0) !== 0)
+    throw new StageError('NOT_CONFLUENT_AVRO', 'the value is not Confluent-framed Avro (no magic byte 0 and schema id)')
+  return value.readUInt32BE(1)
+}
+
+const decodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Buffer | null>, Step<RawRecord>> =>
+  stage('decode', deps.now, async (value, step) => {
+    step.source.schemaId = framedSchemaId(value)
+    try {
+      return (await deps.registry.decode(value as Buffer)) as RawRecord
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error)
+      if (/404|not found|40403/i.test(text))
+        throw new StageError('UNKNOWN_SCHEMA_ID', `schema id ${step.source.schemaId} is not in the registry`)
+      throw new StageError('AVRO_DECODE_FAILED', `the Avro body does not decode with schema ${step.source.schemaId}: ${text.slice(0, 200)}`)
+    }
+  })
+
+const parseItems = (deps: PipelineDeps): OperatorFunction<Step<RawRecord>, Step<{ raw: RawRecord; item: Json }>> =>
+  stage('parse', deps.now, (raw) => {
+    try {
+      return { raw, item: parseJson(raw.item_json) }
+    } catch (error) {
+      throw new StageError('INVALID_ITEM_JSON', `item_json is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  })
+
+const observeItems = (deps: PipelineDeps): OperatorFunction<Step<{ raw: RawRecord; item: Json }>, Step<Observation>> =>
+  stage('validate', deps.now, ({ raw, item }, step) => observe(raw, item, step.source, deps.now()))
+
+const encodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Observation>, Step<{ observation: Observation; bytes: Buffer }>> =>
+  stage('encode', deps.now, async (observation) => ({
+    observation,
+    bytes: await deps.registry.encode(deps.cleanedSchemaId, observation.record),
+  }))
+
+/** Counts fields the item has that its mapping does not know, and known fields it lacks. */
+const countDrift = (result: BatchResult): OperatorFunction<Step<Observation>, Step<Observation>> =>
+  tap((step) => {
+    if ('dead' in step) return
+    const { drift, record } = step.value
+    for (const field of drift.unknown) result.drift.push({ family: record.kind, field, kind: 'unknown' })
+    for (const field of drift.missing) result.drift.push({ family: record.kind, field, kind: 'missing' })
+  })
+
+/**
+ * Drops a record whose facts were already published for the same item and snapshot, or appear
+ * earlier in this batch. The store is only read here; it learns the batch's keys after commit.
+ */
+function dropDuplicates(deps: PipelineDeps, shard: string, result: BatchResult): OperatorFunction<Step<Observation>, Step<Observation>> {
+  const inBatch = new Map<string, number>()
+  return filter((step) => {
+    if ('dead' in step) return true
+    const { dedupKey, fingerprint, record } = step.value
+    const earlier = inBatch.get(dedupKey)
+    const duplicate = earlier === undefined ? deps.dedup.verdict(shard, dedupKey, fingerprint) === 'duplicate' : earlier === fingerprint
+    if (duplicate) {
+      result.duplicates++
+      result.duplicateKinds.push(record.kind)
+      return false
+    }
+    inBatch.set(dedupKey, fingerprint)
+    return true
+  })
+}
+
+/**
+ * Turns one Kafka batch into cleaned records and dead letters:
+ * decode → parse → validate and normalize → deduplicate → encode. Duplicates (the same facts for
+ * the same item and snapshot as already published, or earlier in this batch) are dropped.
+ */
+export async function processBatch(
+  deps: PipelineDeps,
+  topic: string,
+  partition: number,
+  messages: readonly KafkaMessage[],
+): Promise<BatchResult> {
+  const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [], drift: [] }
+  const shard = shardId(topic, partition)
+  const steps = await lastValueFrom(
+    from(messages).pipe(
+      map((message): Step<Buffer | null> => ({
+        source: { topic, partition, offset: message.offset, schemaId: -1 },
+        message,
+        value: message.value,
+      })),
+      decodeRecords(deps),
+      parseItems(deps),
+      observeItems(deps),
+      countDrift(result),
+      dropDuplicates(deps, shard, result),
+      encodeRecords(deps),
+      toArray(),
+    ),
+    { defaultValue: [] },
+  )
+  for (const step of steps) {
+    if ('dead' in step) {
+      result.dead.push(step.dead)
+      continue
+    }
+    const { observation, bytes } = step.value
+    result.cleaned.push({
+      key: observation.record.natural_key,
+      value: bytes,
+      headers: {
+        'source-topic': topic,
+        'source-partition': String(partition),
+        'source-offset': step.source.offset,
+        kind: observation.record.kind,
+      },
+      shard,
+      dedupKey: observation.dedupKey,
+      fingerprint: observation.fingerprint,
+    })
+  }
+  return result
+}
