@@ -62,17 +62,21 @@ export function createNormalizer(deps: NormalizerDeps) {
   let producer: Producer | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
+  /** Settles when the dedup state of every owned partition is loaded. */
+  let ready: Promise<void> = Promise.resolve()
 
   /** Seeds the dedup state with what the cleaned topic already holds within the TTL. */
-  async function rebuildDedup(): Promise<number> {
+  async function rebuildDedup(only?: ReadonlySet<string>): Promise<number> {
     return readTopic(
       kafka,
       topics.cleaned,
       async ({ message }) => {
         if (message.value === null) return
         const record = (await registry.decode(message.value)) as CleanedRecord
+        const shard = shardId(record.source_topic, record.source_partition)
+        if (only !== undefined && !only.has(shard)) return
         const key = `${record.natural_key}|${record.data_date ?? 'undated'}`
-        dedup.remember(shardId(record.source_topic, record.source_partition), key, factsFingerprint(record), Number(message.timestamp))
+        dedup.remember(shard, key, factsFingerprint(record), Number(message.timestamp))
       },
       { sinceMs: now() - config.dedupTtlMs, readCommitted: true },
     )
@@ -109,11 +113,22 @@ export function createNormalizer(deps: NormalizerDeps) {
       })
       await producer.connect()
       consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false, maxBytesPerPartition: config.maxBytesPerPartition })
+      // After a rebalance: drop the partitions given away, and rebuild the state of partitions
+      // gained (another instance published for them meanwhile) before their first batch.
+      // Undefined until the first assignment: the state loaded on start covers every partition.
+      let owned: Set<string> | undefined
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const owned = new Set<string>()
+        const now = new Set<string>()
         for (const [topic, partitions] of Object.entries(payload.memberAssignment))
-          for (const partition of partitions) owned.add(shardId(topic, partition))
-        dedup.retain(owned)
+          for (const partition of partitions) now.add(shardId(topic, partition))
+        const gained = new Set(owned === undefined ? [] : [...now].filter((shard) => !owned?.has(shard)))
+        dedup.retain(now)
+        owned = now
+        if (gained.size > 0) {
+          ready = rebuildDedup(gained).then((count) => {
+            log.info({ gained: [...gained], records: count }, 'dedup state rebuilt for gained partitions')
+          })
+        }
         dedupKeys.set(dedup.size())
       })
       await consumer.connect()
@@ -126,6 +141,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         eachBatch: async (payload) => {
           const { batch } = payload
           if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return
+          await ready
           recordsIn.inc({ topic: batch.topic }, batch.messages.length)
           batchSize.observe(batch.messages.length)
           const result = await processBatch(run, batch.topic, batch.partition, batch.messages)

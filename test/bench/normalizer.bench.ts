@@ -1,0 +1,168 @@
+/**
+ * Normalizer benchmarks, against the local stack.
+ *
+ * 1. Sustained throughput: raw records (real simulator items, each with its own id so none is a
+ *    duplicate) through the normalizer, from a raw topic to the cleaned topic, exactly once. The
+ *    ceiling, measured in the same run on the same records, is a bare kafkajs consume→produce
+ *    passthrough with the same delivery machinery (transactional producer, offsets in the
+ *    transaction, read_committed) and nothing in between.
+ * 2. Memory: the RSS of this process with the dedup state holding 1,000,000 distinct keys of the
+ *    real key shape.
+ *
+ * Targets (issue 4): throughput ≥ 0.8 × the ceiling; RSS < 300 MB with 1,000,000 keys.
+ */
+import { randomSuffix, readEnv } from '@trends/core'
+import { classifyResponse, findEndpoint, legacySigningHeaders, newIdentity, upstreamParams, type PageResult } from '@trends/creative-center'
+import { COMPRESSION, createKafka, createSchemaRegistry, ensureTopics, Partitioners, readKafkaSettings, readRegistrySettings, registerTopicSchema, topicsFor } from '@trends/kafka'
+import { createLogger } from '@trends/logger'
+import { createRegistry, metricValue } from '@trends/metrics'
+import { createNormalizer, DedupStore, loadNormalizerConfig } from '@trends/normalizer'
+import { parseMatrix, rawRecordValue, taskFor } from '@trends/producer'
+import { createSimulator } from '@trends/simulator'
+import { request } from 'undici'
+
+const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 60_000)
+const KEYS = Number(process.env['BENCH_KEYS'] ?? 1_000_000)
+const logger = createLogger({ service: 'bench', level: 'silent' })
+const env = readEnv(process.env)
+const kafkaSettings = readKafkaSettings(env, 'bench')
+const registrySettings = readRegistrySettings(env)
+env.done()
+const kafka = createKafka(kafkaSettings, { logger })
+const registry = createSchemaRegistry(registrySettings)
+const prefix = `bench-${randomSuffix(4)}`
+const topics = topicsFor(prefix)
+const rawTopic = topics.raw('hashtag')
+const passthroughTopic = `${prefix}.passthrough`
+
+// --- raw records: real item shapes from the simulator, each with its own id -----------------------
+const simulator = createSimulator({ seed: 11 })
+const { url } = await simulator.start()
+const endpoint = findEndpoint('hashtags-legacy')
+if (endpoint === undefined) throw new Error('no endpoint')
+const identity = newIdentity()
+const pages: PageResult[] = []
+for (const country of ['US', 'GB', 'DE', 'FR']) {
+  for (const page of [1, 2]) {
+    const target = { endpoint, country, period: '7' }
+    const params = upstreamParams(target, page, 50)
+    const response = await request(`${url}${endpoint.path}?${new URLSearchParams(params).toString()}`, { headers: legacySigningHeaders(identity, Date.now()) })
+    const classified = classifyResponse(endpoint, 200, 'application/json', await response.body.text(), page)
+    if (classified.kind !== 'ok') throw new Error(classified.code)
+    pages.push({ target, page, items: classified.items, pagination: classified.pagination, requestId: classified.requestId, status: 200, latencyMs: 0, attempts: 1, params, fetchedAt: new Date() })
+  }
+}
+await simulator.stop()
+const [chart] = parseMatrix({ charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'] }] }, { cadence: '1h', maxPages: 2 }).charts
+if (chart === undefined) throw new Error('no chart')
+const task = taskFor(chart, Date.now())
+await ensureTopics(kafka, [
+  { topic: rawTopic, numPartitions: 3 },
+  { topic: passthroughTopic, numPartitions: 6 },
+])
+const rawSchemaId = await registerTopicSchema(registry, rawTopic, 'tiktok.raw.record.avsc')
+const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner })
+await producer.connect()
+const items = pages.flatMap((page) => page.items.map((item) => ({ page, item })))
+for (let sent = 0; sent < RECORDS; ) {
+  const messages = []
+  for (let i = 0; i < 2000 && sent < RECORDS; i++, sent++) {
+    const { page, item } = items[sent % items.length]!
+    const id = `${9_000_000_000_000 + sent}`
+    const itemJson = item.raw.replace(/"hashtag_id":"[^"]*"/, `"hashtag_id":"${id}"`)
+    const value = rawRecordValue(page, { ...item, raw: itemJson, id }, task, 'bench')
+    messages.push({ key: value.natural_key, value: await registry.encode(rawSchemaId, value) })
+  }
+  await producer.send({ topic: rawTopic, acks: -1, compression: COMPRESSION, messages })
+}
+await producer.disconnect()
+
+// --- 1a. the ceiling: a bare transactional consume→produce passthrough ----------------------------
+async function passthrough(): Promise<number> {
+  const groupId = `${prefix}.passthrough`
+  const consumer = kafka.consumer({ groupId, readUncommitted: false })
+  const out = kafka.producer({ transactionalId: `${groupId}.tx`, idempotent: true, maxInFlightRequests: 1, retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 20 } })
+  await out.connect()
+  await consumer.connect()
+  await consumer.subscribe({ topic: rawTopic, fromBeginning: true })
+  let done = 0
+  const started = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async (payload) => {
+          const { batch } = payload
+          if (batch.messages.length === 0) return
+          const last = batch.messages.at(-1)?.offset ?? batch.lastOffset()
+          const transaction = await out.transaction()
+          try {
+            await transaction.send({ topic: passthroughTopic, messages: batch.messages.map(({ key, value, headers }) => ({ key, value, headers })) })
+            await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last) + 1n) }] }] })
+            await transaction.commit()
+          } catch (error) {
+            await transaction.abort().catch(() => undefined)
+            throw error
+          }
+          payload.resolveOffset(last)
+          done += batch.messages.length
+          if (done >= RECORDS) resolve()
+        },
+      })
+      .catch(reject)
+  })
+  const seconds = (performance.now() - started) / 1000
+  await consumer.disconnect()
+  await out.disconnect()
+  return RECORDS / seconds
+}
+
+// --- 1b. the normalizer on the same records ------------------------------------------------------
+async function normalizer(): Promise<number> {
+  const metrics = createRegistry('bench-normalizer')
+  const config = loadNormalizerConfig({ ...process.env, TOPIC_PREFIX: prefix, NORMALIZER_GROUP_ID: `${prefix}.normalizer`, NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.tx` })
+  const service = createNormalizer({ config, logger, metrics })
+  const started = performance.now()
+  await service.start()
+  const settled = async () =>
+    (await metricValue(metrics, 'trends_normalizer_records_out_total')) +
+    (await metricValue(metrics, 'trends_normalizer_dedup_hits_total')) +
+    (await metricValue(metrics, 'trends_normalizer_dead_letters_total'))
+  while ((await settled()) < RECORDS) await new Promise((resolve) => setTimeout(resolve, 50))
+  const seconds = (performance.now() - started) / 1000
+  const out = await metricValue(metrics, 'trends_normalizer_records_out_total')
+  await service.stop()
+  if (out !== RECORDS) throw new Error(`the normalizer published ${out} of ${RECORDS} records`)
+  return RECORDS / seconds
+}
+
+const ceiling = await passthrough()
+const normalized = await normalizer()
+
+// --- 2. memory with 1,000,000 keys ---------------------------------------------------------------
+const store = new DedupStore({ ttlMs: 3 * 86_400_000, maxKeysPerShard: KEYS })
+const day = Math.floor(Date.now() / 86_400_000)
+for (let i = 0; i < KEYS; i++) store.remember(`${rawTopic}:${i % 3}`, `hashtag:US:7:22000000000:all:${7_300_000_000_000_000_000n + BigInt(i)}|${day}`, i * 7919)
+;(globalThis as { gc?: () => void }).gc?.()
+const rssMb = process.memoryUsage().rss / 1024 / 1024
+
+const admin = kafka.admin()
+await admin.connect()
+await admin.deleteTopics({ topics: [rawTopic, passthroughTopic, topics.cleaned, topics.deadLetters, ...topics.allRaw().filter((t) => t !== rawTopic)] }).catch(() => undefined)
+await admin.disconnect()
+
+const results = {
+  'normalizer.records_per_s': Math.round(normalized),
+  'normalizer.passthrough_ceiling_records_per_s': Math.round(ceiling),
+  'normalizer.ratio_to_ceiling': Number((normalized / ceiling).toFixed(3)),
+  'normalizer.ratio_target': 0.8,
+  'normalizer.dedup_keys': store.size(),
+  'normalizer.rss_mb_with_keys': Math.round(rssMb),
+  'normalizer.rss_target_mb': 300,
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
+process.stdout.write(
+  `throughput: ${results['normalizer.records_per_s']} records/s = ${results['normalizer.ratio_to_ceiling']} × the passthrough's ${results['normalizer.passthrough_ceiling_records_per_s']} (target ≥ 0.8) ${normalized / ceiling >= 0.8 ? 'MET' : 'NOT MET'}\n` +
+    `memory: ${results['normalizer.rss_mb_with_keys']} MB RSS with ${store.size()} dedup keys (target < 300) ${rssMb < 300 ? 'MET' : 'NOT MET'}\n`,
+)
