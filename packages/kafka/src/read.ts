@@ -19,7 +19,10 @@ export async function readTopic(
   let starts: Array<{ partition: number; offset: string }>
   try {
     ends = await admin.fetchTopicOffsets(topic)
-    starts = options.sinceMs === undefined ? ends.map((end) => ({ partition: end.partition, offset: end.low })) : await admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs)
+    starts =
+      options.sinceMs === undefined
+        ? ends.map((end) => ({ partition: end.partition, offset: end.low }))
+        : await admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs)
   } finally {
     await admin.disconnect()
   }
@@ -32,13 +35,19 @@ export async function readTopic(
   }
   if (pending.size === 0) return 0
 
-  const consumer = kafka.consumer({ groupId: `${topic}.reader.${randomBytes(6).toString('hex')}`, readUncommitted: options.readCommitted === false })
+  const consumer = kafka.consumer({
+    groupId: `${topic}.reader.${randomBytes(6).toString('hex')}`,
+    readUncommitted: options.readCommitted === false,
+  })
   let read = 0
   await consumer.connect()
   try {
     await consumer.subscribe({ topic, fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} did not finish in ${options.timeoutMs ?? 120_000} ms`)), options.timeoutMs ?? 120_000)
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${topic} did not finish in ${options.timeoutMs ?? 120_000} ms`)),
+        options.timeoutMs ?? 120_000,
+      )
       const settle = (partition: number, lastOffset: string) => {
         if (BigInt(lastOffset) + 1n >= (endOf.get(partition) ?? 0n)) pending.delete(partition)
         if (pending.size === 0) {

@@ -1,4 +1,7 @@
 import {
+  chunkByBytes,
+  COMPRESSION,
+  SEND_CHUNK_BYTES,
   createKafka,
   createSchemaRegistry,
   ensureTopics,
@@ -155,13 +158,13 @@ export function createNormalizer(deps: NormalizerDeps) {
           const lastOffset = batch.messages.at(-1)?.offset ?? batch.lastOffset()
           const transaction = await out.transaction()
           try {
-            if (result.cleaned.length > 0) {
-              await transaction.send({
-                topic: topics.cleaned,
-                messages: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
-              })
+            const cleanedMessages = result.cleaned.map(({ key, value, headers }) => ({ key, value, headers }))
+            for (const messages of chunkByBytes(cleanedMessages, SEND_CHUNK_BYTES)) {
+              await transaction.send({ topic: topics.cleaned, compression: COMPRESSION, messages })
             }
-            if (deadMessages.length > 0) await transaction.send({ topic: topics.deadLetters, messages: deadMessages })
+            for (const messages of chunkByBytes(deadMessages, SEND_CHUNK_BYTES)) {
+              await transaction.send({ topic: topics.deadLetters, compression: COMPRESSION, messages })
+            }
             await transaction.sendOffsets({
               consumerGroupId: config.groupId,
               topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],

@@ -1,4 +1,5 @@
 import type { Json } from '@trends/creative-center'
+import { hash52 } from './dedup.ts'
 import { drift, SPECS } from './families.ts'
 import { displayName, epochDay, normalizeName, requestIdTime, toEpochMs } from './normalize.ts'
 
@@ -84,20 +85,6 @@ export interface Observation {
   drift: { unknown: string[]; missing: string[] }
 }
 
-function fnv1a(text: string, seed: number): number {
-  let hash = seed
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
-}
-
-/** 52 bits from two FNV-1a passes: fits a JS number exactly, collisions are negligible per key. */
-export function fingerprintOf(text: string): number {
-  return (fnv1a(text, 0x811c9dc5) & 0xfffff) * 0x100000000 + fnv1a(text, 0x01234567)
-}
-
 /** The facts that make an observation new when they change: name, rank, counts and curve. */
 export function factsFingerprint(record: CleanedRecord): number {
   const curve = record.curve.map((point) => [Number(point.at), point.value])
@@ -112,7 +99,7 @@ export function factsFingerprint(record: CleanedRecord): number {
     record.followers,
     curve,
   ]
-  return fingerprintOf(JSON.stringify(facts))
+  return hash52(JSON.stringify(facts))
 }
 
 /** The upstream snapshot date: the last curve point, else the request_id's stamp, else the period end. */
