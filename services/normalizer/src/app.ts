@@ -1,4 +1,5 @@
 import {
+  AvroCodec,
   chunkByBytes,
   COMPRESSION,
   SEND_CHUNK_BYTES,
@@ -94,12 +95,10 @@ export function createNormalizer(deps: NormalizerDeps) {
         { topic: topics.cleaned, numPartitions: config.cleanedPartitions },
         { topic: topics.deadLetters, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: DEAD_LETTER_MAX_BYTES }] },
       ])
-      pipeline = {
-        registry,
-        cleanedSchemaId: await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc'),
-        dedup,
-        now,
-      }
+      const codec = new AvroCodec(registry)
+      const cleanedSchemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
+      await codec.load([cleanedSchemaId])
+      pipeline = { codec, cleanedSchemaId, dedup, now }
       const deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
       const rebuilt = await rebuildDedup()
       dedupKeys.set(dedup.size())

@@ -1,6 +1,6 @@
-import { concatMap, filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
+import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
 import { parseJson, type Json } from '@trends/creative-center'
-import type { KafkaMessage, SchemaRegistry } from '@trends/kafka'
+import { AvroFrameError, framedSchemaId, type AvroCodec, type KafkaMessage } from '@trends/kafka'
 import { shardId, type DedupStore } from './dedup.ts'
 import { observe, ValidationError, type Observation, type RawRecord, type Source } from './observation.ts'
 
@@ -40,7 +40,8 @@ export interface BatchResult {
 }
 
 export interface PipelineDeps {
-  registry: SchemaRegistry
+  /** Loaded with the cleaned schema; raw schemas are loaded per batch. */
+  codec: AvroCodec
   cleanedSchemaId: number
   dedup: DedupStore
   now: () => number
@@ -80,35 +81,32 @@ function deadLetter(step: { source: Source; message: KafkaMessage }, stage: stri
 function stage<A, B>(
   name: string,
   now: () => number,
-  work: (value: A, step: { source: Source; message: KafkaMessage }) => B | Promise<B>,
+  work: (value: A, step: { source: Source; message: KafkaMessage }) => B,
 ): OperatorFunction<Step<A>, Step<B>> {
-  return concatMap(async (step: Step<A>): Promise<Step<B>> => {
+  return map((step: Step<A>): Step<B> => {
     if ('dead' in step) return step
     try {
-      return { source: step.source, message: step.message, value: await work(step.value, step) }
+      return { source: step.source, message: step.message, value: work(step.value, step) }
     } catch (error) {
       return { source: step.source, message: step.message, dead: deadLetter(step, name, error, now()) }
     }
   })
 }
 
-/** Confluent framing: magic byte 0, a 4-byte schema id, then the Avro body. */
-function framedSchemaId(value: Buffer | null): number {
-  if (value === null || value.length < 5 || value.readUInt8(0) !== 0)
-    throw new StageError('NOT_CONFLUENT_AVRO', 'the value is not Confluent-framed Avro (no magic byte 0 and schema id)')
-  return value.readUInt32BE(1)
+const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
+  'not-framed': 'NOT_CONFLUENT_AVRO',
+  'unknown-schema': 'UNKNOWN_SCHEMA_ID',
+  'bad-body': 'AVRO_DECODE_FAILED',
 }
 
 const decodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Buffer | null>, Step<RawRecord>> =>
-  stage('decode', deps.now, async (value, step) => {
-    step.source.schemaId = framedSchemaId(value)
+  stage('decode', deps.now, (value, step) => {
+    step.source.schemaId = framedSchemaId(value) ?? -1
     try {
-      return (await deps.registry.decode(value as Buffer)) as RawRecord
+      return deps.codec.decode(value).value as RawRecord
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error)
-      if (/404|not found|40403/i.test(text))
-        throw new StageError('UNKNOWN_SCHEMA_ID', `schema id ${step.source.schemaId} is not in the registry`)
-      throw new StageError('AVRO_DECODE_FAILED', `the Avro body does not decode with schema ${step.source.schemaId}: ${text.slice(0, 200)}`)
+      if (error instanceof AvroFrameError) throw new StageError(DECODE_ERRORS[error.reason], error.message)
+      throw error
     }
   })
 
@@ -125,10 +123,7 @@ const observeItems = (deps: PipelineDeps): OperatorFunction<Step<{ raw: RawRecor
   stage('validate', deps.now, ({ raw, item }, step) => observe(raw, item, step.source, deps.now()))
 
 const encodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Observation>, Step<{ observation: Observation; bytes: Buffer }>> =>
-  stage('encode', deps.now, async (observation) => ({
-    observation,
-    bytes: await deps.registry.encode(deps.cleanedSchemaId, observation.record),
-  }))
+  stage('encode', deps.now, (observation) => ({ observation, bytes: deps.codec.encode(deps.cleanedSchemaId, observation.record) }))
 
 /** Counts fields the item has that its mapping does not know, and known fields it lacks. */
 const countDrift = (result: BatchResult): OperatorFunction<Step<Observation>, Step<Observation>> =>
@@ -173,6 +168,13 @@ export async function processBatch(
 ): Promise<BatchResult> {
   const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [], drift: [] }
   const shard = shardId(topic, partition)
+  // The one asynchronous step: fetch the writer schemas this batch uses (cached after the first).
+  const ids = new Set<number>()
+  for (const message of messages) {
+    const id = framedSchemaId(message.value)
+    if (id !== undefined) ids.add(id)
+  }
+  await deps.codec.load(ids)
   const steps = await lastValueFrom(
     from(messages).pipe(
       map((message): Step<Buffer | null> => ({

@@ -1,0 +1,72 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+
+interface AvroType {
+  toBuffer(value: unknown): Buffer
+  fromBuffer(buffer: Buffer): unknown
+}
+
+/** Thrown by AvroCodec.decode; `reason` says which of the three ways it failed. */
+export class AvroFrameError extends Error {
+  readonly reason: 'not-framed' | 'unknown-schema' | 'bad-body'
+  constructor(reason: AvroFrameError['reason'], message: string) {
+    super(message)
+    this.name = 'AvroFrameError'
+    this.reason = reason
+  }
+}
+
+/** The schema id of a Confluent-framed value (magic byte 0, 4-byte id), or undefined. */
+export function framedSchemaId(value: Buffer | null): number | undefined {
+  return value === null || value.length < 5 || value.readUInt8(0) !== 0 ? undefined : value.readUInt32BE(1)
+}
+
+/**
+ * Confluent-framed Avro without a promise per record: `load` fetches the schemas a batch needs
+ * (once per id, through the registry client and its cache), then `decode` and `encode` run
+ * synchronously. An id the registry does not know is remembered as unknown.
+ */
+export class AvroCodec {
+  readonly #registry: SchemaRegistry
+  readonly #types = new Map<number, AvroType | null>()
+
+  constructor(registry: SchemaRegistry) {
+    this.#registry = registry
+  }
+
+  async load(ids: Iterable<number>): Promise<void> {
+    for (const id of ids) {
+      if (this.#types.has(id)) continue
+      try {
+        this.#types.set(id, await this.#registry.getSchema(id))
+      } catch (error) {
+        // Only a definite "not found" is remembered; anything else (the registry down) is thrown.
+        if (!/404|not found|40403/i.test(error instanceof Error ? error.message : String(error))) throw error
+        this.#types.set(id, null)
+      }
+    }
+  }
+
+  decode(value: Buffer | null): { schemaId: number; value: unknown } {
+    const schemaId = framedSchemaId(value)
+    if (schemaId === undefined || value === null) throw new AvroFrameError('not-framed', 'the value is not Confluent-framed Avro (no magic byte 0 and schema id)')
+    const type = this.#types.get(schemaId)
+    if (type === undefined) throw new Error(`schema ${schemaId} was not loaded before decoding`)
+    if (type === null) throw new AvroFrameError('unknown-schema', `schema id ${schemaId} is not in the registry`)
+    try {
+      return { schemaId, value: type.fromBuffer(value.subarray(5)) }
+    } catch (error) {
+      throw new AvroFrameError('bad-body', `the Avro body does not decode with schema ${schemaId}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`)
+    }
+  }
+
+  encode(schemaId: number, value: unknown): Buffer {
+    const type = this.#types.get(schemaId)
+    if (type === undefined || type === null) throw new Error(`schema ${schemaId} is not loaded`)
+    const body = type.toBuffer(value)
+    const framed = Buffer.allocUnsafe(5 + body.length)
+    framed.writeUInt8(0, 0)
+    framed.writeUInt32BE(schemaId, 1)
+    body.copy(framed, 5)
+    return framed
+  }
+}
