@@ -48,14 +48,18 @@ export class AvroCodec {
 
   decode(value: Buffer | null): { schemaId: number; value: unknown } {
     const schemaId = framedSchemaId(value)
-    if (schemaId === undefined || value === null) throw new AvroFrameError('not-framed', 'the value is not Confluent-framed Avro (no magic byte 0 and schema id)')
+    if (schemaId === undefined || value === null)
+      throw new AvroFrameError('not-framed', 'the value is not Confluent-framed Avro (no magic byte 0 and schema id)')
     const type = this.#types.get(schemaId)
     if (type === undefined) throw new Error(`schema ${schemaId} was not loaded before decoding`)
     if (type === null) throw new AvroFrameError('unknown-schema', `schema id ${schemaId} is not in the registry`)
     try {
       return { schemaId, value: type.fromBuffer(value.subarray(5)) }
     } catch (error) {
-      throw new AvroFrameError('bad-body', `the Avro body does not decode with schema ${schemaId}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`)
+      throw new AvroFrameError(
+        'bad-body',
+        `the Avro body does not decode with schema ${schemaId}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`,
+      )
     }
   }
 
