@@ -1,35 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { randomSuffix } from '@trends/core'
-import { defer, type Cleanup } from '@trends/testing'
+import { startServiceProcess } from '../support/processes.ts'
 import { useSimulator } from '../support/simulator.ts'
 import { fillRawTopics, readCommitted, waitForCommitted } from '../support/pipeline.ts'
 import { countRecords } from '../support/raw-topics.ts'
 
 const MAIN = path.resolve(import.meta.dirname, '../../services/normalizer/src/main.ts')
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR']
-
-function startNormalizerProcess(t: Cleanup, env: Record<string, string>): ChildProcess {
-  const logPath = path.join(os.tmpdir(), `trends-normalizer-${process.pid}-${randomSuffix()}.log`)
-  const logFile = openSync(logPath, 'w')
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', logFile, logFile] })
-  closeSync(logFile)
-  defer(t, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    }
-    if (child.exitCode !== null && child.exitCode !== 0)
-      process.stderr.write(`normalizer ${child.pid} exited ${child.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-3000)}\n`)
-    rmSync(logPath, { force: true })
-  })
-  return child
-}
 
 // Exactly once from raw to cleaned: the dedup state is switched off here (one key per shard), so
 // only the transactions keep a batch that was written before the kill from being written again.
@@ -47,13 +25,13 @@ test('SIGKILL mid-stream and a restart: the cleaned topic has no duplicate and n
     DEDUP_MAX_KEYS_PER_SHARD: '1',
   }
 
-  const first = startNormalizerProcess(t, normalizerEnv)
+  const first = startServiceProcess(t, MAIN, [], normalizerEnv)
   const before = await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= 300, 120_000)
   first.kill('SIGKILL')
   await new Promise((resolve) => first.once('exit', resolve))
   assert.ok(before.length < expected, `killed mid-stream (${before.length} of ${expected} cleaned)`)
 
-  startNormalizerProcess(t, normalizerEnv)
+  startServiceProcess(t, MAIN, [], normalizerEnv)
   const after = await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= expected, 180_000)
   // Give a duplicate, if any were coming, the chance to show up.
   await new Promise((resolve) => setTimeout(resolve, 2000))

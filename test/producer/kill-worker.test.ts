@@ -1,41 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import os, { hostname } from 'node:os'
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { hostname } from 'node:os'
 import path from 'node:path'
-import { randomSuffix } from '@trends/core'
 import { naturalKey } from '@trends/creative-center'
 import { createRegistry } from '@trends/metrics'
 import { createApp, loadProducerConfig, topicsFor } from '@trends/producer'
-import { defer, testLogger, type Cleanup } from '@trends/testing'
+import { defer, testLogger } from '@trends/testing'
+import { startServiceProcess } from '../support/processes.ts'
 import { useSimulator } from '../support/simulator.ts'
 import { countRecords, expectedItems, producerEnv, readAll, stackClients, waitForRecords } from '../support/raw-topics.ts'
 
 const MAIN = path.resolve(import.meta.dirname, '../../services/producer/src/main.ts')
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR', 'CA', 'AU', 'MX', 'ID']
-
-/** A worker process; its log goes to a temporary file, shown if it exits with an error. */
-function startWorker(t: Cleanup, env: Record<string, string>): ChildProcess {
-  const logPath = path.join(os.tmpdir(), `trends-worker-${process.pid}-${randomSuffix()}.log`)
-  const logFile = openSync(logPath, 'w')
-  const child = spawn(process.execPath, [MAIN, 'worker'], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', logFile, logFile],
-  })
-  closeSync(logFile)
-  defer(t, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    }
-    if (child.exitCode !== null && child.exitCode !== 0)
-      process.stderr.write(`worker ${child.pid} exited ${child.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-3000)}\n`)
-    rmSync(logPath, { force: true })
-  })
-  return child
-}
 
 // At-least-once: a worker killed mid-task never committed that task's offset, so once the group
 // notices it is gone, the other worker runs the task again. Every item arrives; some may twice.
@@ -53,13 +29,13 @@ test('killing a worker mid-run loses no task', { timeout: 300_000 }, async (t) =
   await simulator.fault({ fault: 'slow-headers', delayMs: 250 })
   // The victim starts alone so that it takes tasks; once it has published part of a task (a task
   // is four pages of 20), the second worker starts and the victim is killed.
-  const victim = startWorker(t, env)
+  const victim = startServiceProcess(t, MAIN, ['worker'], env)
   const scheduler = createApp({ config, role: 'scheduler', logger: testLogger('scheduler'), metrics: createRegistry('scheduler') })
   defer(t, () => scheduler.stop())
   await scheduler.start()
   const victimId = `${hostname()}/${victim.pid}`
   await waitForRecords(kafka, topics.allRaw(), 1, 60_000)
-  const survivor = startWorker(t, env)
+  const survivor = startServiceProcess(t, MAIN, ['worker'], env)
   const before = await readAll(kafka, registry, topics.allRaw())
   assert.ok(before.length > 0 && before.every((record) => record.headers['worker'] === victimId), 'the victim was at work')
   victim.kill('SIGKILL')

@@ -3,7 +3,7 @@
  * Normalizer entry point: `node services/normalizer/src/main.ts`. Configured only by the
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
-import { createLogger } from '@trends/logger'
+import { createLogger, runService } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createNormalizer } from './app.ts'
 import { loadNormalizerConfig } from './config.ts'
@@ -37,29 +37,6 @@ try {
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
 const normalizer = createNormalizer({ config, logger, metrics: createRegistry('normalizer', { defaultMetrics: true }) })
 
-// First signal: finish the batch in hand (its transaction commits or aborts), then disconnect.
-// A second signal, or 15 s, forces the exit; an open transaction is then aborted by Kafka.
-let signalled = false
-const shutdown = (signal: string) => {
-  if (signalled) process.exit(130)
-  signalled = true
-  logger.info({ signal }, 'stopping')
-  setTimeout(() => process.exit(1), 15_000).unref()
-  normalizer.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error({ err: error }, 'stop failed')
-      process.exit(1)
-    },
-  )
-}
-process.on('SIGINT', () => shutdown('SIGINT'))
-process.on('SIGTERM', () => shutdown('SIGTERM'))
-
-try {
-  await normalizer.start()
-} catch (error) {
-  logger.error({ err: error }, 'start failed')
-  await normalizer.stop().catch(() => undefined)
-  process.exit(1)
-}
+// A graceful stop lets the batch in hand finish its transaction, then disconnects; after a forced
+// exit, Kafka aborts the open transaction.
+await runService(normalizer, logger)

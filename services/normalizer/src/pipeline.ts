@@ -1,22 +1,10 @@
 import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
 import { parseJson, type Json } from '@trends/creative-center'
-import { AvroFrameError, framedSchemaId, type AvroCodec, type KafkaMessage } from '@trends/kafka'
+import { AvroFrameError, framedSchemaId, type AvroCodec, type DeadLetterValue, type KafkaMessage } from '@trends/kafka'
 import { shardId, type DedupStore } from './dedup.ts'
 import { observe, ValidationError, type Observation, type RawRecord, type Source } from './observation.ts'
 
-/** A dead letter as schemas/tiktok.dead-letter.avsc has it. */
-export interface DeadLetter {
-  stage: string
-  error_class: string
-  message: string
-  source_topic: string | null
-  source_partition: number | null
-  source_offset: string | null
-  schema_id: number | null
-  original: Buffer
-  context: Record<string, string>
-  failed_at: number
-}
+export type DeadLetter = DeadLetterValue
 
 /** One record on its way through the stages: still going (`value`) or already a dead letter. */
 type Step<T> = { source: Source; message: KafkaMessage; value: T } | { source: Source; message: KafkaMessage; dead: DeadLetter }

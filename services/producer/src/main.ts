@@ -4,8 +4,7 @@
  * Configured only by the environment (see --help). Run one scheduler and as many workers as you
  * like; workers share the tasks through their consumer group.
  */
-import { isTrendsError } from '@trends/core'
-import { createLogger } from '@trends/logger'
+import { createLogger, runService } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createApp, ROLES, type Role } from './app.ts'
 import { loadProducerConfig } from './config.ts'
@@ -48,31 +47,6 @@ try {
 const logger = createLogger({ service: `producer-${arg}`, level: config.logLevel })
 const app = createApp({ config, role: arg as Role, logger, metrics: createRegistry('producer', { defaultMetrics: true }) })
 
-// The first signal starts a graceful stop (abort fetches, leave unfinished tasks uncommitted for
-// another worker, disconnect); a second one, or 15 s, forces the exit.
-let signalled = false
-const shutdown = (signal: string) => {
-  if (signalled) {
-    process.exit(130)
-  }
-  signalled = true
-  logger.info({ signal }, 'stopping')
-  setTimeout(() => process.exit(1), 15_000).unref()
-  app.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error({ err: error }, 'stop failed')
-      process.exit(1)
-    },
-  )
-}
-process.on('SIGINT', () => shutdown('SIGINT'))
-process.on('SIGTERM', () => shutdown('SIGTERM'))
-
-try {
-  await app.start()
-} catch (error) {
-  logger.error({ err: error, code: isTrendsError(error) ? error.code : undefined }, 'start failed')
-  await app.stop().catch(() => undefined)
-  process.exit(1)
-}
+// A graceful stop aborts fetches in flight, leaves unfinished tasks uncommitted for another worker
+// and disconnects.
+await runService(app, logger)

@@ -1,4 +1,5 @@
 import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
+import type { DeadLetterValue } from '@trends/kafka'
 import type { FetchTask } from './tasks.ts'
 
 /** The value of one raw record, as the raw Avro schema (schemas/tiktok.raw.record.avsc) has it. */
@@ -91,19 +92,6 @@ export function fetchLogValue(
     request_params: { ...event.params },
     requested_at: requestedAt,
   }
-}
-
-export interface DeadLetterValue {
-  stage: string
-  error_class: string
-  message: string
-  source_topic: string | null
-  source_partition: number | null
-  source_offset: string | null
-  schema_id: number | null
-  original: Buffer
-  context: Record<string, string>
-  failed_at: number
 }
 
 /** An upstream item that cannot become a raw record (it has no id to key it by), kept whole. */

@@ -8,13 +8,14 @@ import {
   Partitioners,
   registerTopicSchema,
   type Consumer,
+  type DeadLetterValue,
   type Kafka,
   type Producer,
   type SchemaRegistry,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry } from '@trends/metrics'
-import { fetchLogValue, itemDeadLetter, rawRecordValue, type DeadLetterValue, type FetchLogValue } from './records.ts'
+import { fetchLogValue, itemDeadLetter, rawRecordValue, type FetchLogValue } from './records.ts'
 import { decodeTask, type FetchTask } from './tasks.ts'
 import type { Topics } from '@trends/kafka'
 

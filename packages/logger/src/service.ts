@@ -1,0 +1,37 @@
+import type { Logger } from 'pino'
+
+export interface Service {
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * Runs a service from a main file: starts it, and on the first SIGINT/SIGTERM stops it gracefully
+ * (the service's own stop order: stop intake, drain, disconnect); a second signal, or
+ * `forceAfterMs`, exits at once. A failed start is logged and exits 1 after a stop.
+ */
+export async function runService(service: Service, logger: Logger, forceAfterMs = 15_000): Promise<void> {
+  let signalled = false
+  const shutdown = (signal: string) => {
+    if (signalled) process.exit(130)
+    signalled = true
+    logger.info({ signal }, 'stopping')
+    setTimeout(() => process.exit(1), forceAfterMs).unref()
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  try {
+    await service.start()
+  } catch (error) {
+    logger.error({ err: error, code: (error as { code?: unknown }).code }, 'start failed')
+    await service.stop().catch(() => undefined)
+    process.exit(1)
+  }
+}
