@@ -66,6 +66,13 @@ export function createNormalizer(deps: NormalizerDeps) {
   let producer: Producer | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
+  let turn: Promise<unknown> = Promise.resolve()
+  /** Runs `work` after every earlier caller's work has finished (a one-slot queue). */
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = turn.then(work, work)
+    turn = result.catch(() => undefined)
+    return result
+  }
   /** Settles when the dedup state of every owned partition is loaded. */
   let ready: Promise<void> = Promise.resolve()
 
@@ -140,6 +147,7 @@ export function createNormalizer(deps: NormalizerDeps) {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConcurrently,
         eachBatch: async (payload) => {
           const { batch } = payload
           if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return
@@ -155,24 +163,28 @@ export function createNormalizer(deps: NormalizerDeps) {
             })),
           )
           const lastOffset = batch.messages.at(-1)?.offset ?? batch.lastOffset()
-          const transaction = await out.transaction()
-          try {
-            const cleanedMessages = result.cleaned.map(({ key, value, headers }) => ({ key, value, headers }))
-            for (const messages of chunkByBytes(cleanedMessages, SEND_CHUNK_BYTES)) {
-              await transaction.send({ topic: topics.cleaned, compression: COMPRESSION, messages })
+          // One transaction at a time per producer: batches of other partitions are processed
+          // (CPU) while this one waits on the broker, and queue here for their turn.
+          await inTurn(async () => {
+            const transaction = await out.transaction()
+            try {
+              const cleanedMessages = result.cleaned.map(({ key, value, headers }) => ({ key, value, headers }))
+              for (const messages of chunkByBytes(cleanedMessages, SEND_CHUNK_BYTES)) {
+                await transaction.send({ topic: topics.cleaned, compression: COMPRESSION, messages })
+              }
+              for (const messages of chunkByBytes(deadMessages, SEND_CHUNK_BYTES)) {
+                await transaction.send({ topic: topics.deadLetters, compression: COMPRESSION, messages })
+              }
+              await transaction.sendOffsets({
+                consumerGroupId: config.groupId,
+                topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+              })
+              await transaction.commit()
+            } catch (error) {
+              await transaction.abort().catch(() => undefined)
+              throw error
             }
-            for (const messages of chunkByBytes(deadMessages, SEND_CHUNK_BYTES)) {
-              await transaction.send({ topic: topics.deadLetters, compression: COMPRESSION, messages })
-            }
-            await transaction.sendOffsets({
-              consumerGroupId: config.groupId,
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],
-            })
-            await transaction.commit()
-          } catch (error) {
-            await transaction.abort().catch(() => undefined)
-            throw error
-          }
+          })
           // Committed: only now are these keys seen.
           for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)

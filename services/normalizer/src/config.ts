@@ -17,6 +17,8 @@ export interface NormalizerConfig {
   dedupMaxKeysPerShard: number
   /** Upper bound of one fetch per partition, so of one batch and one transaction. */
   maxBytesPerPartition: number
+  /** Batches of different partitions processed at once (their transactions still one at a time). */
+  partitionsConcurrently: number
   logLevel: string
 }
 
@@ -39,6 +41,7 @@ export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): Norm
     dedupTtlMs: ttl === null ? 0 : Number(ttl[1]) * (UNIT[ttl[2] ?? ''] ?? 0),
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),
+    partitionsConcurrently: read.int('NORMALIZER_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 64 }),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
   read.done()

@@ -18,7 +18,7 @@ Environment:
   TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
   NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>; give each instance its own, stable across restarts),
   CLEANED_PARTITIONS (6), DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
-  NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), LOG_LEVEL (info)
+  NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
 `
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
