@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { isTrendsError } from '@trends/core'
 import type { AttemptEvent, CreativeCenterClient, PageResult } from '@trends/creative-center'
 import {
+  chunkByBytes,
   COMPRESSION,
   ensureTopics,
   Partitioners,
@@ -40,6 +41,9 @@ interface SchemaIds {
   fetchLog: number
   deadLetter: number
 }
+
+/** Raw topics accept records as large as the largest response the client accepts (8 MiB). */
+const RAW_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 /** A send gathers at most this many records (about 2.5 MB of raw records). */
 const MAX_BATCH_MESSAGES = 2000
@@ -111,15 +115,28 @@ export function createWorker(deps: WorkerDeps) {
     if (producer === undefined) throw new Error('the worker is not started')
     if (messages.length === 0) return
     const byTopic = new Map<string, OutMessage[]>()
-    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message])
-    await producer.sendBatch({
-      acks: -1,
-      compression: COMPRESSION,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
-      })),
-    })
+    for (const message of messages) {
+      const list = byTopic.get(message.topic)
+      if (list === undefined) byTopic.set(message.topic, [message])
+      else list.push(message)
+    }
+    // Split so that no request builds a batch above what the topics accept, even uncompressed.
+    for (const chunk of chunkByBytes(messages, RAW_MAX_MESSAGE_BYTES / 2)) {
+      const topicsOfChunk = new Map<string, OutMessage[]>()
+      for (const message of chunk) {
+        const list = topicsOfChunk.get(message.topic)
+        if (list === undefined) topicsOfChunk.set(message.topic, [message])
+        else list.push(message)
+      }
+      await producer.sendBatch({
+        acks: -1,
+        compression: COMPRESSION,
+        topicMessages: [...topicsOfChunk].map(([topic, list]) => ({
+          topic,
+          messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
+        })),
+      })
+    }
     for (const [topic, list] of byTopic) recordsOut.inc({ topic }, list.length)
   }
 
@@ -227,9 +244,19 @@ export function createWorker(deps: WorkerDeps) {
     if (producer !== undefined) return
     await ensureTopics(kafka, [
       { topic: topics.tasks, numPartitions: deps.taskPartitions },
-      ...topics.allRaw().map((topic) => ({ topic, numPartitions: deps.rawPartitions })),
+      ...topics
+        .allRaw()
+        .map((topic) => ({
+          topic,
+          numPartitions: deps.rawPartitions,
+          configEntries: [{ name: 'max.message.bytes', value: String(RAW_MAX_MESSAGE_BYTES) }],
+        })),
       { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
-      { topic: topics.deadLetters, numPartitions: 1 },
+      {
+        topic: topics.deadLetters,
+        numPartitions: 1,
+        configEntries: [{ name: 'max.message.bytes', value: String(2 * RAW_MAX_MESSAGE_BYTES) }],
+      },
     ])
     const raw = new Map<string, number>()
     for (const topic of topics.allRaw()) raw.set(topic, await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc'))
