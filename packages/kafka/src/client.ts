@@ -11,12 +11,27 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 }
 
-/** Bridges kafkajs's own log lines into pino, one child per kafkajs namespace. */
+// Broker answers that kafkajs retries by itself; it logs each one as an error, which would make
+// every busy transaction look like a failure (CONCURRENT_TRANSACTIONS follows most commits).
+const RETRIED_BY_KAFKAJS =
+  /concurrent operation on the same transaction|not the leader|coordinator is (loading|not available)|not the correct coordinator|rebalanc|leader not available/i
+
+/**
+ * Bridges kafkajs's own log lines into pino. Errors that kafkajs will retry are logged one level
+ * lower (a broker answer it retries: debug; a send it retries: warn); what it gives up on stays an
+ * error.
+ */
 export function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, ...extra } = log
-      const method = LEVELS[level] ?? 'info'
+      let method = LEVELS[level] ?? 'info'
+      if (method === 'error') {
+        const error = (extra as { error?: unknown }).error
+        const text = `${message} ${typeof error === 'string' ? error : ''}`
+        if (namespace === 'Connection' && RETRIED_BY_KAFKAJS.test(text)) method = 'debug'
+        else if ('retryCount' in extra && RETRIED_BY_KAFKAJS.test(text)) method = 'warn'
+      }
       logger[method]({ kafkajs: namespace, ...extra }, message)
     }
 }
