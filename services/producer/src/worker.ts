@@ -244,13 +244,11 @@ export function createWorker(deps: WorkerDeps) {
     if (producer !== undefined) return
     await ensureTopics(kafka, [
       { topic: topics.tasks, numPartitions: deps.taskPartitions },
-      ...topics
-        .allRaw()
-        .map((topic) => ({
-          topic,
-          numPartitions: deps.rawPartitions,
-          configEntries: [{ name: 'max.message.bytes', value: String(RAW_MAX_MESSAGE_BYTES) }],
-        })),
+      ...topics.allRaw().map((topic) => ({
+        topic,
+        numPartitions: deps.rawPartitions,
+        configEntries: [{ name: 'max.message.bytes', value: String(RAW_MAX_MESSAGE_BYTES) }],
+      })),
       { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
       {
         topic: topics.deadLetters,
