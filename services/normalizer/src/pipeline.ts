@@ -7,7 +7,7 @@ import { observe, ValidationError, type Observation, type RawRecord, type Source
 export type DeadLetter = DeadLetterValue
 
 /** One record on its way through the stages: still going (`value`) or already a dead letter. */
-type Step<T> = { source: Source; message: KafkaMessage; value: T } | { source: Source; message: KafkaMessage; dead: DeadLetter }
+type Step<T> = { source: Source; message: InMessage; value: T } | { source: Source; message: InMessage; dead: DeadLetter }
 
 export interface CleanedOut {
   key: string
@@ -27,13 +27,33 @@ export interface BatchResult {
   drift: Array<{ family: string; field: string; kind: 'unknown' | 'missing' }>
 }
 
-export interface PipelineDeps {
+/** What turning records into cleaned bytes needs; it holds no shared state, so it can run in a worker thread. */
+export interface TransformDeps {
   /** Loaded with the cleaned schema; raw schemas are loaded per batch. */
   codec: AvroCodec
   cleanedSchemaId: number
-  dedup: DedupStore
   now: () => number
 }
+
+export interface PipelineDeps extends TransformDeps {
+  dedup: DedupStore
+}
+
+/** The fields of a Kafka message the transform reads (all a worker thread is sent). */
+export type InMessage = Pick<KafkaMessage, 'offset' | 'key' | 'value'>
+
+/** One record after the transform: its dead letter, or its encoded cleaned record with what dedup needs. Plain data. */
+export type Transformed =
+  | { offset: string; dead: DeadLetter }
+  | {
+      offset: string
+      key: string
+      value: Buffer
+      kind: string
+      dedupKey: string
+      fingerprint: number
+      drift: { unknown: string[]; missing: string[] }
+    }
 
 /** Raised by a stage for a record that cannot go on; the stage's name and this class say why. */
 class StageError extends Error {
@@ -44,7 +64,7 @@ class StageError extends Error {
   }
 }
 
-function deadLetter(step: { source: Source; message: KafkaMessage }, stage: string, error: unknown, now: number): DeadLetter {
+function deadLetter(step: { source: Source; message: InMessage }, stage: string, error: unknown, now: number): DeadLetter {
   const errorClass = error instanceof StageError || error instanceof ValidationError ? error.errorClass : `${stage.toUpperCase()}_FAILED`
   const message = error instanceof Error ? error.message : String(error)
   return {
@@ -69,7 +89,7 @@ function deadLetter(step: { source: Source; message: KafkaMessage }, stage: stri
 function stage<A, B>(
   name: string,
   now: () => number,
-  work: (value: A, step: { source: Source; message: KafkaMessage }) => B,
+  work: (value: A, step: { source: Source; message: InMessage }) => B,
 ): OperatorFunction<Step<A>, Step<B>> {
   return map((step: Step<A>): Step<B> => {
     if ('dead' in step) return step
@@ -87,7 +107,7 @@ const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
   'bad-body': 'AVRO_DECODE_FAILED',
 }
 
-const decodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Buffer | null>, Step<RawRecord>> =>
+const decodeRecords = (deps: TransformDeps): OperatorFunction<Step<Buffer | null>, Step<RawRecord>> =>
   stage('decode', deps.now, (value, step) => {
     step.source.schemaId = framedSchemaId(value) ?? -1
     try {
@@ -98,7 +118,7 @@ const decodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Buffer | null>
     }
   })
 
-const parseItems = (deps: PipelineDeps): OperatorFunction<Step<RawRecord>, Step<{ raw: RawRecord; item: Json }>> =>
+const parseItems = (deps: TransformDeps): OperatorFunction<Step<RawRecord>, Step<{ raw: RawRecord; item: Json }>> =>
   stage('parse', deps.now, (raw) => {
     try {
       return { raw, item: parseJson(raw.item_json) }
@@ -107,55 +127,53 @@ const parseItems = (deps: PipelineDeps): OperatorFunction<Step<RawRecord>, Step<
     }
   })
 
-const observeItems = (deps: PipelineDeps): OperatorFunction<Step<{ raw: RawRecord; item: Json }>, Step<Observation>> =>
+const observeItems = (deps: TransformDeps): OperatorFunction<Step<{ raw: RawRecord; item: Json }>, Step<Observation>> =>
   stage('validate', deps.now, ({ raw, item }, step) => observe(raw, item, step.source, deps.now()))
 
-const encodeRecords = (deps: PipelineDeps): OperatorFunction<Step<Observation>, Step<{ observation: Observation; bytes: Buffer }>> =>
+const encodeRecords = (deps: TransformDeps): OperatorFunction<Step<Observation>, Step<{ observation: Observation; bytes: Buffer }>> =>
   stage('encode', deps.now, (observation) => ({ observation, bytes: deps.codec.encode(deps.cleanedSchemaId, observation.record) }))
 
+type Kept = Extract<Transformed, { dedupKey: string }>
+
 /** Counts fields the item has that its mapping does not know, and known fields it lacks. */
-const countDrift = (result: BatchResult): OperatorFunction<Step<Observation>, Step<Observation>> =>
-  tap((step) => {
-    if ('dead' in step) return
-    const { drift, record } = step.value
-    for (const field of drift.unknown) result.drift.push({ family: record.kind, field, kind: 'unknown' })
-    for (const field of drift.missing) result.drift.push({ family: record.kind, field, kind: 'missing' })
+const countDrift = (result: BatchResult): OperatorFunction<Transformed, Transformed> =>
+  tap((record) => {
+    if ('dead' in record) return
+    for (const field of record.drift.unknown) result.drift.push({ family: record.kind, field, kind: 'unknown' })
+    for (const field of record.drift.missing) result.drift.push({ family: record.kind, field, kind: 'missing' })
   })
 
 /**
  * Drops a record whose facts were already published for the same item and snapshot, or appear
  * earlier in this batch. The store is only read here; it learns the batch's keys after commit.
  */
-function dropDuplicates(deps: PipelineDeps, shard: string, result: BatchResult): OperatorFunction<Step<Observation>, Step<Observation>> {
+function dropDuplicates(dedup: DedupStore, shard: string, result: BatchResult): OperatorFunction<Transformed, Transformed> {
   const inBatch = new Map<string, number>()
-  return filter((step) => {
-    if ('dead' in step) return true
-    const { dedupKey, fingerprint, record } = step.value
-    const earlier = inBatch.get(dedupKey)
-    const duplicate = earlier === undefined ? deps.dedup.verdict(shard, dedupKey, fingerprint) === 'duplicate' : earlier === fingerprint
+  return filter((record) => {
+    if ('dead' in record) return true
+    const earlier = inBatch.get(record.dedupKey)
+    const duplicate =
+      earlier === undefined ? dedup.verdict(shard, record.dedupKey, record.fingerprint) === 'duplicate' : earlier === record.fingerprint
     if (duplicate) {
       result.duplicates++
       result.duplicateKinds.push(record.kind)
       return false
     }
-    inBatch.set(dedupKey, fingerprint)
+    inBatch.set(record.dedupKey, record.fingerprint)
     return true
   })
 }
 
 /**
- * Turns one Kafka batch into cleaned records and dead letters:
- * decode → parse → validate and normalize → deduplicate → encode. Duplicates (the same facts for
- * the same item and snapshot as already published, or earlier in this batch) are dropped.
+ * The transform, without shared state (so it can run in a worker thread): decode → parse →
+ * validate and normalize → encode, each record ending as its cleaned bytes or its dead letter.
  */
-export async function processBatch(
-  deps: PipelineDeps,
+export async function transformBatch(
+  deps: TransformDeps,
   topic: string,
   partition: number,
-  messages: readonly KafkaMessage[],
-): Promise<BatchResult> {
-  const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [], drift: [] }
-  const shard = shardId(topic, partition)
+  messages: readonly InMessage[],
+): Promise<Transformed[]> {
   // The one asynchronous step: fetch the writer schemas this batch uses (cached after the first).
   const ids = new Set<number>()
   for (const message of messages) {
@@ -163,7 +181,7 @@ export async function processBatch(
     if (id !== undefined) ids.add(id)
   }
   await deps.codec.load(ids)
-  const steps = await lastValueFrom(
+  return lastValueFrom(
     from(messages).pipe(
       map((message): Step<Buffer | null> => ({
         source: { topic, partition, offset: message.offset, schemaId: -1 },
@@ -173,32 +191,66 @@ export async function processBatch(
       decodeRecords(deps),
       parseItems(deps),
       observeItems(deps),
-      countDrift(result),
-      dropDuplicates(deps, shard, result),
       encodeRecords(deps),
+      map((step): Transformed => {
+        if ('dead' in step) return { offset: step.source.offset, dead: step.dead }
+        const { observation, bytes } = step.value
+        return {
+          offset: step.source.offset,
+          key: observation.record.natural_key,
+          value: bytes,
+          kind: observation.record.kind,
+          dedupKey: observation.dedupKey,
+          fingerprint: observation.fingerprint,
+          drift: observation.drift,
+        }
+      }),
       toArray(),
     ),
     { defaultValue: [] },
   )
-  for (const step of steps) {
-    if ('dead' in step) {
-      result.dead.push(step.dead)
+}
+
+/** Applies drift counting and deduplication to a transformed batch (on the thread that owns the dedup state). */
+export async function selectBatch(
+  dedup: DedupStore,
+  topic: string,
+  partition: number,
+  transformed: readonly Transformed[],
+): Promise<BatchResult> {
+  const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [], drift: [] }
+  const shard = shardId(topic, partition)
+  const kept = await lastValueFrom(from(transformed).pipe(countDrift(result), dropDuplicates(dedup, shard, result), toArray()), {
+    defaultValue: [],
+  })
+  for (const record of kept) {
+    if ('dead' in record) {
+      result.dead.push(record.dead)
       continue
     }
-    const { observation, bytes } = step.value
+    const cleaned: Kept = record
     result.cleaned.push({
-      key: observation.record.natural_key,
-      value: bytes,
-      headers: {
-        'source-topic': topic,
-        'source-partition': String(partition),
-        'source-offset': step.source.offset,
-        kind: observation.record.kind,
-      },
+      key: cleaned.key,
+      value: cleaned.value,
+      headers: { 'source-topic': topic, 'source-partition': String(partition), 'source-offset': cleaned.offset, kind: cleaned.kind },
       shard,
-      dedupKey: observation.dedupKey,
-      fingerprint: observation.fingerprint,
+      dedupKey: cleaned.dedupKey,
+      fingerprint: cleaned.fingerprint,
     })
   }
   return result
+}
+
+/**
+ * Turns one Kafka batch into cleaned records and dead letters:
+ * decode → parse → validate and normalize → encode, then deduplicate. Duplicates (the same facts
+ * for the same item and snapshot as already published, or earlier in this batch) are dropped.
+ */
+export async function processBatch(
+  deps: PipelineDeps,
+  topic: string,
+  partition: number,
+  messages: readonly InMessage[],
+): Promise<BatchResult> {
+  return selectBatch(deps.dedup, topic, partition, await transformBatch(deps, topic, partition, messages))
 }
