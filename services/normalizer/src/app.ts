@@ -1,8 +1,5 @@
 import {
   AvroCodec,
-  chunkByBytes,
-  COMPRESSION,
-  SEND_CHUNK_BYTES,
   createKafka,
   createSchemaRegistry,
   ensureTopics,
@@ -17,6 +14,7 @@ import { counter, gauge, histogram, type Registry } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { factsFingerprint, type CleanedRecord } from './observation.ts'
+import { createGroupCommitter } from './commit.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
 export interface NormalizerDeps {
@@ -66,13 +64,6 @@ export function createNormalizer(deps: NormalizerDeps) {
   let producer: Producer | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
-  let turn: Promise<unknown> = Promise.resolve()
-  /** Runs `work` after every earlier caller's work has finished (a one-slot queue). */
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = turn.then(work, work)
-    turn = result.catch(() => undefined)
-    return result
-  }
   /** Settles when the dedup state of every owned partition is loaded. */
   let ready: Promise<void> = Promise.resolve()
 
@@ -143,7 +134,7 @@ export function createNormalizer(deps: NormalizerDeps) {
       await consumer.connect()
       for (const topic of topics.allRaw()) await consumer.subscribe({ topic, fromBeginning: true })
       const run = pipeline
-      const out = producer
+      const committer = createGroupCommitter(producer, topics.cleaned, topics.deadLetters, config.groupId)
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -163,27 +154,14 @@ export function createNormalizer(deps: NormalizerDeps) {
             })),
           )
           const lastOffset = batch.messages.at(-1)?.offset ?? batch.lastOffset()
-          // One transaction at a time per producer: batches of other partitions are processed
-          // (CPU) while this one waits on the broker, and queue here for their turn.
-          await inTurn(async () => {
-            const transaction = await out.transaction()
-            try {
-              const cleanedMessages = result.cleaned.map(({ key, value, headers }) => ({ key, value, headers }))
-              for (const messages of chunkByBytes(cleanedMessages, SEND_CHUNK_BYTES)) {
-                await transaction.send({ topic: topics.cleaned, compression: COMPRESSION, messages })
-              }
-              for (const messages of chunkByBytes(deadMessages, SEND_CHUNK_BYTES)) {
-                await transaction.send({ topic: topics.deadLetters, compression: COMPRESSION, messages })
-              }
-              await transaction.sendOffsets({
-                consumerGroupId: config.groupId,
-                topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],
-              })
-              await transaction.commit()
-            } catch (error) {
-              await transaction.abort().catch(() => undefined)
-              throw error
-            }
+          // Batches of other partitions are processed (CPU) while a transaction waits on the
+          // broker, and are committed together in the next one.
+          await committer.commit({
+            cleaned: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
+            dead: deadMessages,
+            topic: batch.topic,
+            partition: batch.partition,
+            nextOffset: String(BigInt(lastOffset) + 1n),
           })
           // Committed: only now are these keys seen.
           for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
