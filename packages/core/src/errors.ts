@@ -18,6 +18,8 @@ export const ErrorCodes = [
   'SCHEMA_INCOMPATIBLE',
   'SCHEMA_SUBJECT_CONFIG',
   'CLICKHOUSE_UNAVAILABLE',
+  'MIGRATION_FAILED',
+  'MIGRATION_CHANGED',
   // Creative Center: transport (retried within the budget) ...
   'CC_RATE_LIMITED',
   'CC_SERVER_ERROR',

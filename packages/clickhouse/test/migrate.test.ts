@@ -1,0 +1,186 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomSuffix, TrendsError } from '@trends/core'
+import { migrate, MIGRATIONS_DIR, statementsOf } from '@trends/clickhouse'
+import { defer, EMBEDDED_TEST_PATH, useClickHouse, useEmbeddedClickHouse, type Cleanup } from '@trends/testing'
+
+/** A fresh database in the embedded store, and a client bound to it. */
+async function freshDatabase(t: Cleanup) {
+  const admin = useEmbeddedClickHouse(t)
+  const database = `test_migrate_${randomSuffix()}`
+  await admin.client.command({ query: `CREATE DATABASE ${database}` })
+  defer(t, () => admin.client.command({ query: `DROP DATABASE IF EXISTS ${database}` }))
+  return useClickHouse(t, { mode: 'embedded', path: EMBEDDED_TEST_PATH, database }).client
+}
+
+test('statements: comments dropped, split at a semicolon that ends a line', () => {
+  assert.deepEqual(statementsOf("-- a table\nCREATE TABLE a (x String DEFAULT ';');\n\nCREATE VIEW b AS SELECT 1;\n"), [
+    "CREATE TABLE a (x String DEFAULT ';')",
+    'CREATE VIEW b AS SELECT 1',
+  ])
+})
+
+test('migrations apply in order once; running again applies nothing', async (t) => {
+  const client = await freshDatabase(t)
+  const first = await migrate(client)
+  assert.deepEqual(first.applied, [
+    '001_trend_observations.sql',
+    '002_trend_curve_points.sql',
+    '003_fetch_log.sql',
+    '004_dead_letters.sql',
+    '005_rollups.sql',
+  ])
+  const second = await migrate(client)
+  assert.deepEqual(second.applied, [])
+  assert.equal(second.alreadyApplied.length, 5)
+  const tables = await (
+    await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
+  ).json<{ name: string }>()
+  assert.deepEqual(
+    tables.map((row) => row.name),
+    [
+      'dead_letters',
+      'fetch_log',
+      'schema_migrations',
+      'trend_curve_points',
+      'trend_curve_points_mv',
+      'trend_item_stats',
+      'trend_item_stats_mv',
+      'trend_latest',
+      'trend_latest_mv',
+      'trend_observations',
+    ],
+  )
+})
+
+test('an applied migration that was edited afterwards is refused', async (t) => {
+  const client = await freshDatabase(t)
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-migrations-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  cpSync(MIGRATIONS_DIR, dir, { recursive: true })
+  await migrate(client, dir)
+  writeFileSync(path.join(dir, '003_fetch_log.sql'), '-- edited\nSELECT 1;\n')
+  await assert.rejects(
+    migrate(client, dir),
+    (error: unknown) => error instanceof TrendsError && error.code === 'MIGRATION_CHANGED' && /003_fetch_log\.sql/.test(error.message),
+  )
+})
+
+const observation = (
+  key: string,
+  name: string,
+  date: string,
+  rank: number,
+  rankChange: number | null,
+  fetchedAt: string,
+  curve: Array<[string, number]> = [],
+) => ({
+  kind: 'hashtag',
+  item_id: key.split(':').at(-1),
+  natural_key: key,
+  display_name: name,
+  normalized_name: name.toLowerCase(),
+  country: 'US',
+  period: 7,
+  industry: '',
+  rank,
+  rank_change: rankChange,
+  rank_diff_type: rankChange === null ? 4 : 1,
+  posts: 100,
+  views: 1000,
+  curve: curve.map(([at, value]) => ({ at, value })),
+  data_date: date,
+  attributes: {},
+  endpoint: 'hashtags-legacy',
+  generation: 'legacy',
+  fetched_at: fetchedAt,
+  observed_at: fetchedAt,
+  fetch_id: 'f',
+  task_id: 't',
+  source_topic: 'tiktok.raw.hashtags',
+  source_partition: 0,
+  source_offset: 0,
+  source_schema_id: 1,
+})
+
+test('the materialized views agree with direct queries on the observations', async (t) => {
+  const client = await freshDatabase(t)
+  await migrate(client)
+  const rows = [
+    observation('hashtag:US:7:all:all:1', 'SpringOutfits', '2026-11-20', 5, null, '2026-11-20 08:00:00.000', [
+      ['2026-11-19 00:00:00.000', 40],
+      ['2026-11-20 00:00:00.000', 60],
+    ]),
+    observation('hashtag:US:7:all:all:1', 'SpringOutfits', '2026-11-21', 3, 2, '2026-11-21 08:00:00.000'),
+    observation('hashtag:US:7:all:all:1', 'SpringOutfits', '2026-11-22', 1, 2, '2026-11-22 08:00:00.000'),
+    observation('hashtag:US:7:all:all:2', 'Tariffs', '2026-11-21', 2, null, '2026-11-21 08:00:00.000'),
+    observation('hashtag:US:7:all:all:2', 'Tariffs', '2026-11-22', 4, 2, '2026-11-22 08:00:00.000'),
+    // The same snapshot polled again later: a replacement, not a new day.
+    observation('hashtag:US:7:all:all:2', 'Tariffs', '2026-11-22', 4, 2, '2026-11-22 09:00:00.000'),
+    observation('hashtag:US:7:all:all:3', 'Cozy', '2026-11-10', 9, null, '2026-11-10 08:00:00.000'),
+  ]
+  await client.insert({ table: 'trend_observations', values: rows, format: 'JSONEachRow' })
+
+  const latestFromView = await (
+    await client.query({
+      query: `SELECT natural_key, maxMerge(last_date) AS last_date, argMaxMerge(latest).2 AS rank, argMaxMerge(latest).3 AS rank_change
+              FROM trend_latest GROUP BY natural_key ORDER BY natural_key`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  const latestDirect = await (
+    await client.query({
+      query: `SELECT natural_key, max(data_date) AS last_date, argMax(rank, (data_date, fetched_at)) AS rank, argMax(rank_change, (data_date, fetched_at)) AS rank_change
+              FROM trend_observations GROUP BY natural_key ORDER BY natural_key`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(latestFromView, latestDirect)
+  assert.deepEqual(latestDirect, [
+    { natural_key: 'hashtag:US:7:all:all:1', last_date: '2026-11-22', rank: 1, rank_change: 2 },
+    { natural_key: 'hashtag:US:7:all:all:2', last_date: '2026-11-22', rank: 4, rank_change: 2 },
+    { natural_key: 'hashtag:US:7:all:all:3', last_date: '2026-11-10', rank: 9, rank_change: null },
+  ])
+
+  const statsFromView = await (
+    await client.query({
+      query: `SELECT natural_key, minMerge(first_seen) AS first_seen, minMerge(peak_rank) AS peak_rank, uniqExactMerge(days_on_chart) AS days
+              FROM trend_item_stats GROUP BY natural_key ORDER BY natural_key`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  const statsDirect = await (
+    await client.query({
+      query: `SELECT natural_key, min(data_date) AS first_seen, min(rank) AS peak_rank, uniqExact(data_date) AS days
+              FROM trend_observations GROUP BY natural_key ORDER BY natural_key`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(statsFromView, statsDirect)
+  assert.deepEqual(statsDirect[0], { natural_key: 'hashtag:US:7:all:all:1', first_seen: '2026-11-20', peak_rank: 1, days: '3' })
+
+  // The question the rollups exist for: top hashtags in the US over the last 7 days, with rank change.
+  const top = await (
+    await client.query({
+      query: `SELECT natural_key, argMaxMerge(latest).1 AS name, argMaxMerge(latest).2 AS rank, argMaxMerge(latest).3 AS rank_change
+              FROM trend_latest WHERE kind = 'hashtag' AND country = 'US' AND period = 7
+              GROUP BY natural_key HAVING maxMerge(last_date) >= toDate('2026-11-22') - 6
+              ORDER BY rank LIMIT 10`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(top, [
+    { natural_key: 'hashtag:US:7:all:all:1', name: 'SpringOutfits', rank: 1, rank_change: 2 },
+    { natural_key: 'hashtag:US:7:all:all:2', name: 'Tariffs', rank: 4, rank_change: 2 },
+  ])
+
+  const points = await (
+    await client.query({ query: 'SELECT count() AS n, max(value) AS top FROM trend_curve_points', format: 'JSONEachRow' })
+  ).json()
+  assert.deepEqual(points, [{ n: '2', top: 60 }])
+  const exact = await (await client.query({ query: 'SELECT count() AS n FROM trend_observations FINAL', format: 'JSONEachRow' })).json()
+  assert.deepEqual(exact, [{ n: '6' }], 'FINAL collapses the re-polled snapshot')
+})
