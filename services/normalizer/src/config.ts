@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { readEnv } from '@trends/core'
+import { parseDuration, readEnv } from '@trends/core'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
 
 export interface NormalizerConfig {
@@ -22,15 +22,12 @@ export interface NormalizerConfig {
   logLevel: string
 }
 
-const DURATION = /^(\d+)\s*([smhd])$/
-const UNIT: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
 export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
   const read = readEnv(env)
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
   const ttlText = read.string('DEDUP_TTL', '3d')
-  const ttl = DURATION.exec(ttlText)
-  if (ttl === null) read.problem(`DEDUP_TTL: a duration such as 36h or 3d (got ${JSON.stringify(ttlText)})`)
+  const ttlMs = parseDuration(ttlText)
+  if (ttlMs === undefined) read.problem(`DEDUP_TTL: a duration such as 36h or 3d (got ${JSON.stringify(ttlText)})`)
   const config: NormalizerConfig = {
     kafka: readKafkaSettings(read, 'trends-normalizer'),
     registry: readRegistrySettings(read),
@@ -38,7 +35,7 @@ export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): Norm
     groupId,
     transactionalId: read.string('NORMALIZER_TRANSACTIONAL_ID', `${groupId}.${hostname()}`),
     cleanedPartitions: read.int('CLEANED_PARTITIONS', 6, { min: 1, max: 1000 }),
-    dedupTtlMs: ttl === null ? 0 : Number(ttl[1]) * (UNIT[ttl[2] ?? ''] ?? 0),
+    dedupTtlMs: ttlMs ?? 0,
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),
     partitionsConcurrently: read.int('NORMALIZER_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 64 }),

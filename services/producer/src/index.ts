@@ -1,6 +1,6 @@
 export { createApp, ROLES, type Role } from './app.ts'
 export { loadProducerConfig, DEFAULT_MATRIX_FILE, type ProducerConfig } from './config.ts'
-export { parseMatrix, parseDuration, type ChartSpec } from './matrix.ts'
+export { parseMatrix, type ChartSpec } from './matrix.ts'
 export { topicsFor, type Topics } from '@trends/kafka'
 export { taskFor, taskId, slotStart, encodeTask, decodeTask, type FetchTask } from './tasks.ts'
 export { createScheduler } from './scheduler.ts'

@@ -1,3 +1,4 @@
+import { parseDuration } from '@trends/core'
 import { endpointNames, findEndpoint, targetProblems, type FetchTarget } from '@trends/creative-center'
 
 /**
@@ -13,16 +14,6 @@ export interface ChartSpec {
   cadenceMs: number
   maxPages: number
   pageSize: number | undefined
-}
-
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** `90s`, `15m`, `6h`, `1d` → milliseconds; undefined when unreadable. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)\s*([smhd])$/.exec(text.trim())
-  if (match === null) return undefined
-  const unit = UNITS[match[2] ?? '']
-  return unit === undefined ? undefined : Number(match[1]) * unit
 }
 
 function list(value: unknown, where: string, problems: string[]): Array<string | undefined> {

@@ -2,18 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError } from '@trends/core'
 import { loadProducerConfig } from '../src/config.ts'
-import { parseDuration, parseMatrix } from '../src/matrix.ts'
+import { parseMatrix } from '../src/matrix.ts'
 
 const defaults = { cadence: '1h', maxPages: 5 }
-
-test('durations: seconds, minutes, hours, days', () => {
-  assert.equal(parseDuration('90s'), 90_000)
-  assert.equal(parseDuration('15m'), 900_000)
-  assert.equal(parseDuration('6h'), 21_600_000)
-  assert.equal(parseDuration('1d'), 86_400_000)
-  assert.equal(parseDuration('1w'), undefined)
-  assert.equal(parseDuration('soon'), undefined)
-})
 
 test('a chart expands to countries × periods × industries, null meaning no filter', () => {
   const { charts, problems } = parseMatrix(
