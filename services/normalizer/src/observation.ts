@@ -1,27 +1,11 @@
 import type { Json } from '@trends/creative-center'
+import type { RawRecordValue } from '@trends/kafka'
 import { hash52 } from './dedup.ts'
 import { drift, SPECS } from './families.ts'
 import { displayName, epochDay, normalizeName, requestIdTime, toEpochMs } from './normalize.ts'
 
-/** The raw record's value, as schemas/tiktok.raw.record.avsc has it. */
-export interface RawRecord {
-  item_json: string
-  item_id: string
-  natural_key: string
-  family: string
-  endpoint: string
-  generation: string
-  request_params: Record<string, string>
-  country: string | null
-  period: string | null
-  industry: string | null
-  page: number
-  position: number
-  request_id: string | null
-  fetch_id: string
-  task_id: string
-  fetched_at: number
-}
+/** The raw record's value (the raw topics' schema). */
+export type RawRecord = RawRecordValue
 
 /** The cleaned record's value, as schemas/tiktok.trends.cleaned.avsc has it. */
 export interface CleanedRecord {

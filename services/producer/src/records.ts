@@ -1,28 +1,6 @@
 import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
-import type { DeadLetterValue } from '@trends/kafka'
+import type { DeadLetterValue, RawRecordValue } from '@trends/kafka'
 import type { FetchTask } from './tasks.ts'
-
-/** The value of one raw record, as the raw Avro schema (schemas/tiktok.raw.record.avsc) has it. */
-export interface RawRecordValue {
-  item_json: string
-  item_id: string
-  natural_key: string
-  family: string
-  endpoint: string
-  generation: string
-  api_path: string
-  request_params: Record<string, string>
-  country: string | null
-  period: string | null
-  industry: string | null
-  page: number
-  position: number
-  http_status: number
-  request_id: string | null
-  fetch_id: string
-  task_id: string
-  fetched_at: number
-}
 
 export function rawRecordValue(page: PageResult, item: RawItem & { id: string }, task: FetchTask, fetchId: string): RawRecordValue {
   const { target } = page
