@@ -3,18 +3,11 @@ import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { randomSuffix, TrendsError } from '@trends/core'
+import { TrendsError } from '@trends/core'
 import { migrate, MIGRATIONS_DIR, statementsOf } from '@trends/clickhouse'
-import { defer, EMBEDDED_TEST_PATH, useClickHouse, useEmbeddedClickHouse, type Cleanup } from '@trends/testing'
+import { useFreshDatabase, type Cleanup } from '@trends/testing'
 
-/** A fresh database in the embedded store, and a client bound to it. */
-async function freshDatabase(t: Cleanup) {
-  const admin = useEmbeddedClickHouse(t)
-  const database = `test_migrate_${randomSuffix()}`
-  await admin.client.command({ query: `CREATE DATABASE ${database}` })
-  defer(t, () => admin.client.command({ query: `DROP DATABASE IF EXISTS ${database}` }))
-  return useClickHouse(t, { mode: 'embedded', path: EMBEDDED_TEST_PATH, database }).client
-}
+const freshDatabase = async (t: Cleanup) => (await useFreshDatabase(t, 'migrate')).client
 
 test('statements: comments dropped, split at a semicolon that ends a line', () => {
   assert.deepEqual(statementsOf("-- a table\nCREATE TABLE a (x String DEFAULT ';');\n\nCREATE VIEW b AS SELECT 1;\n"), [
@@ -32,10 +25,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '003_fetch_log.sql',
     '004_dead_letters.sql',
     '005_rollups.sql',
+    '006_sink.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 5)
+  assert.equal(second.alreadyApplied.length, 6)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
@@ -43,8 +37,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     tables.map((row) => row.name),
     [
       'dead_letters',
+      'dead_letters_intake',
+      'dead_letters_intake_mv',
       'fetch_log',
       'schema_migrations',
+      'sink_batches',
       'trend_curve_points',
       'trend_curve_points_mv',
       'trend_item_stats',

@@ -1,8 +1,8 @@
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
-/** `90s`, `15m`, `6h`, `3d` → milliseconds; undefined when unreadable. */
+/** `500ms`, `90s`, `15m`, `6h`, `3d` → milliseconds; undefined when unreadable. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)\s*([smhd])$/.exec(text.trim())
+  const match = /^(\d+)\s*(ms|[smhd])$/.exec(text.trim())
   if (match === null) return undefined
   const unit = UNITS[match[2] ?? '']
   return unit === undefined ? undefined : Number(match[1]) * unit

@@ -2,11 +2,28 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseDuration } from '../src/duration.ts'
 
-test('durations: seconds, minutes, hours, days', () => {
+test('durations: milliseconds, seconds, minutes, hours, days', () => {
+  assert.equal(parseDuration('250ms'), 250)
   assert.equal(parseDuration('90s'), 90_000)
   assert.equal(parseDuration('15m'), 900_000)
   assert.equal(parseDuration('6h'), 21_600_000)
   assert.equal(parseDuration('1d'), 86_400_000)
   assert.equal(parseDuration('1w'), undefined)
   assert.equal(parseDuration('soon'), undefined)
+})
+
+test('full jitter stays between 0 and the capped exponential', async () => {
+  const { fullJitter } = await import('../src/backoff.ts')
+  assert.equal(
+    fullJitter(0, 200, 30_000, () => 0),
+    0,
+  )
+  assert.equal(
+    fullJitter(3, 200, 30_000, () => 0.5),
+    800,
+  )
+  assert.equal(
+    fullJitter(20, 200, 30_000, () => 0.999999),
+    29_999,
+  )
 })

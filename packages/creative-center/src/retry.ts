@@ -1,3 +1,5 @@
+import { fullJitter } from '@trends/core'
+
 /** Retry policy for transient failures: exponential backoff with full jitter, within a budget. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -12,8 +14,7 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 500, ma
 
 /** Full jitter: a uniform wait between 0 and min(max, base · 2^retry). `retry` counts from 0. */
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry)
-  return Math.floor(random() * ceiling)
+  return fullJitter(retry, policy.baseDelayMs, policy.maxDelayMs, random)
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -40,4 +40,4 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   }
   return options.destination === undefined ? pino(config) : pino(config, options.destination as pino.DestinationStream)
 }
-export { runService, type Service } from './service.ts'
+export { runService, configOrExit, type Service } from './service.ts'

@@ -35,3 +35,21 @@ export async function runService(service: Service, logger: Logger, forceAfterMs 
     process.exit(1)
   }
 }
+
+/**
+ * The start of a service's main: prints `help` for --help / -h and exits 0; loads the configuration
+ * and, when it is wrong, prints every problem on one line prefixed with the service's name and
+ * exits 2 (no stack trace: a setting is for a person to fix).
+ */
+export function configOrExit<C>(name: string, help: string, load: () => C): C {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(help)
+    process.exit(0)
+  }
+  try {
+    return load()
+  } catch (error) {
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(2)
+  }
+}

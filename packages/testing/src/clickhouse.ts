@@ -46,3 +46,12 @@ export function useEmbeddedClickHouse(t: Cleanup): TestClickHouse {
   }
   return useClickHouse(t, { mode: 'embedded', path: EMBEDDED_TEST_PATH, database: 'default' })
 }
+
+/** A fresh database in this process's embedded store (dropped after the test), and a client bound to it. */
+export async function useFreshDatabase(t: Cleanup, label: string): Promise<{ client: ClickHouseClient; database: string }> {
+  const admin = useEmbeddedClickHouse(t)
+  const database = `test_${label}_${randomSuffix()}`
+  await admin.client.command({ query: `CREATE DATABASE ${database}` })
+  defer(t, () => admin.client.command({ query: `DROP DATABASE IF EXISTS ${database}` }))
+  return { client: useClickHouse(t, { mode: 'embedded', path: EMBEDDED_TEST_PATH, database }).client, database }
+}

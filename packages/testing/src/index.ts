@@ -1,5 +1,5 @@
 export { testLogger, defer, type Cleanup } from './context.ts'
 export { useKafka, useAdmin, useProducer, useConsumer, freshTopic, freshGroupId, useRegistry, freshSubject } from './kafka.ts'
-export { useClickHouse, useEmbeddedClickHouse, EMBEDDED_TEST_PATH, type TestClickHouse } from './clickhouse.ts'
+export { useClickHouse, useEmbeddedClickHouse, useFreshDatabase, EMBEDDED_TEST_PATH, type TestClickHouse } from './clickhouse.ts'
 export { startClickHouseServer, type ClickHouseServerHandle } from './clickhouse-server.ts'
 export { freePort } from './ports.ts'

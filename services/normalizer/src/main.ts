@@ -3,7 +3,7 @@
  * Normalizer entry point: `node services/normalizer/src/main.ts`. Configured only by the
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
-import { createLogger, runService } from '@trends/logger'
+import { configOrExit, createLogger, runService } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createNormalizer } from './app.ts'
 import { loadNormalizerConfig } from './config.ts'
@@ -21,18 +21,7 @@ Environment:
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
 `
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP)
-  process.exit(0)
-}
-
-let config
-try {
-  config = loadNormalizerConfig()
-} catch (error) {
-  process.stderr.write(`normalizer: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(2)
-}
+const config = configOrExit('normalizer', HELP, loadNormalizerConfig)
 
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
 const normalizer = createNormalizer({ config, logger, metrics: createRegistry('normalizer', { defaultMetrics: true }) })

@@ -1,3 +1,4 @@
+import { RecordError } from '@trends/core'
 import type { Json } from '@trends/creative-center'
 import type { RawRecordValue } from '@trends/kafka'
 import { hash52 } from './dedup.ts'
@@ -48,13 +49,8 @@ export interface Source {
 }
 
 /** Why an item is not a valid observation; it goes to the dead letters with this class. */
-export class ValidationError extends Error {
-  readonly errorClass: string
-  constructor(errorClass: string, message: string) {
-    super(message)
-    this.name = 'ValidationError'
-    this.errorClass = errorClass
-  }
+export class ValidationError extends RecordError {
+  override name = 'ValidationError'
 }
 
 /** Longest name kept; beyond it the item is refused (a chart name is tens of characters). */

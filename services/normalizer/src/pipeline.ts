@@ -1,8 +1,9 @@
+import { RecordError } from '@trends/core'
 import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
 import { parseJson, type Json } from '@trends/creative-center'
 import { AvroFrameError, framedSchemaId, type AvroCodec, type DeadLetterValue, type KafkaMessage } from '@trends/kafka'
 import { shardId, type DedupStore } from './dedup.ts'
-import { observe, ValidationError, type Observation, type RawRecord, type Source } from './observation.ts'
+import { observe, type Observation, type RawRecord, type Source } from './observation.ts'
 
 export type DeadLetter = DeadLetterValue
 
@@ -56,16 +57,12 @@ export type Transformed =
     }
 
 /** Raised by a stage for a record that cannot go on; the stage's name and this class say why. */
-class StageError extends Error {
-  readonly errorClass: string
-  constructor(errorClass: string, message: string) {
-    super(message)
-    this.errorClass = errorClass
-  }
+class StageError extends RecordError {
+  override name = 'StageError'
 }
 
 function deadLetter(step: { source: Source; message: InMessage }, stage: string, error: unknown, now: number): DeadLetter {
-  const errorClass = error instanceof StageError || error instanceof ValidationError ? error.errorClass : `${stage.toUpperCase()}_FAILED`
+  const errorClass = error instanceof RecordError ? error.errorClass : `${stage.toUpperCase()}_FAILED`
   const message = error instanceof Error ? error.message : String(error)
   return {
     stage: 'normalizer',

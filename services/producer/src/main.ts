@@ -4,7 +4,7 @@
  * Configured only by the environment (see --help). Run one scheduler and as many workers as you
  * like; workers share the tasks through their consumer group.
  */
-import { createLogger, runService } from '@trends/logger'
+import { configOrExit, createLogger, runService } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createApp, ROLES, type Role } from './app.ts'
 import { loadProducerConfig } from './config.ts'
@@ -27,22 +27,10 @@ Environment:
 `
 
 const arg = process.argv[2] ?? 'all'
-if (arg === '--help' || arg === '-h') {
-  process.stdout.write(HELP)
-  process.exit(0)
-}
-if (!ROLES.includes(arg as Role)) {
-  process.stderr.write(`producer: unknown role "${arg}"; use one of ${ROLES.join(', ')}\n`)
-  process.exit(2)
-}
-
-let config
-try {
-  config = loadProducerConfig()
-} catch (error) {
-  process.stderr.write(`producer: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(2)
-}
+const config = configOrExit('producer', HELP, () => {
+  if (!ROLES.includes(arg as Role)) throw new Error(`unknown role "${arg}"; use one of ${ROLES.join(', ')}`)
+  return loadProducerConfig()
+})
 
 const logger = createLogger({ service: `producer-${arg}`, level: config.logLevel })
 const app = createApp({ config, role: arg as Role, logger, metrics: createRegistry('producer', { defaultMetrics: true }) })

@@ -1,0 +1,55 @@
+import { parseDuration, readEnv, type EnvReader } from '@trends/core'
+import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
+import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+
+export interface SinkConfig {
+  kafka: KafkaSettings
+  registry: RegistrySettings
+  clickhouse: ClickHouseSettings
+  topicPrefix: string
+  groupId: string
+  /** A batch is inserted when it has this many rows… */
+  batchRows: number
+  /** …or this many bytes of Kafka values… */
+  batchBytes: number
+  /** …or when its first record has waited this long. */
+  batchWaitMs: number
+  /** Retries of an insert ClickHouse did not take: full-jitter backoff between these bounds. */
+  retryBaseMs: number
+  retryMaxMs: number
+  /** On a graceful stop, how long open batches may take to land before they are left to the next run. */
+  drainTimeoutMs: number
+  /** Apply the migrations on start (the default); off when a migration job runs them. */
+  migrate: boolean
+  logLevel: string
+}
+
+function duration(read: EnvReader, key: string, fallback: string): number {
+  const text = read.string(key, fallback)
+  const ms = parseDuration(text)
+  if (ms === undefined) read.problem(`${key}: a duration such as 500ms, 2s or 1m (got ${JSON.stringify(text)})`)
+  return ms ?? 0
+}
+
+export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig {
+  const read = readEnv(env)
+  const migrateText = read.string('SINK_MIGRATE', 'true')
+  if (!['true', 'false'].includes(migrateText)) read.problem(`SINK_MIGRATE: true or false (got ${JSON.stringify(migrateText)})`)
+  const config: SinkConfig = {
+    kafka: readKafkaSettings(read, 'trends-sink'),
+    registry: readRegistrySettings(read),
+    clickhouse: readClickHouseSettings(read),
+    topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
+    groupId: read.string('SINK_GROUP_ID', 'tiktok-sink'),
+    batchRows: read.int('SINK_BATCH_ROWS', 50_000, { min: 1, max: 1_000_000 }),
+    batchBytes: read.int('SINK_BATCH_BYTES', 32 * 1024 * 1024, { min: 1024 }),
+    batchWaitMs: duration(read, 'SINK_BATCH_WAIT', '1s'),
+    retryBaseMs: duration(read, 'SINK_RETRY_BASE', '200ms'),
+    retryMaxMs: duration(read, 'SINK_RETRY_MAX', '30s'),
+    drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
+    migrate: migrateText !== 'false',
+    logLevel: read.string('LOG_LEVEL', 'info'),
+  }
+  read.done()
+  return config
+}

@@ -1,0 +1,147 @@
+import type { DeadLetterValue } from '@trends/kafka'
+import type { Route, Row } from './routes.ts'
+
+/** One consumed record in a batch: its row, or the dead letter it became. */
+export interface Entry {
+  offset: string
+  row?: Row
+  dead?: DeadLetterValue
+  /** The Kafka value, kept for a dead letter if ClickHouse refuses the row. */
+  value: Buffer | null
+  bytes: number
+}
+
+export interface Limits {
+  rows: number
+  bytes: number
+  waitMs: number
+}
+
+/** A closed range of offsets of one partition (both ends included). */
+export interface Range {
+  first: bigint
+  last: bigint
+}
+
+/** A batch taken from a lane. */
+export interface Batch {
+  topic: string
+  partition: number
+  route: Route
+  first: string
+  last: string
+  entries: Entry[]
+  /** The range is in the ledger already (the batch was formed before): it is inserted again as it was. */
+  planned: boolean
+}
+
+/** The insert's deduplication token: the same range always gives the same token. */
+export function batchToken(batch: Pick<Batch, 'topic' | 'partition' | 'first' | 'last'>): string {
+  return `${batch.topic}:${batch.partition}:${batch.first}-${batch.last}`
+}
+
+/**
+ * The records of one partition gathered for the next insert. A new batch closes on rows, bytes or
+ * age. A range the ledger already holds (a batch formed before a crash, a rebalance or a replay) is
+ * formed again exactly, so it goes to ClickHouse again with the same token and is dropped there; a
+ * new batch also closes before the next planned range begins.
+ */
+export class Lane {
+  readonly topic: string
+  readonly partition: number
+  readonly route: Route
+  entries: Entry[] = []
+  bytes = 0
+  openedAt = 0
+  /** Ranges from the ledger at or after the read position, in order. */
+  plan: Range[]
+  /** The ledger may hold more ranges than were loaded: load more when the plan runs out. */
+  planTruncated: boolean
+  /** Where the loaded plan starts; undefined until the ledger was read for this lane. */
+  planFrom: bigint | undefined
+  /** The ledger read in progress. */
+  loading: Promise<void> | undefined
+  /** The insert in progress (at most one per partition, so commits stay in order). */
+  flight: Promise<void> | undefined
+  /** Paused because a full batch waits for the flight to land. */
+  paused = false
+  /** The partition was given away or its position reset by a rebalance: this lane takes no more work. */
+  retired = false
+
+  constructor(route: Route, partition: number, plan?: { ranges: Range[]; truncated: boolean; from: bigint }) {
+    this.topic = route.topic
+    this.partition = partition
+    this.route = route
+    this.plan = plan?.ranges ?? []
+    this.planTruncated = plan?.truncated ?? false
+    this.planFrom = plan?.from
+  }
+
+  /** Whether the ledger must be read (again) before this lane takes more records. */
+  needsPlan(): boolean {
+    return this.planFrom === undefined || (this.plan.length === 0 && this.planTruncated)
+  }
+
+  /** Whether the open batch re-forms a planned range (it cannot be cut short). */
+  formingPlanned(): boolean {
+    return this.#planned() !== undefined
+  }
+
+  /** The planned range the open batch is re-forming, if it is one. */
+  #planned(): Range | undefined {
+    const next = this.plan[0]
+    const first = this.entries[0]
+    return next !== undefined && first !== undefined && BigInt(first.offset) >= next.first ? next : undefined
+  }
+
+  /** Whether the record at `offset` belongs in the open batch (false: insert the open batch first). */
+  accepts(offset: string, limits: Limits): boolean {
+    const at = BigInt(offset)
+    // Ranges wholly before this record are gone from the topic (retention) or were skipped.
+    while (this.entries.length === 0 && this.plan[0] !== undefined && this.plan[0].last < at) this.plan.shift()
+    const planned = this.#planned()
+    if (planned !== undefined) return at <= planned.last
+    const next = this.plan[0]
+    if (this.entries.length === 0) return true
+    if (next !== undefined && at >= next.first) return false
+    return this.entries.length < limits.rows && this.bytes < limits.bytes
+  }
+
+  add(entry: Entry, now: number): void {
+    if (this.entries.length === 0) this.openedAt = now
+    this.entries.push(entry)
+    this.bytes += entry.bytes
+  }
+
+  /** Whether the open batch should be inserted now. */
+  ready(limits: Limits, now: number): boolean {
+    if (this.entries.length === 0) return false
+    const planned = this.#planned()
+    if (planned !== undefined) return BigInt(this.entries.at(-1)!.offset) >= planned.last
+    return this.entries.length >= limits.rows || this.bytes >= limits.bytes || now - this.openedAt >= limits.waitMs
+  }
+
+  take(): Batch {
+    const entries = this.entries
+    const planned = this.#planned()
+    if (planned !== undefined) this.plan.shift()
+    const batch: Batch = {
+      topic: this.topic,
+      partition: this.partition,
+      route: this.route,
+      first: planned === undefined ? entries[0]!.offset : String(planned.first),
+      last: planned === undefined ? entries.at(-1)!.offset : String(planned.last),
+      entries,
+      planned: planned !== undefined,
+    }
+    this.entries = []
+    this.bytes = 0
+    return batch
+  }
+
+  /** Drops what is gathered (it will be read again). */
+  clear(): void {
+    this.entries = []
+    this.bytes = 0
+  }
+}

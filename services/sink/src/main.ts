@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * Sink entry point: `node services/sink/src/main.ts`. Configured only by the environment (see
+ * --help). Run one or more; they share the partitions as a consumer group.
+ */
+import { configOrExit, createLogger, runService } from '@trends/logger'
+import { createRegistry } from '@trends/metrics'
+import { createSink } from './app.ts'
+import { loadSinkConfig } from './config.ts'
+
+const HELP = `Usage: node services/sink/src/main.ts
+
+Reads <prefix>.trends.cleaned, <prefix>.fetch-log and <prefix>.dead-letters (read committed) and
+inserts them into ClickHouse (trend_observations, fetch_log, dead_letters), exactly once.
+
+Environment:
+  KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD
+  SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
+  CLICKHOUSE_URL (unset: embedded chDB), CLICKHOUSE_PATH (.data/clickhouse), CLICKHOUSE_USER,
+  CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE (default), CLICKHOUSE_CA_CERT
+  TOPIC_PREFIX (tiktok), SINK_GROUP_ID (tiktok-sink),
+  SINK_BATCH_ROWS (50000), SINK_BATCH_BYTES (33554432), SINK_BATCH_WAIT (1s),
+  SINK_RETRY_BASE (200ms), SINK_RETRY_MAX (30s), SINK_DRAIN_TIMEOUT (8s),
+  SINK_MIGRATE (true: apply migrations on start), LOG_LEVEL (info)
+`
+
+const config = configOrExit('sink', HELP, loadSinkConfig)
+
+const logger = createLogger({ service: 'sink', level: config.logLevel })
+const sink = createSink({ config, logger, metrics: createRegistry('sink', { defaultMetrics: true }) })
+
+// A graceful stop lets open batches land and commits past them; after a forced exit, the next run
+// forms the unfinished batch again from its committed range and ClickHouse drops what it already has.
+await runService(sink, logger)

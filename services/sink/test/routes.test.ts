@@ -1,0 +1,63 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { topicsFor } from '@trends/kafka'
+import { dateText, routesFor, RowError, timeText } from '../src/routes.ts'
+
+const DAY = 86_400_000
+
+test('dates and times in ClickHouse text form; values it would clamp are refused', () => {
+  assert.equal(dateText('d', 0), '1970-01-01')
+  assert.equal(dateText('d', 20_412), '2025-11-20')
+  assert.equal(dateText('d', 65_535), '2149-06-06')
+  assert.throws(
+    () => dateText('data_date', Math.floor(Date.UTC(2200, 0, 1) / DAY)),
+    (e: unknown) => e instanceof RowError && e.errorClass === 'SINK_VALUE_OUT_OF_RANGE',
+  )
+  assert.throws(() => dateText('data_date', -1), RowError)
+  assert.equal(timeText('t', 0), '1970-01-01 00:00:00.000')
+  assert.equal(timeText('t', Date.UTC(2200, 0, 1, 1, 2, 3, 4)), '2200-01-01 01:02:03.004')
+  assert.throws(
+    () => timeText('t', Date.UTC(2300, 0, 1)),
+    (e: unknown) => e instanceof RowError && e.errorClass === 'SINK_VALUE_OUT_OF_RANGE',
+  )
+  assert.throws(
+    () => timeText('t', 'soon'),
+    (e: unknown) => e instanceof RowError && e.errorClass === 'SINK_INVALID_VALUE',
+  )
+})
+
+test('an observation row: nullable chart fields get their defaults, times become text, unknown fields pass through', () => {
+  const [observations] = routesFor(topicsFor('tiktok'))
+  assert.equal(observations?.table, 'trend_observations')
+  const row = observations.toRow({
+    kind: 'sound',
+    country: null,
+    period: null,
+    industry: null,
+    curve: [{ at: Date.UTC(2026, 10, 19), value: 42.5 }],
+    data_date: null,
+    fetched_at: Date.UTC(2026, 10, 20, 8),
+    observed_at: Date.UTC(2026, 10, 20, 8, 0, 1),
+    added_by_a_newer_schema: 'kept',
+  })
+  assert.deepEqual(row, {
+    kind: 'sound',
+    country: '',
+    period: 0,
+    industry: '',
+    curve: [{ at: '2026-11-19 00:00:00.000', value: 42.5 }],
+    data_date: '2026-11-20',
+    fetched_at: '2026-11-20 08:00:00.000',
+    observed_at: '2026-11-20 08:00:01.000',
+    added_by_a_newer_schema: 'kept',
+  })
+})
+
+test('a dead letter row carries the original bytes as base64 for the intake table', () => {
+  const deadLetters = routesFor(topicsFor('tiktok')).find((route) => route.name === 'dead-letters')
+  assert.equal(deadLetters?.table, 'dead_letters_intake')
+  assert.equal(deadLetters.deadLetterRejects, false)
+  const row = deadLetters.toRow({ stage: 'normalizer', original: Buffer.from([0, 255, 10]), failed_at: 0, context: {} })
+  assert.equal(row['original_base64'], 'AP8K')
+  assert.equal('original' in row, false)
+})

@@ -1,0 +1,141 @@
+import { randomSuffix } from '@trends/core'
+import { migrate, type ClickHouseClient } from '@trends/clickhouse'
+import { chunkByBytes, ensureTopics, registerTopicSchema, SEND_CHUNK_BYTES, topicsFor, type Topics } from '@trends/kafka'
+import { createRegistry, type Registry } from '@trends/metrics'
+import type { CleanedRecord } from '@trends/normalizer'
+import { createSink, loadSinkConfig, type Sink } from '@trends/sink'
+import { defer, EMBEDDED_TEST_PATH, testLogger, useFreshDatabase, useProducer, type Cleanup } from '@trends/testing'
+import { stackClients } from './raw-topics.ts'
+
+const DAY = 86_400_000
+const NOW = Date.UTC(2026, 10, 20, 12)
+
+/**
+ * A cleaned observation of the real shape: hashtag `i` of a US 7-day chart on `day` days before
+ * 2026-11-20, with a three-point curve ending on its data date.
+ */
+export function cleanedRecord(i: number, day = 0, overrides: Partial<CleanedRecord> = {}): CleanedRecord {
+  const date = Math.floor(NOW / DAY) - day
+  const id = `${7_300_000_000_000_000_000n + BigInt(i)}`
+  return {
+    kind: 'hashtag',
+    item_id: id,
+    natural_key: `hashtag:US:7::${id}`,
+    display_name: `Tag ${i}`,
+    normalized_name: `tag ${i}`,
+    country: 'US',
+    period: 7,
+    industry: null,
+    rank: (i % 100) + 1,
+    rank_is_position: false,
+    rank_change: (i % 7) - 3,
+    rank_diff_type: i % 4,
+    posts: 1000 + i,
+    views: 1_000_000 + i,
+    likes: null,
+    followers: null,
+    curve: [0, 1, 2].map((back) => ({ at: (date - 2 + back) * DAY, value: 10 * back })),
+    data_date: date,
+    attributes: { hashtag_name: `tag${i}` },
+    endpoint: 'hashtags-legacy',
+    generation: 'legacy',
+    fetched_at: NOW - day * DAY,
+    observed_at: NOW - day * DAY + 1000,
+    fetch_id: `fetch-${day}`,
+    task_id: `task-${day}`,
+    source_topic: 'tiktok.raw.hashtags',
+    source_partition: i % 3,
+    source_offset: i,
+    source_schema_id: 1,
+    ...overrides,
+  }
+}
+
+/** Fresh topics under a new prefix with the cleaned schema registered; the sink's topics exist. */
+export async function freshSinkTopics(): Promise<{ prefix: string; topics: Topics; cleanedSchemaId: number }> {
+  const { kafka, registry } = stackClients()
+  const prefix = `test-${randomSuffix()}`
+  const topics = topicsFor(prefix)
+  await ensureTopics(kafka, [
+    { topic: topics.cleaned, numPartitions: 6 },
+    { topic: topics.fetchLog, numPartitions: 3 },
+    { topic: topics.deadLetters, numPartitions: 1 },
+  ])
+  const cleanedSchemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
+  return { prefix, topics, cleanedSchemaId }
+}
+
+/** Encodes values with a schema id and publishes them to a topic, keyed by natural key. */
+export async function publish(t: Cleanup, topic: string, schemaId: number, values: ReadonlyArray<object>): Promise<void> {
+  const { registry } = stackClients()
+  const producer = await useProducer(t, { idempotent: true })
+  const messages = await Promise.all(
+    values.map(async (value) => ({
+      key: 'natural_key' in value && typeof value.natural_key === 'string' ? value.natural_key : null,
+      value: await registry.encode(schemaId, value),
+    })),
+  )
+  for (const chunk of chunkByBytes(messages, SEND_CHUNK_BYTES)) await producer.send({ topic, acks: -1, messages: chunk })
+}
+
+export interface SinkHarness {
+  sink: Sink
+  metrics: Registry
+  client: ClickHouseClient
+  database: string
+  env: Record<string, string>
+}
+
+/** The sink's environment for a prefix and a database in this process's embedded store. */
+export function sinkEnv(prefix: string, database: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TOPIC_PREFIX: prefix,
+    SINK_GROUP_ID: `${prefix}.sink`,
+    CLICKHOUSE_PATH: EMBEDDED_TEST_PATH,
+    CLICKHOUSE_DATABASE: database,
+    SINK_BATCH_WAIT: '200ms',
+    SINK_RETRY_BASE: '50ms',
+    SINK_RETRY_MAX: '500ms',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...extra,
+  }
+}
+
+/** A migrated fresh database in this process's embedded store. */
+export async function freshSinkDatabase(t: Cleanup): Promise<{ client: ClickHouseClient; database: string }> {
+  const fresh = await useFreshDatabase(t, 'sink')
+  await migrate(fresh.client)
+  return fresh
+}
+
+/** A sink in this process, on its own client bound to `database` (stopped after the test). */
+export async function startSink(t: Cleanup, env: Record<string, string>, client: ClickHouseClient): Promise<SinkHarness> {
+  const config = loadSinkConfig({ ...process.env, ...env })
+  const metrics = createRegistry(`sink-${randomSuffix(4)}`)
+  const sink = createSink({ config, logger: testLogger('sink'), metrics, clickhouse: client })
+  defer(t, () => sink.stop())
+  await sink.start()
+  return { sink, metrics, client, database: config.clickhouse.database, env }
+}
+
+/** One number from a query (e.g. `SELECT count() AS n FROM …`). */
+export async function queryNumber(client: ClickHouseClient, query: string): Promise<number> {
+  const rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string | number }>()
+  return Number(rows[0]?.n ?? Number.NaN)
+}
+
+/** Polls `query` until `done` holds, or fails after `timeoutMs` with the last value. */
+export async function waitForNumber(
+  client: ClickHouseClient,
+  query: string,
+  done: (n: number) => boolean,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const n = await queryNumber(client, query)
+    if (done(n)) return n
+    if (Date.now() > deadline) throw new Error(`timed out waiting on ${query}: last ${n}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
