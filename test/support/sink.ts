@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
 import { randomSuffix } from '@trends/core'
 import { migrate, type ClickHouseClient } from '@trends/clickhouse'
-import { chunkByBytes, ensureTopics, registerTopicSchema, SEND_CHUNK_BYTES, topicsFor, type Topics } from '@trends/kafka'
+import { chunkByBytes, ensureTopics, registerTopicSchema, SEND_CHUNK_BYTES, topicsFor, type Admin, type Topics } from '@trends/kafka'
 import { createRegistry, type Registry } from '@trends/metrics'
 import type { CleanedRecord } from '@trends/normalizer'
 import { createSink, loadSinkConfig, type Sink } from '@trends/sink'
@@ -138,4 +140,21 @@ export async function waitForNumber(
     if (Date.now() > deadline) throw new Error(`timed out waiting on ${query}: last ${n}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
+}
+
+/** Rows of a query against another process's embedded store (that process must have exited). */
+export async function queryFolder<T>(folder: string, database: string, query: string): Promise<T[]> {
+  const script = path.join(import.meta.dirname, 'chdb-query.ts')
+  const child = spawn(process.execPath, [script, folder, database, query], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`chdb-query exited ${code}`)
+  return JSON.parse(out) as T[]
+}
+
+/** Offsets the group has committed on a topic, summed over its partitions (none committed: 0). */
+export async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)
 }

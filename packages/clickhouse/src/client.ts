@@ -1,7 +1,7 @@
 import { readFileSync, mkdirSync } from 'node:fs'
 import { createClient, type ClickHouseClient, type Logger as ClientLogger, type LogParams, type ErrorLogParams } from '@clickhouse/client'
 import type { Logger } from '@trends/logger'
-import { createChdbConnection } from 'chdb/connection'
+import { createEmbeddedConnection } from './embedded.ts'
 import type { ClickHouseSettings } from './config.ts'
 
 export type { ClickHouseClient } from '@clickhouse/client'
@@ -16,9 +16,9 @@ export function createClickHouse(settings: ClickHouseSettings, logger?: Logger):
   const log = logger === undefined ? {} : { log: { LoggerClass: pinoBridge(logger.child({ component: 'clickhouse-client' })) } }
   if (settings.mode === 'embedded') {
     mkdirSync(settings.path, { recursive: true })
-    // chdb types its connection against @clickhouse/client-common, while @clickhouse/client 1.23
+    // chdb types its connection against @clickhouse/client-common, while @clickhouse/client
     // ships its own copy of those types; they agree at runtime but differ in ClickHouseSettings.
-    const connection = createChdbConnection({ path: settings.path }) as unknown as NodeConnection
+    const connection = createEmbeddedConnection(settings.path, settings.database) as unknown as NodeConnection
     return createClient({
       connection,
       database: settings.database,

@@ -40,6 +40,9 @@ const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
   'bad-body': 'AVRO_DECODE_FAILED',
 }
 
+/** The longest a fetch waits for data, and so the longest a resumed partition waits to be read. */
+const FETCH_WAIT_MS = 100
+
 const laneKey = (topic: string, partition: number) => `${topic}:${partition}`
 
 /**
@@ -367,7 +370,15 @@ export function createSink(deps: SinkDeps) {
         createPartitioner: Partitioners.DefaultPartitioner,
       })
       await dlqProducer.connect()
-      consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false })
+      // A short fetch wait: kafkajs sleeps this long when every partition is paused (while inserts
+      // land), and a paused partition is only fetched again after that.
+      consumer = kafka.consumer({
+        groupId: config.groupId,
+        readUncommitted: false,
+        maxWaitTimeInMs: FETCH_WAIT_MS,
+        sessionTimeout: config.sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+      })
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => assign(payload.memberAssignment))
       await consumer.connect()
       for (const route of routes) await consumer.subscribe({ topic: route.topic, fromBeginning: true })

@@ -19,6 +19,8 @@ export interface SinkConfig {
   retryMaxMs: number
   /** On a graceful stop, how long open batches may take to land before they are left to the next run. */
   drainTimeoutMs: number
+  /** How long the group waits for a silent member before its partitions move (Kafka allows 6s–5m by default). */
+  sessionTimeoutMs: number
   /** Apply the migrations on start (the default); off when a migration job runs them. */
   migrate: boolean
   logLevel: string
@@ -47,6 +49,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     retryBaseMs: duration(read, 'SINK_RETRY_BASE', '200ms'),
     retryMaxMs: duration(read, 'SINK_RETRY_MAX', '30s'),
     drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
+    sessionTimeoutMs: duration(read, 'SINK_SESSION_TIMEOUT', '30s'),
     migrate: migrateText !== 'false',
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
