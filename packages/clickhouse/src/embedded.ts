@@ -26,7 +26,7 @@ function serialOn(path: string) {
 function literal(value: unknown): string {
   if (typeof value === 'number') return String(value)
   if (typeof value === 'boolean') return value ? '1' : '0'
-  return `'${String(value as string)
+  return `'${String(value)
     .replace(/\\/g, '\\\\')
     .replace(/'/g, "\\'")}'`
 }
@@ -87,7 +87,7 @@ export function createEmbeddedConnection(path: string, database: string) {
       return used(await run(`${use}${set}`))
     } finally {
       if (pairs.length > 0)
-        await inner.command({ query: pairs.map(([key]) => `SET ${key} = DEFAULT`).join('; '), query_id: 'reset-settings' } as QueryParams)
+        await inner.command({ query: pairs.map(([key]) => `SET ${key} = DEFAULT`).join('; '), query_id: 'reset-settings' })
     }
   }
 
