@@ -4,7 +4,7 @@ import { readAvroSchema, readTopic, registerAvroSchema, type Kafka } from '@tren
 import { metricValue } from '@trends/metrics'
 import { freshSubject, useProducer } from '@trends/testing'
 import { stackClients } from '../support/raw-topics.ts'
-import { cleanedRecord, freshSinkDatabase, freshSinkTopics, publish, sinkEnv, startSink, waitForNumber } from '../support/sink.ts'
+import { cleanedRecord, freshSinkDatabase, freshSinkTopics, sinkEnv, startSink, waitForNumber } from '../support/sink.ts'
 
 const DAY = 86_400_000
 
