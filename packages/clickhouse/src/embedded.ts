@@ -26,9 +26,7 @@ function serialOn(path: string) {
 function literal(value: unknown): string {
   if (typeof value === 'number') return String(value)
   if (typeof value === 'boolean') return value ? '1' : '0'
-  return `'${String(value)
-    .replace(/\\/g, '\\\\')
-    .replace(/'/g, "\\'")}'`
+  return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
 // What @clickhouse/client sends for HTTP only; the engine has no such settings.
@@ -81,7 +79,7 @@ export function createEmbeddedConnection(path: string, database: string) {
 
   /** For statements without a FORMAT clause (DDL): SET before, back to DEFAULT after, in one slot. */
   async function withSessionSettings<T>(settings: Settings, run: (prefix: string) => Promise<T>): Promise<T> {
-    const pairs = settingPairs(settings).filter(([key]) => !key.startsWith('output_format_'))
+    const pairs = settingPairs(settings)
     const set = pairs.map(([key, value]) => `SET ${key} = ${literal(value)}; `).join('')
     try {
       return used(await run(`${use}${set}`))
