@@ -83,7 +83,6 @@ export async function publish(t: Cleanup, topic: string, schemaId: number, value
 export interface SinkHarness {
   sink: Sink
   metrics: Registry
-  client: ClickHouseClient
   database: string
   env: Record<string, string>
 }
@@ -110,14 +109,23 @@ export async function freshSinkDatabase(t: Cleanup): Promise<{ client: ClickHous
   return fresh
 }
 
-/** A sink in this process, on its own client bound to `database` (stopped after the test). */
-export async function startSink(t: Cleanup, env: Record<string, string>, client: ClickHouseClient): Promise<SinkHarness> {
+/**
+ * A sink in this process (stopped after the test): on the given client, or without one on the
+ * client its settings make (server mode, CLICKHOUSE_URL in `env`). `start` is awaited unless told not to.
+ */
+export async function startSink(
+  t: Cleanup,
+  env: Record<string, string>,
+  client?: ClickHouseClient,
+  options: { awaitStart?: boolean } = {},
+): Promise<SinkHarness & { started: Promise<void> }> {
   const config = loadSinkConfig({ ...process.env, ...env })
   const metrics = createRegistry(`sink-${randomSuffix(4)}`)
-  const sink = createSink({ config, logger: testLogger('sink'), metrics, clickhouse: client })
+  const sink = createSink({ config, logger: testLogger('sink'), metrics, ...(client === undefined ? {} : { clickhouse: client }) })
   defer(t, () => sink.stop())
-  await sink.start()
-  return { sink, metrics, client, database: config.clickhouse.database, env }
+  const started = sink.start()
+  if (options.awaitStart !== false) await started
+  return { sink, metrics, database: config.clickhouse.database, env, started }
 }
 
 /** One number from a query (e.g. `SELECT count() AS n FROM …`). */

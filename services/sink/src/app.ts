@@ -20,7 +20,7 @@ import {
 import type { Logger } from '@trends/logger'
 import { counter, gauge, histogram, type Registry } from '@trends/metrics'
 import type { SinkConfig } from './config.ts'
-import { describeFailure, insertSplitting, type InsertFailure } from './insert.ts'
+import { describeFailure, insertSplitting, isServerError, type InsertFailure } from './insert.ts'
 import { batchToken, Lane, type Batch, type Entry, type Limits } from './lane.ts'
 import { loadPlan, recordBatch } from './ledger.ts'
 import { routesFor, RowError, type Route } from './routes.ts'
@@ -88,6 +88,12 @@ export function createSink(deps: SinkDeps) {
     'table',
     'error_class',
   ])
+  const clickhouseErrors = counter(
+    metrics,
+    'trends_sink_clickhouse_errors_total',
+    'ClickHouse failures that were retried, by error code and name (ECONNREFUSED for a refused connection)',
+    ['code', 'type'],
+  )
   const clickhouseUp = gauge(
     metrics,
     'trends_sink_clickhouse_up',
@@ -120,7 +126,7 @@ export function createSink(deps: SinkDeps) {
     let rows = 0
     let paused = 0
     for (const lane of lanes.values()) {
-      rows += lane.entries.length
+      rows += lane.entries.length + lane.flightRows
       if (lane.paused) paused++
     }
     bufferedRows.set(rows)
@@ -183,6 +189,7 @@ export function createSink(deps: SinkDeps) {
         return rejected
       } catch (error) {
         const failure = describeFailure(error)
+        clickhouseErrors.inc({ code: failure.code, type: failure.type })
         inserts.inc({ table: batch.route.table, outcome: 'failed' })
         clickhouseUp.set(0)
         const wait = fullJitter(attempt, config.retryBaseMs, config.retryMaxMs)
@@ -274,6 +281,7 @@ export function createSink(deps: SinkDeps) {
   function startFlush(lane: Lane): void {
     if (lane.flight !== undefined || lane.retired || lane.entries.length === 0) return
     const batch = lane.take()
+    lane.flightRows = batch.entries.length
     lane.flight = flush(lane, batch)
       .catch((error: unknown) => {
         if (lane.retired) return
@@ -290,6 +298,7 @@ export function createSink(deps: SinkDeps) {
       })
       .finally(() => {
         lane.flight = undefined
+        lane.flightRows = 0
         release(lane)
         refreshGauges()
         if (!stopping && lane.ready(limits, now())) startFlush(lane)
@@ -333,6 +342,7 @@ export function createSink(deps: SinkDeps) {
           return
         } catch (error) {
           const failure = describeFailure(error)
+          clickhouseErrors.inc({ code: failure.code, type: failure.type })
           clickhouseUp.set(0)
           log.warn(
             { code: failure.code, type: failure.type, topic: lane.topic, partition: lane.partition },
@@ -347,14 +357,35 @@ export function createSink(deps: SinkDeps) {
     })
   }
 
+  /**
+   * Applies the migrations, waiting (with backoff) while ClickHouse cannot be reached or refuses the
+   * credentials: a sink started before its ClickHouse comes up once it does. A migration that fails
+   * for its own content (an edited migration, bad SQL) stops the start.
+   */
+  async function migrateWhenReachable(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await migrate(clickhouse)
+        if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied')
+        clickhouseUp.set(1)
+        return
+      } catch (error) {
+        const failure = describeFailure(error)
+        if (stopping || !isServerError(failure)) throw error
+        clickhouseErrors.inc({ code: failure.code, type: failure.type })
+        clickhouseUp.set(0)
+        const wait = fullJitter(attempt, config.retryBaseMs, config.retryMaxMs)
+        log.warn({ code: failure.code, type: failure.type, retryInMs: wait }, 'ClickHouse not reachable for the migrations; retrying')
+        await sleep(wait)
+      }
+    }
+  }
+
   return {
     topics,
     routes,
     async start(): Promise<void> {
-      if (config.migrate) {
-        const result = await migrate(clickhouse)
-        if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied')
-      }
+      if (config.migrate) await migrateWhenReachable()
       await ensureTopics(kafka, [
         { topic: topics.cleaned, numPartitions: 6 },
         { topic: topics.fetchLog, numPartitions: 3 },

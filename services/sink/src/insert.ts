@@ -27,6 +27,16 @@ export function isContentError(failure: InsertFailure): boolean {
   return CONTENT_ERROR.test(failure.type)
 }
 
+// Failures of reaching the server or being let in: worth waiting for.
+const SERVER_ERROR =
+  /^(AUTHENTICATION_FAILED|UNKNOWN_USER|REQUIRED_PASSWORD|TOO_MANY_SIMULTANEOUS_QUERIES|TIMEOUT_EXCEEDED|NETWORK_ERROR|SOCKET_TIMEOUT|MEMORY_LIMIT_EXCEEDED|TOO_MANY_PARTS|ABORTED)$/
+const TRANSPORT_ERROR = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_\w+)$/
+
+/** Whether the failure is about reaching or entering ClickHouse (not about a statement or its data). */
+export function isServerError(failure: InsertFailure): boolean {
+  return SERVER_ERROR.test(failure.type) || TRANSPORT_ERROR.test(failure.code) || /socket hang up|timeout/i.test(failure.message)
+}
+
 /** A row ClickHouse refused for its content, with ClickHouse's reason. */
 export interface Rejected<T> {
   item: T

@@ -63,6 +63,8 @@ export class Lane {
   loading: Promise<void> | undefined
   /** The insert in progress (at most one per partition, so commits stay in order). */
   flight: Promise<void> | undefined
+  /** Records of the batch in flight. */
+  flightRows = 0
   /** Paused because a full batch waits for the flight to land. */
   paused = false
   /** The partition was given away or its position reset by a rebalance: this lane takes no more work. */
