@@ -6,6 +6,8 @@ import { EMBEDDED_TEST_PATH, freePort, useAdmin, type Cleanup } from '@trends/te
 import {
   cleanedRecord,
   committedTotal,
+  expectObservations,
+  publishedForSink,
   freshSinkDatabase,
   freshSinkTopics,
   publish,
@@ -98,10 +100,7 @@ test(
   'a ClickHouse that refuses the connection at start-up: the sink waits, then loads everything once',
   { timeout: 120_000 },
   async (t) => {
-    const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
-    const { client, database } = await freshSinkDatabase(t)
-    const records = Array.from({ length: 2000 }, (_, i) => cleanedRecord(i))
-    await publish(t, topics.cleaned, cleanedSchemaId, records)
+    const { prefix, topics, client, database, records } = await publishedForSink(t, 2000)
     const port = await freePort()
     const env = sinkEnv(prefix, database, { CLICKHOUSE_URL: `http://127.0.0.1:${port}`, SINK_RETRY_BASE: '100ms', SINK_RETRY_MAX: '500ms' })
     const { metrics, started } = await startSink(t, env, undefined, { awaitStart: false })
@@ -112,9 +111,7 @@ test(
 
     await serveOn(t, port)
     await started
-    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length)
+    await expectObservations(client, records.length)
   },
 )
 
@@ -122,10 +119,7 @@ test(
   'wrong ClickHouse credentials: nothing committed, a clear error code in the metrics; right ones: every row once',
   { timeout: 120_000 },
   async (t) => {
-    const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
-    const { client, database } = await freshSinkDatabase(t)
-    const records = Array.from({ length: 2000 }, (_, i) => cleanedRecord(i))
-    await publish(t, topics.cleaned, cleanedSchemaId, records)
+    const { prefix, topics, client, database, records } = await publishedForSink(t, 2000)
     const port = await freePort()
     await serveOn(t, port, { sink: 'right-password' })
     const base = { CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CLICKHOUSE_USER: 'sink', SINK_RETRY_BASE: '100ms', SINK_RETRY_MAX: '500ms' }
@@ -147,8 +141,6 @@ test(
     assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), 0)
 
     await startSink(t, sinkEnv(prefix, database, { ...base, CLICKHOUSE_PASSWORD: 'right-password' }))
-    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length)
+    await expectObservations(client, records.length)
   },
 )

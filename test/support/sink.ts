@@ -166,3 +166,20 @@ export async function committedTotal(admin: Admin, groupId: string, topic: strin
   const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] })
   return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)
 }
+
+/** Waits until ClickHouse has `expected` observations, lets a late repeat show, and checks there are exactly that many. */
+export async function expectObservations(client: ClickHouseClient, expected: number, timeoutMs = 60_000): Promise<void> {
+  await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= expected, timeoutMs)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const rows = await queryNumber(client, 'SELECT count() AS n FROM trend_observations')
+  if (rows !== expected) throw new Error(`${rows} observations in ClickHouse, expected exactly ${expected}`)
+}
+
+/** `count` cleaned records on fresh topics, and a fresh migrated database for the sink. */
+export async function publishedForSink(t: Cleanup, count: number) {
+  const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
+  const { client, database } = await freshSinkDatabase(t)
+  const records = Array.from({ length: count }, (_, i) => cleanedRecord(i))
+  await publish(t, topics.cleaned, cleanedSchemaId, records)
+  return { prefix, topics, cleanedSchemaId, client, database, records }
+}
