@@ -20,6 +20,8 @@ export const ErrorCodes = [
   'CLICKHOUSE_UNAVAILABLE',
   'MIGRATION_FAILED',
   'MIGRATION_CHANGED',
+  'REPLAY_GROUP_ACTIVE',
+  'REPLAY_INVALID_START',
   // Creative Center: transport (retried within the budget) ...
   'CC_RATE_LIMITED',
   'CC_SERVER_ERROR',
