@@ -161,7 +161,8 @@ export function createSink(deps: SinkDeps) {
     const base = { offset: message.offset, value: message.value, bytes }
     try {
       const record = codec.decode(message.value).value as Record<string, unknown>
-      return { ...base, row: route.toRow(record) }
+      const fetchedAt = record['fetched_at']
+      return { ...base, row: route.toRow(record), ...(typeof fetchedAt === 'number' ? { fetchedAt } : {}) }
     } catch (error) {
       const errorClass =
         error instanceof AvroFrameError ? DECODE_ERRORS[error.reason] : error instanceof RowError ? error.errorClass : 'SINK_MAPPING_FAILED'
@@ -235,10 +236,7 @@ export function createSink(deps: SinkDeps) {
     batchRows.observe({ table }, stored)
     if (batch.route.name === 'observations') {
       const at = now()
-      for (const entry of rows) {
-        const fetched = Date.parse(`${String(entry.row?.['fetched_at'])}Z`.replace(' ', 'T'))
-        if (Number.isFinite(fetched)) freshness.observe((at - fetched) / 1000)
-      }
+      for (const entry of rows) if (entry.fetchedAt !== undefined) freshness.observe((at - entry.fetchedAt) / 1000)
     }
   }
 

@@ -9,6 +9,8 @@ export interface Entry {
   /** The Kafka value, kept for a dead letter if ClickHouse refuses the row. */
   value: Buffer | null
   bytes: number
+  /** When the record was fetched upstream (epoch ms), for the freshness metric. */
+  fetchedAt?: number
 }
 
 export interface Limits {

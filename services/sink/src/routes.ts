@@ -51,6 +51,18 @@ export function timeText(field: string, ms: unknown): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
 }
 
+// Curve points fall on the same few days across every item of a chart: their text is reused.
+const curveTimes = new Map<number, string>()
+
+function curveTime(ms: unknown): string {
+  const cached = typeof ms === 'number' ? curveTimes.get(ms) : undefined
+  if (cached !== undefined) return cached
+  const text = timeText('curve.at', ms)
+  if (curveTimes.size >= 4096) curveTimes.clear()
+  curveTimes.set(ms as number, text)
+  return text
+}
+
 function observationRow(record: Record<string, unknown>): Row {
   const curve = Array.isArray(record['curve']) ? (record['curve'] as Array<{ at: unknown; value: unknown }>) : []
   return {
@@ -59,7 +71,7 @@ function observationRow(record: Record<string, unknown>): Row {
     country: record['country'] ?? '',
     period: record['period'] ?? 0,
     industry: record['industry'] ?? '',
-    curve: curve.map((point) => ({ at: timeText('curve.at', point.at), value: point.value })),
+    curve: curve.map((point) => ({ at: curveTime(point.at), value: point.value })),
     // No upstream date: the day it was fetched stands in (it is the closest snapshot we know).
     data_date:
       record['data_date'] === null || record['data_date'] === undefined
