@@ -13,37 +13,19 @@
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { randomSuffix, readEnv } from '@trends/core'
+import { randomSuffix } from '@trends/core'
 import { classifyResponse, findEndpoint, legacySigningHeaders, newIdentity, upstreamParams, type PageResult } from '@trends/creative-center'
-import {
-  chunkByBytes,
-  COMPRESSION,
-  SEND_CHUNK_BYTES,
-  createKafka,
-  createSchemaRegistry,
-  ensureTopics,
-  Partitioners,
-  readKafkaSettings,
-  readRegistrySettings,
-  registerTopicSchema,
-  topicsFor,
-} from '@trends/kafka'
-import { createLogger } from '@trends/logger'
+import { chunkByBytes, COMPRESSION, SEND_CHUNK_BYTES, ensureTopics, Partitioners, registerTopicSchema, topicsFor } from '@trends/kafka'
 import { createRegistry, metricValue } from '@trends/metrics'
 import { createNormalizer, loadNormalizerConfig } from '@trends/normalizer'
 import { parseMatrix, rawRecordValue, taskFor } from '@trends/producer'
 import { createSimulator } from '@trends/simulator'
 import { request } from 'undici'
+import { benchClients } from '../support/bench.ts'
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 60_000)
 const KEYS = Number(process.env['BENCH_KEYS'] ?? 1_000_000)
-const logger = createLogger({ service: 'bench', level: process.env['BENCH_LOG_LEVEL'] ?? 'silent' })
-const env = readEnv(process.env)
-const kafkaSettings = readKafkaSettings(env, 'bench')
-const registrySettings = readRegistrySettings(env)
-env.done()
-const kafka = createKafka(kafkaSettings, { logger })
-const registry = createSchemaRegistry(registrySettings)
+const { logger, kafka, registry } = benchClients()
 const prefix = `bench-${randomSuffix(4)}`
 const topics = topicsFor(prefix)
 const rawTopic = topics.raw('hashtag')

@@ -15,39 +15,25 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { randomSuffix, readEnv } from '@trends/core'
+import { randomSuffix } from '@trends/core'
 import { createClickHouse, migrate, type ClickHouseClient, type ClickHouseSettings } from '@trends/clickhouse'
 import { freePort } from '@trends/testing'
-import {
-  chunkByBytes,
-  createKafka,
-  createSchemaRegistry,
-  ensureTopics,
-  Partitioners,
-  readKafkaSettings,
-  readRegistrySettings,
-  registerTopicSchema,
-  SEND_CHUNK_BYTES,
-  topicsFor,
-  type Producer,
-} from '@trends/kafka'
-import { createLogger } from '@trends/logger'
+import { chunkByBytes, Partitioners, SEND_CHUNK_BYTES, topicsFor, type Producer } from '@trends/kafka'
 import { createRegistry, metricValue, type Registry } from '@trends/metrics'
 import { createSink, insertSettings, loadSinkConfig, routesFor } from '@trends/sink'
-import { cleanedRecord } from '../support/sink.ts'
+import { benchClients } from '../support/bench.ts'
+import { cleanedRecord, freshSinkTopics } from '../support/sink.ts'
 
-const RECORDS = Number(process.env['BENCH_SINK_RECORDS'] ?? 200_000)
+const RECORDS = Number(process.env['BENCH_SINK_RECORDS'] ?? 300_000)
 const BATCH_ROWS = Number(process.env['BENCH_SINK_BATCH_ROWS'] ?? 20_000)
 const OUTAGE_MS = Number(process.env['BENCH_SINK_OUTAGE_MS'] ?? 60_000)
-const logger = createLogger({ service: 'bench', level: process.env['BENCH_LOG_LEVEL'] ?? 'silent' })
-const env = readEnv(process.env)
-const kafkaSettings = readKafkaSettings(env, 'bench')
-const registrySettings = readRegistrySettings(env)
-env.done()
-const kafka = createKafka(kafkaSettings, { logger })
-const registry = createSchemaRegistry(registrySettings)
+const { logger, kafka, registry } = benchClients()
 const folder = mkdtempSync(path.join(os.tmpdir(), 'trends-bench-sink-'))
 const embedded = (database: string): ClickHouseSettings => ({ mode: 'embedded', path: folder, database })
+const phase = (name: string) =>
+  process.stderr.write(
+    `[bench] ${name}: heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB, rss ${Math.round(process.memoryUsage().rss / 1048576)} MB\n`,
+  )
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // --- records: cleaned observations of the real shape, on a fresh topic ----------------------------
@@ -57,8 +43,9 @@ if (observationsRoute === undefined) throw new Error('no route')
 const rows = records.map((record) => observationsRoute.toRow(record as unknown as Record<string, unknown>))
 
 async function publishAll(producer: Producer, topic: string, schemaId: number, values: readonly object[]): Promise<void> {
-  const messages = values.map((value) => ({ key: null, value: registry.encode(schemaId, value) }))
-  const encoded = await Promise.all(messages.map(async (m) => ({ key: m.key, value: await m.value })))
+  // One at a time: the first encode fetches the schema, the rest use the client's cache.
+  const encoded = []
+  for (const value of values) encoded.push({ key: null, value: await registry.encode(schemaId, value) })
   for (const chunk of chunkByBytes(encoded, SEND_CHUNK_BYTES)) await producer.send({ topic, acks: -1, messages: chunk })
 }
 
@@ -162,18 +149,14 @@ async function timedSink(prefix: string, clickhouseEnv: Record<string, string>):
 }
 
 const admin = createClickHouse(embedded('default'))
-const prefix = `bench-${randomSuffix(4)}`
-const topics = topicsFor(prefix)
-await ensureTopics(kafka, [
-  { topic: topics.cleaned, numPartitions: 6 },
-  { topic: topics.fetchLog, numPartitions: 3 },
-  { topic: topics.deadLetters, numPartitions: 1 },
-])
-const cleanedSchemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
+const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
+const sinkTopics = (t: typeof topics) => [t.cleaned, t.fetchLog, t.deadLetters]
+const created = sinkTopics(topics)
 const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner })
 await producer.connect()
 await publishAll(producer, topics.cleaned, cleanedSchemaId, records)
 
+phase('published')
 const results: Record<string, number> = {}
 // --- 1a. in-process -----------------------------------------------------------------------------
 {
@@ -185,6 +168,7 @@ const results: Record<string, number> = {}
   results['sink.embedded.rows_per_s'] = Math.round(run.sustained)
   results['sink.embedded.whole_run_rows_per_s'] = Math.round(run.whole)
 }
+phase('embedded done')
 // --- 1b. over HTTP, to a ClickHouse process of its own ------------------------------------------
 const httpFolder = mkdtempSync(path.join(os.tmpdir(), 'trends-bench-sink-http-'))
 const httpPort = await freePort()
@@ -207,16 +191,11 @@ const httpAdmin = createClickHouse(overHttp('default'))
   results['sink.http.whole_run_rows_per_s'] = Math.round(run.whole)
 }
 
+phase('http done')
 // --- 2. ClickHouse unavailable for OUTAGE_MS under load --------------------------------------------
 {
-  const outagePrefix = `bench-${randomSuffix(4)}`
-  const outageTopics = topicsFor(outagePrefix)
-  await ensureTopics(kafka, [
-    { topic: outageTopics.cleaned, numPartitions: 6 },
-    { topic: outageTopics.fetchLog, numPartitions: 3 },
-    { topic: outageTopics.deadLetters, numPartitions: 1 },
-  ])
-  const schemaId = await registerTopicSchema(registry, outageTopics.cleaned, 'tiktok.trends.cleaned.avsc')
+  const { prefix: outagePrefix, topics: outageTopics, cleanedSchemaId: schemaId } = await freshSinkTopics()
+  created.push(...sinkTopics(outageTopics))
   const database = await freshDatabase(httpAdmin, 'outage')
   const metrics = createRegistry('bench-outage')
   const sink = await sinkRun(outagePrefix, { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: database }, metrics)
@@ -263,7 +242,7 @@ const httpAdmin = createClickHouse(overHttp('default'))
 await producer.disconnect()
 const kafkaAdmin = kafka.admin()
 await kafkaAdmin.connect()
-await kafkaAdmin.deleteTopics({ topics: [topics.cleaned, topics.fetchLog, topics.deadLetters] }).catch(() => undefined)
+await kafkaAdmin.deleteTopics({ topics: created }).catch(() => undefined)
 await kafkaAdmin.disconnect()
 await admin.close()
 await httpAdmin.close()

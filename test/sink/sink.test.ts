@@ -54,6 +54,17 @@ test('every cleaned record lands once; the views follow; a replay from earliest 
     .slice(0, 10)
     .map((r) => ({ natural_key: r.natural_key, rank: r.rank, rank_change: r.rank_change }))
   assert.deepEqual(top, expected)
+  // The same question answered by the rollup the materialized view keeps (latest rank per item).
+  const fromView = await (
+    await client.query({
+      query: `SELECT natural_key, argMaxMerge(latest).2 AS rank, argMaxMerge(latest).3 AS rank_change
+              FROM trend_latest WHERE kind = 'hashtag' AND country = 'US' AND period = 7
+              GROUP BY natural_key HAVING maxMerge(last_date) >= (SELECT max(data_date) FROM trend_observations) - 6
+              ORDER BY rank, natural_key LIMIT 10`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ natural_key: string; rank: number; rank_change: number }>()
+  assert.deepEqual(fromView, expected, 'the view agrees: top 10 US hashtags over the last 7 days with rank change')
 
   // Replay: a new group reads the topic from earliest into the same tables; the ledger makes it form
   // the same batches, and ClickHouse drops them as repeats.
