@@ -13,7 +13,7 @@ export function startServiceProcess(t: Cleanup, main: string, args: string[], en
   const logPath = path.join(os.tmpdir(), `trends-${path.basename(path.dirname(path.dirname(main)))}-${process.pid}-${randomSuffix()}.log`)
   const logFile = openSync(logPath, 'w')
   const child = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
     stdio: ['ignore', logFile, logFile],
   })
   closeSync(logFile)
@@ -37,7 +37,7 @@ export async function runCommand(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

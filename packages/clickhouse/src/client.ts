@@ -73,3 +73,9 @@ function pinoBridge(logger: Logger): new () => ClientLogger {
     }
   }
 }
+
+/** Readiness: ClickHouse answers a ping (embedded: the engine runs a query). */
+export async function clickhouseCheck(client: ClickHouseClient): Promise<void> {
+  const result = await client.ping()
+  if (!result.success) throw result.error
+}

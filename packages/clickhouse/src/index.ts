@@ -1,6 +1,6 @@
 export { readClickHouseSettings, DEFAULT_EMBEDDED_PATH } from './config.ts'
 export type { ClickHouseSettings } from './config.ts'
-export { createClickHouse, describeClickHouse } from './client.ts'
+export { createClickHouse, describeClickHouse, clickhouseCheck } from './client.ts'
 export type { ClickHouseClient } from './client.ts'
 export { migrate, statementsOf, MIGRATIONS_DIR } from './migrate.ts'
 export type { MigrationResult } from './migrate.ts'

@@ -4,7 +4,8 @@
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { createRegistry } from '@trends/metrics'
+import { pipelineChecks } from '@trends/kafka'
+import { createRegistry, withHealth } from '@trends/metrics'
 import { createNormalizer } from './app.ts'
 import { loadNormalizerConfig } from './config.ts'
 
@@ -19,13 +20,22 @@ Environment:
   NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>; give each instance its own, stable across restarts),
   CLEANED_PARTITIONS (6), DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
+  METRICS_HOST (127.0.0.1), METRICS_PORT (9465): /metrics, /healthz, /readyz
 `
 
 const config = configOrExit('normalizer', HELP, loadNormalizerConfig)
 
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
-const normalizer = createNormalizer({ config, logger, metrics: createRegistry('normalizer', { defaultMetrics: true }) })
+const metrics = createRegistry('normalizer', { defaultMetrics: true })
+const normalizer = createNormalizer({ config, logger, metrics })
+const readiness = pipelineChecks(config.kafka, config.registry, logger)
 
 // A graceful stop lets the batch in hand finish its transaction, then disconnects; after a forced
 // exit, Kafka aborts the open transaction.
-await runService(normalizer, logger)
+await runService(
+  withHealth(
+    { start: () => normalizer.start(), stop: () => normalizer.stop().finally(() => readiness.close()) },
+    { ...config.health, registry: metrics, checks: readiness.checks },
+  ),
+  logger,
+)

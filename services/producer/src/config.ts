@@ -4,6 +4,7 @@ import { readEnv } from '@trends/core'
 import { readCreativeCenterSettings, type CreativeCenterSettings } from '@trends/creative-center'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
 import { parseMatrix, type ChartSpec } from './matrix.ts'
+import { readHealthSettings } from '@trends/metrics'
 
 export const DEFAULT_MATRIX_FILE = path.resolve(import.meta.dirname, '../poll.json')
 
@@ -19,6 +20,8 @@ export interface ProducerConfig {
   workerGroupId: string
   /** How long the group waits for a silent worker before handing its tasks to another. */
   workerSessionTimeoutMs: number
+  /** Where /metrics, /healthz and /readyz answer (METRICS_HOST, METRICS_PORT). */
+  health: { host: string; port: number }
   logLevel: string
 }
 
@@ -58,6 +61,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     rawPartitions: read.int('RAW_PARTITIONS', 3, { min: 1, max: 1000 }),
     workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
     workerSessionTimeoutMs: read.int('WORKER_SESSION_TIMEOUT_MS', 30_000, { min: 6000, max: 300_000 }),
+    health: readHealthSettings(read, 9464),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
   read.done()

@@ -1,6 +1,7 @@
 import { parseDuration, readEnv, type EnvReader } from '@trends/core'
 import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { readHealthSettings } from '@trends/metrics'
 
 export interface SinkConfig {
   kafka: KafkaSettings
@@ -23,6 +24,8 @@ export interface SinkConfig {
   sessionTimeoutMs: number
   /** Apply the migrations on start (the default); off when a migration job runs them. */
   migrate: boolean
+  /** Where /metrics, /healthz and /readyz answer (METRICS_HOST, METRICS_PORT). */
+  health: { host: string; port: number }
   logLevel: string
 }
 
@@ -51,6 +54,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
     sessionTimeoutMs: duration(read, 'SINK_SESSION_TIMEOUT', '30s'),
     migrate: migrateText !== 'false',
+    health: readHealthSettings(read, 9466),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
   read.done()

@@ -4,7 +4,9 @@
  * --help). Run one or more; they share the partitions as a consumer group.
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { createRegistry } from '@trends/metrics'
+import { clickhouseCheck, createClickHouse } from '@trends/clickhouse'
+import { pipelineChecks } from '@trends/kafka'
+import { createRegistry, withHealth } from '@trends/metrics'
 import { createSink } from './app.ts'
 import { loadSinkConfig } from './config.ts'
 
@@ -22,13 +24,24 @@ Environment:
   SINK_BATCH_ROWS (50000), SINK_BATCH_BYTES (33554432), SINK_BATCH_WAIT (1s),
   SINK_RETRY_BASE (200ms), SINK_RETRY_MAX (30s), SINK_DRAIN_TIMEOUT (8s), SINK_SESSION_TIMEOUT (30s),
   SINK_MIGRATE (true: apply migrations on start), LOG_LEVEL (info)
+  METRICS_HOST (127.0.0.1), METRICS_PORT (9466): /metrics, /healthz, /readyz
 `
 
 const config = configOrExit('sink', HELP, loadSinkConfig)
 
 const logger = createLogger({ service: 'sink', level: config.logLevel })
-const sink = createSink({ config, logger, metrics: createRegistry('sink', { defaultMetrics: true }) })
+const metrics = createRegistry('sink', { defaultMetrics: true })
+const clickhouse = createClickHouse(config.clickhouse, logger)
+const sink = createSink({ config, logger, metrics, clickhouse })
+const readiness = pipelineChecks(config.kafka, config.registry, logger)
+const checks = { ...readiness.checks, clickhouse: () => clickhouseCheck(clickhouse) }
 
 // A graceful stop lets open batches land and commits past them; after a forced exit, the next run
 // forms the unfinished batch again from its committed range and ClickHouse drops what it already has.
-await runService(sink, logger)
+await runService(
+  withHealth(
+    { start: () => sink.start(), stop: () => sink.stop().finally(() => Promise.all([readiness.close(), clickhouse.close()])) },
+    { ...config.health, registry: metrics, checks },
+  ),
+  logger,
+)

@@ -1,0 +1,133 @@
+import type { EnvReader } from '@trends/core'
+import { createServer } from 'node:http'
+import type { Registry } from 'prom-client'
+
+/** A dependency the service needs: resolves when it is reachable, rejects (or times out) when not. */
+export type Check = () => Promise<unknown>
+
+export interface HealthServerOptions {
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  registry: Registry
+  /** Named readiness checks (e.g. kafka, registry, clickhouse); /readyz is 200 only when all pass. */
+  checks?: Readonly<Record<string, Check>>
+  checkTimeoutMs?: number
+}
+
+export interface HealthServer {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+async function withTimeout(check: Check, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Each service's operations endpoint: `/metrics` (Prometheus text format), `/healthz` (the process
+ * is alive: always 200 while it serves) and `/readyz` (200 when every dependency answers, else 503;
+ * the body names each check and, for a failing one, the error's class — never its text, which can
+ * carry a URL with credentials).
+ */
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const checks = options.checks ?? {}
+  const timeoutMs = options.checkTimeoutMs ?? 2000
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname
+    if (path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': options.registry.contentType })
+          response.end(text)
+        },
+        () => {
+          response.writeHead(500)
+          response.end()
+        },
+      )
+      return
+    }
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end('{"status":"ok"}\n')
+      return
+    }
+    if (path === '/readyz') {
+      const names = Object.keys(checks)
+      void Promise.all(
+        names.map((name) =>
+          withTimeout(checks[name]!, timeoutMs).then(
+            () => [name, 'ok'] as const,
+            (error: unknown) => [name, `failed: ${error instanceof Error ? error.name : 'error'}`] as const,
+          ),
+        ),
+      ).then((results) => {
+        const ready = results.every(([, state]) => state === 'ok')
+        response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        response.end(`${JSON.stringify({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) })}\n`)
+      })
+      return
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' })
+    response.end('not found: /metrics, /healthz, /readyz\n')
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : options.port
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** METRICS_HOST (127.0.0.1) and METRICS_PORT (the service's default; 0 picks a free port). */
+export function readHealthSettings(env: EnvReader, defaultPort: number): { host: string; port: number } {
+  return { host: env.string('METRICS_HOST', '127.0.0.1'), port: env.int('METRICS_PORT', defaultPort, { min: 0, max: 65_535 }) }
+}
+
+interface Startable {
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * A service with its operations endpoint: the endpoint starts first (so /healthz answers and
+ * /readyz says what is missing while the service connects) and stops last.
+ */
+export function withHealth(service: Startable, options: HealthServerOptions): Startable & { health: () => HealthServer | undefined } {
+  let server: HealthServer | undefined
+  return {
+    health: () => server,
+    async start() {
+      server = await startHealthServer(options)
+      await service.start()
+    },
+    async stop() {
+      try {
+        await service.stop()
+      } finally {
+        await server?.close()
+      }
+    },
+  }
+}
