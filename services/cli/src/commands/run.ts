@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { readEnv } from '@trends/core'
+import { createClickHouse, migrate } from '@trends/clickhouse'
+import { quiet } from '../clickhouse.ts'
+import { CliError, usage } from '../errors.ts'
+import { table } from '../output.ts'
+import { metricSum, parseMetrics, type Samples } from '../prometheus.ts'
+import { topQuery } from './query.ts'
+
+export const RUN_HELP = `Usage: trends run [--simulator] [--status-every 5s]     (npm start)
+
+Runs the whole pipeline: starts the local stack if it is not running, serves the embedded ClickHouse
+over HTTP (unless CLICKHOUSE_URL points at a server), applies the migrations, and runs the producer
+(scheduler and workers), the normalizer and the sink, each as its own process with its logs in
+.data/logs/. Prints a status line as records move, and the top trends per kind once the first cycle
+is in ClickHouse. Ctrl-C or SIGTERM stops fetching, lets the in-flight batches commit, and closes
+everything within 10 s (the local stack keeps running: npm run stack -- down).
+
+  --simulator        poll the Creative Center simulator (started here, on SIM_PORT 8480) instead of
+                     CC_BASE_URL — these machines reach no TikTok
+  --status-every     how often the status line is printed (default 5s)
+
+Every service setting is read from the environment (see each service's --help and .env.example);
+the metrics ports are METRICS_PORT_PRODUCER (9464), METRICS_PORT_NORMALIZER (9465) and
+METRICS_PORT_SINK (9466).
+`
+
+const ROOT = path.resolve(import.meta.dirname, '../../../..')
+
+interface Child {
+  name: string
+  process: ChildProcess
+  metricsUrl?: string
+}
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`)
+}
+
+/** A service as its own process; its output goes to .data/logs/<name>.log. */
+function startChild(name: string, main: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): ChildProcess {
+  mkdirSync(logDir, { recursive: true })
+  const file = openSync(path.join(logDir, `${name}.log`), 'a')
+  const child = spawn(process.execPath, [path.join(ROOT, main), ...args], { env, stdio: ['ignore', file, file] })
+  closeSync(file)
+  return child
+}
+
+/** Runs a command to its end with its output shown; fails with its last line. */
+async function runToEnd(main: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const child = spawn(process.execPath, [path.join(ROOT, main), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0) throw new CliError(output.trim().split('\n').at(-1) ?? `${main} exited ${code}`)
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.ok,
+      () => false,
+    )
+    if (ok) return
+    if (child.exitCode !== null) throw new CliError(`${what} exited ${child.exitCode} at start (see its log in .data/logs/)`)
+    if (Date.now() > deadline) throw new CliError(`${what} did not answer ${url} within ${timeoutMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+async function stopChild(child: Child, timeoutMs: number): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return
+  const exited = new Promise((resolve) => child.process.once('exit', resolve))
+  child.process.kill('SIGTERM')
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs)
+  await exited
+  clearTimeout(timer)
+}
+
+async function scrape(children: readonly Child[]): Promise<Samples> {
+  const all: Samples = []
+  for (const child of children) {
+    if (child.metricsUrl === undefined) continue
+    const text = await fetch(child.metricsUrl, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.text(),
+      () => '',
+    )
+    all.push(...parseMetrics(text))
+  }
+  return all
+}
+
+interface Progress {
+  scheduled: number
+  tasksDone: number
+  raw: number
+  cleaned: number
+  duplicates: number
+  dead: number
+  inserted: number
+  sinkIn: number
+}
+
+function progressOf(samples: Samples): Progress {
+  return {
+    scheduled: metricSum(samples, 'trends_scheduler_tasks_total'),
+    tasksDone: metricSum(samples, 'trends_worker_tasks_total'),
+    // The worker counts its fetch-log entries too; raw records are those on raw topics.
+    raw: samples
+      .filter((sample) => sample.name === 'trends_worker_records_total' && (sample.labels['topic'] ?? '').includes('.raw.'))
+      .reduce((sum, sample) => sum + sample.value, 0),
+    cleaned: metricSum(samples, 'trends_normalizer_records_out_total'),
+    duplicates: metricSum(samples, 'trends_normalizer_dedup_hits_total'),
+    dead:
+      metricSum(samples, 'trends_worker_dead_letters_total') +
+      metricSum(samples, 'trends_normalizer_dead_letters_total') +
+      metricSum(samples, 'trends_sink_dead_letters_total'),
+    inserted: metricSum(samples, 'trends_sink_rows_inserted_total', { table: 'trend_observations' }),
+    sinkIn: metricSum(samples, 'trends_sink_records_in_total'),
+  }
+}
+
+function statusLine(p: Progress, samples: Samples): string {
+  const normalizerIn = metricSum(samples, 'trends_normalizer_records_in_total')
+  const lag = Math.max(0, p.raw - normalizerIn) + Math.max(0, p.cleaned - p.inserted)
+  return `tasks ${p.tasksDone}/${p.scheduled} · raw ${p.raw} · cleaned ${p.cleaned} (${p.duplicates} repeats dropped) · in ClickHouse ${p.inserted} · dead letters ${p.dead} · behind ${lag}`
+}
+
+/** The first cycle is in ClickHouse: every scheduled task done, and everything it produced inserted. */
+function firstCycleDone(p: Progress, samples: Samples): boolean {
+  const normalizerIn = metricSum(samples, 'trends_normalizer_records_in_total')
+  return p.scheduled > 0 && p.tasksDone >= p.scheduled && normalizerIn >= p.raw && p.inserted > 0 && p.inserted >= p.cleaned
+}
+
+async function printTop(clickhouseUrl: string, database: string, user: string, password: string): Promise<void> {
+  const client = createClickHouse({ mode: 'server', url: clickhouseUrl, username: user, password, database }, quiet)
+  try {
+    const charts = await (
+      await client.query({
+        query: `SELECT kind, country, period, count() AS items FROM trend_latest GROUP BY kind, country, period ORDER BY kind, items DESC, country, period LIMIT 1 BY kind`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ kind: string; country: string; period: number }>()
+    for (const chart of charts) {
+      const rows = await (
+        await client.query({
+          query: topQuery({ kind: chart.kind, country: chart.country, period: chart.period, days: 7, limit: 5 }),
+          format: 'JSONEachRow',
+        })
+      ).json<Record<string, unknown>>()
+      process.stdout.write(
+        `\ntop ${chart.kind}s · ${chart.country || 'all countries'} · ${chart.period === 0 ? 'no period' : `${chart.period} days`}\n`,
+      )
+      process.stdout.write(table(rows))
+    }
+    process.stdout.write('\n')
+  } finally {
+    await client.close()
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { simulator: { type: 'boolean' }, 'status-every': { type: 'string', default: '5s' } },
+    strict: true,
+  })
+  const statusMs = /^\d+s$/.test(values['status-every']) ? Number(values['status-every'].slice(0, -1)) * 1000 : Number.NaN
+  if (!Number.isFinite(statusMs) || statusMs < 1000)
+    throw usage(`--status-every: whole seconds such as 5s (got ${JSON.stringify(values['status-every'])})`)
+  const read = readEnv(process.env)
+  const dataDir = path.resolve(ROOT, read.string('STACK_DATA_DIR', '.data'))
+  const externalClickHouse = read.optionalUrl('CLICKHOUSE_URL')
+  const httpPort = read.port('CLICKHOUSE_HTTP_PORT', 8123)
+  const simPort = read.port('SIM_PORT', 8480)
+  const ports = {
+    producer: read.port('METRICS_PORT_PRODUCER', 9464),
+    normalizer: read.port('METRICS_PORT_NORMALIZER', 9465),
+    sink: read.port('METRICS_PORT_SINK', 9466),
+  }
+  const database = read.string('CLICKHOUSE_DATABASE', 'default')
+  try {
+    read.done()
+  } catch (error) {
+    throw usage(error instanceof Error ? error.message : String(error))
+  }
+  const logDir = path.join(dataDir, 'logs')
+  const children: Child[] = []
+  let stopping: Promise<void> | undefined
+  // Stop order: intake first (no new fetches), then the stages downstream in turn, each draining
+  // and committing what it holds; the store last, after the sink has let go of it.
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      log('stopping: producer, normalizer, sink, then ClickHouse')
+      for (const child of [...children].reverse()) await stopChild(child, 8000)
+    })())
+
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+
+  try {
+    log('local stack: starting what is not running')
+    await runToEnd('services/stack/src/main.ts', ['up'], process.env)
+
+    const env: NodeJS.ProcessEnv = { ...process.env }
+    let clickhouseUrl = externalClickHouse
+    if (clickhouseUrl === undefined) {
+      clickhouseUrl = `http://127.0.0.1:${httpPort}`
+      const served = await fetch(`${clickhouseUrl}/ping`, { signal: AbortSignal.timeout(500) }).then(
+        () => true,
+        () => false,
+      )
+      if (served)
+        throw new CliError(
+          `port ${httpPort} already answers: another trends run is serving the embedded store (or set CLICKHOUSE_HTTP_PORT)`,
+        )
+      const store = startChild(
+        'clickhouse',
+        'packages/clickhouse/src/serve-main.ts',
+        [],
+        { ...env, CLICKHOUSE_HTTP_PORT: String(httpPort) },
+        logDir,
+      )
+      children.push({ name: 'clickhouse', process: store })
+      await waitForHttp(`${clickhouseUrl}/ping`, store, 'the embedded ClickHouse')
+      env['CLICKHOUSE_URL'] = clickhouseUrl
+      env['CLICKHOUSE_USER'] = 'default'
+      env['CLICKHOUSE_PASSWORD'] = ''
+      log(`ClickHouse: the embedded store, served on ${clickhouseUrl}`)
+    } else {
+      log(`ClickHouse: ${new URL(clickhouseUrl).host}`)
+    }
+    const admin = createClickHouse({
+      mode: 'server',
+      url: clickhouseUrl,
+      username: env['CLICKHOUSE_USER'] ?? 'default',
+      password: env['CLICKHOUSE_PASSWORD'] ?? '',
+      database,
+    })
+    try {
+      const result = await migrate(admin)
+      log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already there`)
+    } finally {
+      await admin.close()
+    }
+
+    if (values.simulator === true) {
+      const simulator = startChild('simulator', 'services/simulator/src/main.ts', [], { ...env, SIM_PORT: String(simPort) }, logDir)
+      children.push({ name: 'simulator', process: simulator })
+      env['CC_BASE_URL'] = `http://127.0.0.1:${simPort}`
+      await waitForHttp(`${env['CC_BASE_URL']}/__simulator/faults`, simulator, 'the simulator')
+      log(`Creative Center: the simulator on ${env['CC_BASE_URL']}`)
+    } else {
+      log(`Creative Center: ${env['CC_BASE_URL'] ?? 'https://ads.tiktok.com'}`)
+    }
+
+    const services = [
+      { name: 'sink', main: 'services/sink/src/main.ts', args: [], port: ports.sink },
+      { name: 'normalizer', main: 'services/normalizer/src/main.ts', args: [], port: ports.normalizer },
+      { name: 'producer', main: 'services/producer/src/main.ts', args: ['all'], port: ports.producer },
+    ]
+    for (const service of services) {
+      const child = startChild(service.name, service.main, service.args, { ...env, METRICS_PORT: String(service.port) }, logDir)
+      const metricsUrl = `http://127.0.0.1:${service.port}/metrics`
+      children.push({ name: service.name, process: child, metricsUrl })
+      await waitForHttp(`http://127.0.0.1:${service.port}/healthz`, child, `the ${service.name}`)
+    }
+    log(
+      `running: producer, normalizer, sink (logs in ${path.relative(process.cwd(), logDir) || logDir}/, metrics on ports ${ports.producer}, ${ports.normalizer}, ${ports.sink})`,
+    )
+
+    let printedTop = false
+    const watch = (async () => {
+      for (;;) {
+        const winner = await Promise.race([signalled, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), statusMs))])
+        if (winner !== undefined) return winner
+        const exited = children.find((child) => child.process.exitCode !== null)
+        if (exited !== undefined)
+          throw new CliError(`the ${exited.name} exited ${exited.process.exitCode} (see .data/logs/${exited.name}.log)`)
+        const samples = await scrape(children)
+        const progress = progressOf(samples)
+        log(statusLine(progress, samples))
+        if (!printedTop && firstCycleDone(progress, samples)) {
+          printedTop = true
+          log('first cycle in ClickHouse; top trends:')
+          await printTop(clickhouseUrl, database, env['CLICKHOUSE_USER'] ?? 'default', env['CLICKHOUSE_PASSWORD'] ?? '')
+        }
+      }
+    })()
+    const signal = await watch
+    log(`${signal}: stopping`)
+  } finally {
+    const started = Date.now()
+    await stopAll()
+    if (children.length > 0)
+      log(`stopped in ${((Date.now() - started) / 1000).toFixed(1)} s; the local stack keeps running (npm run stack -- down)`)
+  }
+}

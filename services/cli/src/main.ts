@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `trends`: the pipeline's command line (npm start runs `trends run`). Errors are one line and a
+ * meaningful exit code (0 done, 1 failed, 2 wrong use); --verbose adds the stack trace.
+ */
+import { isTrendsError } from '@trends/core'
+import { DELEGATES, delegate } from './commands/delegate.ts'
+import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
+import { RUN_HELP, run } from './commands/run.ts'
+import { CliError, EXIT } from './errors.ts'
+
+const HELP = `Usage: trends <command> [options]      (npx trends …, or npm start for trends run)
+
+Commands:
+  run       the whole pipeline: stack, ClickHouse, producer, normalizer, sink; status and top trends
+  top       the top items of a chart, with rank change
+  query     SQL against the configured ClickHouse, as a table, JSON or CSV
+${Object.entries(DELEGATES)
+  .map(([name, { help }]) => `  ${name.padEnd(9)} ${help}`)
+  .join('\n')}
+
+trends <command> --help shows a command's options. Settings come from the environment (.env.example).
+Options for every command: --verbose (stack traces on errors).
+`
+
+const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[]) => Promise<void> }>> = {
+  run: { help: RUN_HELP, run },
+  top: { help: TOP_HELP, run: top },
+  query: { help: QUERY_HELP, run: query },
+}
+
+const argv = process.argv.slice(2)
+const verbose = argv.includes('--verbose')
+const [name, ...args] = argv.filter((arg) => arg !== '--verbose')
+
+function fail(error: unknown): never {
+  const code =
+    error instanceof CliError ? error.exitCode : isTrendsError(error) && error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failed
+  const message =
+    error instanceof CliError
+      ? error.message
+      : isTrendsError(error)
+        ? `${error.message} (${error.code})`
+        : (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+            (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+          ? (error as Error).message
+          : error instanceof Error
+            ? error.message
+            : String(error)
+  process.stderr.write(`trends${name === undefined ? '' : ` ${name}`}: ${message}\n`)
+  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`)
+  const parseError =
+    typeof (error as { code?: unknown }).code === 'string' && String((error as { code: string }).code).startsWith('ERR_PARSE_ARGS')
+  process.exit(parseError ? EXIT.usage : code)
+}
+
+if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(HELP)
+  process.exit(name === undefined ? EXIT.usage : EXIT.ok)
+}
+if (DELEGATES[name] !== undefined) {
+  process.exit(await delegate(name, args))
+}
+const command = COMMANDS[name]
+if (command === undefined) fail(new CliError(`no command "${name}"; see trends --help`, EXIT.usage))
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(command.help)
+  process.exit(EXIT.ok)
+}
+try {
+  await command.run(args)
+  process.exit(EXIT.ok)
+} catch (error) {
+  fail(error)
+}

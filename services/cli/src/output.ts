@@ -1,0 +1,40 @@
+/** Output of the CLI: tables for people, JSON and CSV for programs. */
+
+export type Format = 'table' | 'json' | 'csv'
+
+export const FORMATS: readonly Format[] = ['table', 'json', 'csv']
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString()
+  return JSON.stringify(value)
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function table(rows: ReadonlyArray<Record<string, unknown>>): string {
+  if (rows.length === 0) return '(no rows)\n'
+  const columns = Object.keys(rows[0]!)
+  const cells = rows.map((row) => columns.map((column) => text(row[column])))
+  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i]!.length)))
+  const numeric = columns.map((column) => rows.every((row) => row[column] === null || /^-?\d+(\.\d+)?$/.test(text(row[column]))))
+  const line = (values: string[]) =>
+    values
+      .map((value, i) => (numeric[i] === true ? value.padStart(widths[i]!) : value.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return `${[line(columns), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n')}\n`
+}
+
+export function csv(rows: ReadonlyArray<Record<string, unknown>>): string {
+  if (rows.length === 0) return ''
+  const columns = Object.keys(rows[0]!)
+  const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value)
+  return `${[columns.map(quote).join(','), ...rows.map((row) => columns.map((column) => quote(text(row[column]))).join(','))].join('\n')}\n`
+}
+
+export function render(rows: ReadonlyArray<Record<string, unknown>>, format: Format): string {
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`
+  if (format === 'csv') return csv(rows)
+  return table(rows)
+}

@@ -1,0 +1,158 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomSuffix } from '@trends/core'
+import { defer, freePort, type Cleanup } from '@trends/testing'
+import { readCommitted } from '../support/pipeline.ts'
+import { stackClients } from '../support/raw-topics.ts'
+import { queryFolder } from '../support/sink.ts'
+
+const CLI = path.resolve(import.meta.dirname, '../../services/cli/src/main.ts')
+
+interface Run {
+  child: ChildProcess
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/** `trends run --simulator` as npm start runs it, on ports and topics of its own. */
+function startRun(t: Cleanup, env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [CLI, 'run', '--simulator', '--status-every', '1s'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  defer(t, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      await exited
+    }
+  })
+  return { child, output: () => output, exited }
+}
+
+async function until(what: string, run: Run, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (run.child.exitCode !== null) throw new Error(`trends run exited ${run.child.exitCode} before ${what}:\n${run.output()}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${run.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function runEnv(t: Cleanup, matrix: unknown): Promise<Record<string, string>> {
+  const prefix = `test-run-${randomSuffix()}`
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'trends-run-'))
+  defer(t, () => rmSync(folder, { recursive: true, force: true }))
+  return {
+    TOPIC_PREFIX: prefix,
+    CLICKHOUSE_PATH: folder,
+    CLICKHOUSE_HTTP_PORT: String(await freePort()),
+    SIM_PORT: String(await freePort()),
+    METRICS_PORT_PRODUCER: String(await freePort()),
+    METRICS_PORT_NORMALIZER: String(await freePort()),
+    METRICS_PORT_SINK: String(await freePort()),
+    WORKER_GROUP_ID: `${prefix}.workers`,
+    NORMALIZER_GROUP_ID: `${prefix}.normalizer`,
+    NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.1`,
+    SINK_GROUP_ID: `${prefix}.sink`,
+    SINK_BATCH_WAIT: '200ms',
+    SCHEDULER_TICK_MS: '500',
+    CC_RATE_PER_SECOND: '20',
+    CC_BURST: '5',
+    POLL_MATRIX: JSON.stringify(matrix),
+  }
+}
+
+/** ClickHouse's observations (from the run's folder, once it has exited) against the cleaned topic. */
+async function storedAgainstTopic(env: Record<string, string>) {
+  const { kafka, registry } = stackClients()
+  const cleaned = await readCommitted(kafka, registry, `${env['TOPIC_PREFIX']}.trends.cleaned`)
+  const [counts] = await queryFolder<{ rows: string; distinct: string }>(
+    env['CLICKHOUSE_PATH']!,
+    'default',
+    'SELECT count() AS rows, uniqExact(natural_key, data_date) AS distinct FROM trend_observations',
+  )
+  return { cleaned: cleaned.length, rows: Number(counts?.rows), distinct: Number(counts?.distinct) }
+}
+
+test(
+  'npm start (trends run --simulator): the whole pipeline, a status line, top trends from ClickHouse; SIGTERM stops it within 10 s',
+  { timeout: 180_000 },
+  async (t) => {
+    const env = await runEnv(t, {
+      charts: [
+        { endpoint: 'hashtags-legacy', countries: ['US', 'GB'], periods: ['7'], maxPages: 2 },
+        { endpoint: 'sounds-legacy', countries: ['US'], periods: ['7'], filters: { rank_type: 'popular' }, maxPages: 1 },
+      ],
+    })
+    const run = startRun(t, env)
+    await until(
+      'the top trends',
+      run,
+      () => /top hashtags · (US|GB) · 7 days/.test(run.output()) && /top sounds · US/.test(run.output()),
+      120_000,
+    )
+    assert.match(run.output(), /tasks \d+\/\d+ · raw \d+ · cleaned \d+ .* in ClickHouse \d+ · dead letters 0/)
+    const stopAt = Date.now()
+    run.child.kill('SIGTERM')
+    assert.equal(await run.exited, 0)
+    assert.ok(Date.now() - stopAt < 10_000, `stopped in ${Date.now() - stopAt} ms`)
+    const stored = await storedAgainstTopic(env)
+    assert.ok(stored.cleaned >= 60, `${stored.cleaned} cleaned records`)
+    assert.deepEqual({ rows: stored.rows, distinct: stored.distinct }, { rows: stored.cleaned, distinct: stored.cleaned })
+  },
+)
+
+test(
+  'SIGTERM during load loses nothing: a second run finishes the work, every record once in ClickHouse',
+  { timeout: 300_000 },
+  async (t) => {
+    const env = await runEnv(t, { charts: [{ endpoint: 'creators-legacy', countries: ['US', 'GB', 'DE', 'FR', 'JP', 'BR'], maxPages: 6 }] })
+    const first = startRun(t, env)
+    // Stop while records flow: some raw records out, the tasks not all done.
+    await until('records flowing', first, () => /raw [1-9]\d* /.test(first.output()), 120_000)
+    first.child.kill('SIGTERM')
+    assert.equal(await first.exited, 0)
+    const lines = first
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('tasks '))
+    const last = lines.at(-1) ?? ''
+    t.diagnostic(`the first run's last status: ${last}`)
+  assert.ok(!/tasks (\d+)\/\1 /.test(last) || !/behind 0/.test(last), `stopped mid-load: ${last}`)
+
+    const second = startRun(t, env)
+    const { kafka, registry } = stackClients()
+    const expected = 6 * 6 * 50 // six countries, six pages of fifty creators
+    const deadline = Date.now() + 180_000
+    for (;;) {
+      const cleaned = (await readCommitted(kafka, registry, `${env['TOPIC_PREFIX']}.trends.cleaned`)).length
+      if (
+        cleaned >= expected &&
+        /behind 0/.test(
+          second
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('tasks '))
+            .at(-1) ?? '',
+        )
+      )
+        break
+      if (Date.now() > deadline) throw new Error(`cleaned ${cleaned} of ${expected}:\n${second.output()}`)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    second.child.kill('SIGTERM')
+    assert.equal(await second.exited, 0)
+    const stored = await storedAgainstTopic(env)
+    assert.equal(stored.cleaned, expected, 'every item fetched once into the cleaned topic')
+    assert.equal(stored.rows, expected, 'and once into ClickHouse, none twice (no FINAL)')
+    assert.equal(stored.distinct, expected)
+  },
+)
