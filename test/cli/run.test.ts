@@ -126,7 +126,7 @@ test(
       .filter((line) => line.includes('tasks '))
     const last = lines.at(-1) ?? ''
     t.diagnostic(`the first run's last status: ${last}`)
-  assert.ok(!/tasks (\d+)\/\1 /.test(last) || !/behind 0/.test(last), `stopped mid-load: ${last}`)
+    assert.ok(!/tasks (\d+)\/\1 /.test(last) || !/behind 0/.test(last), `stopped mid-load: ${last}`)
 
     const second = startRun(t, env)
     const { kafka, registry } = stackClients()
