@@ -5,6 +5,8 @@
  */
 import { isTrendsError } from '@trends/core'
 import { DELEGATES, delegate } from './commands/delegate.ts'
+import { DLQ_HELP, dlq } from './commands/dlq.ts'
+import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
 import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
 import { RUN_HELP, run } from './commands/run.ts'
 import { CliError, EXIT } from './errors.ts'
@@ -15,6 +17,8 @@ Commands:
   run       the whole pipeline: stack, ClickHouse, producer, normalizer, sink; status and top trends
   top       the top items of a chart, with rank change
   query     SQL against the configured ClickHouse, as a table, JSON or CSV
+  fetch     one page of one Creative Center endpoint, once, as the producer's client sees it
+  dlq       the dead letters: list them, or redrive them to where they came from
 ${Object.entries(DELEGATES)
   .map(([name, { help }]) => `  ${name.padEnd(9)} ${help}`)
   .join('\n')}
@@ -27,6 +31,8 @@ const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[]) =>
   run: { help: RUN_HELP, run },
   top: { help: TOP_HELP, run: top },
   query: { help: QUERY_HELP, run: query },
+  fetch: { help: FETCH_HELP, run: fetchCommand },
+  dlq: { help: DLQ_HELP, run: dlq },
 }
 
 const argv = process.argv.slice(2)

@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util'
+import { readEnv } from '@trends/core'
+import {
+  createKafka,
+  createSchemaRegistry,
+  Partitioners,
+  readKafkaSettings,
+  readRegistrySettings,
+  readTopic,
+  topicsFor,
+  type DeadLetterValue,
+} from '@trends/kafka'
+import { createLogger } from '@trends/logger'
+import { usage } from '../errors.ts'
+import { render, type Format } from '../output.ts'
+
+export const DLQ_HELP = `Usage: trends dlq list [--stage S] [--class C] [--limit 50] [--format table|json|csv]
+       trends dlq redrive [--stage S] [--class C] [--dry-run]
+
+list     the dead letters (<prefix>.dead-letters): where each came from, which stage refused it and why
+redrive  publishes the original bytes of the matching dead letters again to the topics they came from
+         (header redriven-from=<dead-letter topic>:<partition>:<offset>), for a stage that has been
+         fixed to take them; a letter without a source topic (a fetch that never became a record) is
+         skipped. Redriving the same letters twice publishes them twice.
+`
+
+interface Letter extends DeadLetterValue {
+  dlqPartition: number
+  dlqOffset: string
+  key: Buffer | null
+}
+
+function clients() {
+  const env = readEnv(process.env)
+  const kafkaSettings = readKafkaSettings(env, 'trends-dlq')
+  const registrySettings = readRegistrySettings(env)
+  const prefix = env.string('TOPIC_PREFIX', 'tiktok')
+  try {
+    env.done()
+  } catch (error) {
+    throw usage(error instanceof Error ? error.message : String(error))
+  }
+  const logger = createLogger({ service: 'trends-dlq', level: process.env['LOG_LEVEL'] ?? 'silent' })
+  return {
+    kafka: createKafka(kafkaSettings, { logger }),
+    registry: createSchemaRegistry(registrySettings),
+    topic: topicsFor(prefix).deadLetters,
+  }
+}
+
+async function readLetters(stage: string | undefined, errorClass: string | undefined) {
+  const { kafka, registry, topic } = clients()
+  const letters: Letter[] = []
+  await readTopic(kafka, topic, async ({ partition, message }) => {
+    if (message.value === null) return
+    const letter = (await registry.decode(message.value)) as DeadLetterValue
+    if (stage !== undefined && letter.stage !== stage) return
+    if (errorClass !== undefined && letter.error_class !== errorClass) return
+    letters.push({ ...letter, dlqPartition: partition, dlqOffset: message.offset, key: message.key })
+  })
+  return { kafka, topic, letters }
+}
+
+const filters = {
+  stage: { type: 'string' },
+  class: { type: 'string' },
+} as const
+
+export async function dlq(args: string[]): Promise<void> {
+  const [action, ...rest] = args
+  if (action === 'list') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...filters, limit: { type: 'string', default: '50' }, format: { type: 'string', default: 'table' } },
+      strict: true,
+    })
+    if (!/^\d+$/.test(values.limit)) throw usage(`--limit: a whole number (got ${JSON.stringify(values.limit)})`)
+    if (!['table', 'json', 'csv'].includes(values.format))
+      throw usage(`--format: table, json or csv (got ${JSON.stringify(values.format)})`)
+    const { letters } = await readLetters(values.stage, values.class)
+    const rows = letters.slice(-Number(values.limit)).map((letter) => ({
+      offset: `${letter.dlqPartition}:${letter.dlqOffset}`,
+      failed_at: new Date(letter.failed_at).toISOString(),
+      stage: letter.stage,
+      error_class: letter.error_class,
+      source: letter.source_topic === null ? '' : `${letter.source_topic}[${letter.source_partition}]@${letter.source_offset}`,
+      bytes: letter.original.length,
+      message: values.format === 'table' ? letter.message.slice(0, 80) : letter.message,
+    }))
+    process.stdout.write(render(rows, values.format as Format))
+    process.stderr.write(`${letters.length} dead letters${letters.length > rows.length ? `, the last ${rows.length} shown` : ''}\n`)
+    return
+  }
+  if (action === 'redrive') {
+    const { values } = parseArgs({ args: rest, options: { ...filters, 'dry-run': { type: 'boolean' } }, strict: true })
+    const { kafka, topic, letters } = await readLetters(values.stage, values.class)
+    const movable = letters.filter((letter) => letter.source_topic !== null && letter.original.length > 0)
+    const byTopic = new Map<string, Letter[]>()
+    for (const letter of movable) byTopic.set(letter.source_topic!, [...(byTopic.get(letter.source_topic!) ?? []), letter])
+    for (const [source, list] of byTopic)
+      process.stdout.write(`${values['dry-run'] === true ? 'would redrive' : 'redriving'} ${list.length} → ${source}\n`)
+    if (letters.length > movable.length) process.stdout.write(`skipped ${letters.length - movable.length} without a source topic\n`)
+    if (values['dry-run'] === true || movable.length === 0) return
+    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner })
+    await producer.connect()
+    try {
+      for (const [source, list] of byTopic) {
+        await producer.send({
+          topic: source,
+          acks: -1,
+          messages: list.map((letter) => ({
+            key: letter.context['key'] ?? letter.key,
+            value: letter.original,
+            headers: { 'redriven-from': `${topic}:${letter.dlqPartition}:${letter.dlqOffset}` },
+          })),
+        })
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    process.stdout.write(`redriven: ${movable.length}\n`)
+    return
+  }
+  throw usage('trends dlq list | trends dlq redrive (see trends dlq --help)')
+}

@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util'
+import { readEnv } from '@trends/core'
+import {
+  createCreativeCenterClient,
+  CreativeCenterError,
+  endpointNames,
+  findEndpoint,
+  readCreativeCenterSettings,
+  targetProblems,
+  type FetchTarget,
+} from '@trends/creative-center'
+import { createLogger } from '@trends/logger'
+import { createRegistry } from '@trends/metrics'
+import { CliError, usage } from '../errors.ts'
+import { render, type Format } from '../output.ts'
+
+export const FETCH_HELP = `Usage: trends fetch <endpoint> [--country US] [--period 7] [--industry ID] [--filter key=value]... [--page 1] [--format table|json|csv] [--raw]
+
+Fetches one page of one Creative Center endpoint once, with the producer's own client (signing,
+retries, rate limit from the CC_* settings), and prints what came back: the items (id, position,
+name) or, with --raw, each item's JSON exactly as received. For debugging the upstream; nothing is
+published.
+
+Endpoints: ${endpointNames().join(', ')}
+`
+
+/** A display name for an item of any family (the fields differ per endpoint and generation). */
+function nameOf(value: unknown): string {
+  if (value === null || typeof value !== 'object') return ''
+  const item = value as Record<string, unknown>
+  for (const key of ['hashtag_name', 'keyword', 'title', 'nick_name', 'nickName', 'name', 'hashtagName', 'author', 'item_id']) {
+    const field = item[key]
+    if (typeof field === 'string' && field !== '') return field
+  }
+  return ''
+}
+
+export async function fetchCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      country: { type: 'string' },
+      period: { type: 'string' },
+      industry: { type: 'string' },
+      filter: { type: 'string', multiple: true },
+      page: { type: 'string', default: '1' },
+      format: { type: 'string', default: 'table' },
+      raw: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  })
+  const endpoint = findEndpoint(positionals[0] ?? '')
+  if (endpoint === undefined) throw usage(`which endpoint? one of ${endpointNames().join(', ')}`)
+  const filters: Record<string, string> = {}
+  for (const entry of values.filter ?? []) {
+    const [key, ...rest] = entry.split('=')
+    if (key === undefined || key === '' || rest.length === 0) throw usage(`--filter: key=value (got ${JSON.stringify(entry)})`)
+    filters[key] = rest.join('=')
+  }
+  const target: FetchTarget = {
+    endpoint,
+    ...(values.country === undefined ? {} : { country: values.country.toUpperCase() }),
+    ...(values.period === undefined ? {} : { period: values.period }),
+    ...(values.industry === undefined ? {} : { industry: values.industry }),
+    ...(Object.keys(filters).length === 0 ? {} : { filters }),
+  }
+  const problems = targetProblems(target)
+  if (problems.length > 0) throw usage(problems.join('; '))
+  if (!/^\d+$/.test(values.page) || Number(values.page) < 1)
+    throw usage(`--page: a page number from 1 (got ${JSON.stringify(values.page)})`)
+  if (!['table', 'json', 'csv'].includes(values.format)) throw usage(`--format: table, json or csv (got ${JSON.stringify(values.format)})`)
+  const env = readEnv(process.env)
+  const settings = readCreativeCenterSettings(env)
+  try {
+    env.done()
+  } catch (error) {
+    throw usage(error instanceof Error ? error.message : String(error))
+  }
+  const client = createCreativeCenterClient({
+    settings,
+    logger: createLogger({ service: 'trends-fetch', level: process.env['LOG_LEVEL'] ?? 'silent' }),
+    metrics: createRegistry('trends-fetch'),
+  })
+  try {
+    const page = await client.fetchPage(target, Number(values.page))
+    if (values.raw === true) {
+      for (const item of page.items) process.stdout.write(`${item.raw}\n`)
+    } else {
+      const rows = page.items.map((item) => ({ position: item.position + 1, id: item.id ?? '(none)', name: nameOf(item.value) }))
+      process.stdout.write(render(rows, values.format as Format))
+    }
+    process.stderr.write(
+      `${endpoint.name} page ${page.page}: ${page.items.length} items, HTTP ${page.status}, ${page.latencyMs.toFixed(0)} ms, ${page.attempts} attempt(s)` +
+        `${page.requestId === undefined ? '' : `, request ${page.requestId}`}${page.pagination.hasMore === true ? ', more pages' : ''}\n`,
+    )
+  } catch (error) {
+    if (error instanceof CreativeCenterError) throw new CliError(`${error.message} (${error.code})`)
+    throw error
+  } finally {
+    await client.close()
+  }
+}

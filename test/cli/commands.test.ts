@@ -1,0 +1,211 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { randomSuffix } from '@trends/core'
+import { migrate, startClickHouseHttpServer } from '@trends/clickhouse'
+import { ensureTopics, readTopic, registerTopicSchema, topicsFor } from '@trends/kafka'
+import {
+  defer,
+  EMBEDDED_TEST_PATH,
+  freePort,
+  testLogger,
+  useEmbeddedClickHouse,
+  useFreshDatabase,
+  useProducer,
+  type Cleanup,
+} from '@trends/testing'
+import { runCommand } from '../support/processes.ts'
+import { stackClients } from '../support/raw-topics.ts'
+import { useSimulator } from '../support/simulator.ts'
+import { cleanedRecord, sinkEnv } from '../support/sink.ts'
+import { createRegistry } from '@trends/metrics'
+import { createSink, loadSinkConfig } from '@trends/sink'
+
+const CLI = path.resolve(import.meta.dirname, '../../services/cli/src/main.ts')
+const trends = (args: string[], env: Record<string, string> = {}) => runCommand(CLI, args, env)
+
+/** This process's embedded store, served over HTTP as `trends run` serves it, on a port of its own. */
+async function served(t: Cleanup): Promise<{ port: string }> {
+  useEmbeddedClickHouse(t)
+  const port = await freePort()
+  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port })
+  defer(t, () => server.close())
+  return { port: String(port) }
+}
+
+test('trends with an unknown command, an unknown flag, or nothing: one line, exit 2, no stack trace', async () => {
+  for (const args of [['nope'], ['top', '--bogus'], ['query']]) {
+    const result = await trends(args)
+    assert.equal(result.code, 2, args.join(' '))
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+    assert.doesNotMatch(result.stderr, /\n\s+at /)
+  }
+  const help = await trends(['--help'])
+  assert.equal(help.code, 0)
+  assert.match(help.stdout, /run\s+the whole pipeline/)
+})
+
+test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; ClickHouse errors as one line, exit 1', async (t) => {
+  const { port } = await served(t)
+  const { database } = await useFreshDatabase(t, 'cli')
+  const env = { CLICKHOUSE_HTTP_PORT: port, CLICKHOUSE_DATABASE: database }
+  const sql = "SELECT number AS n, concat('item ', toString(number)) AS name FROM numbers(3)"
+  const tableOut = await trends(['query', sql], env)
+  assert.equal(tableOut.code, 0, tableOut.stderr)
+  assert.equal(tableOut.stdout, 'n  name\n─  ──────\n0  item 0\n1  item 1\n2  item 2\n')
+  const json = await trends(['query', sql, '--format', 'json'], env)
+  assert.deepEqual(JSON.parse(json.stdout), [
+    { n: '0', name: 'item 0' },
+    { n: '1', name: 'item 1' },
+    { n: '2', name: 'item 2' },
+  ])
+  const csv = await trends(['query', sql, '--format', 'csv'], env)
+  assert.equal(csv.stdout, 'n,name\n0,item 0\n1,item 1\n2,item 2\n')
+  const bad = await trends(['query', 'SELEKT 1'], env)
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /^trends query: ClickHouse refused the query: .*\(SYNTAX_ERROR\)\n$/)
+})
+
+test('trends top: the chart from ClickHouse with rank change', { timeout: 120_000 }, async (t) => {
+  const { port } = await served(t)
+  const { client, database } = await useFreshDatabase(t, 'cli_top')
+  await migrate(client)
+  // Observations through the real sink: three days of a chart, ranks moving.
+  const { kafka, registry } = stackClients()
+  const prefix = `test-${randomSuffix()}`
+  const topics = topicsFor(prefix)
+  await ensureTopics(kafka, [
+    { topic: topics.cleaned, numPartitions: 1 },
+    { topic: topics.fetchLog, numPartitions: 1 },
+    { topic: topics.deadLetters, numPartitions: 1 },
+  ])
+  const schemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
+  const producer = await useProducer(t, { idempotent: true })
+  const records = [0, 1, 2].flatMap((day) =>
+    [0, 1, 2, 3].map((i) => cleanedRecord(i, day, { rank: ((i + day) % 4) + 1, rank_change: day === 0 ? (i % 2 === 0 ? 2 : -1) : null })),
+  )
+  await producer.send({
+    topic: topics.cleaned,
+    acks: -1,
+    messages: await Promise.all(records.map(async (r) => ({ key: r.natural_key, value: await registry.encode(schemaId, r) }))),
+  })
+  const sink = createSink({
+    config: loadSinkConfig({ ...process.env, ...sinkEnv(prefix, database) }),
+    logger: testLogger('sink'),
+    metrics: createRegistry('cli-top'),
+    clickhouse: client,
+  })
+  defer(t, () => sink.stop())
+  await sink.start()
+  for (let i = 0; ; i++) {
+    const rows = await (
+      await client.query({ query: 'SELECT count() AS n FROM trend_observations', format: 'JSONEachRow' })
+    ).json<{ n: string }>()
+    if (Number(rows[0]?.n) === records.length) break
+    if (i > 300) throw new Error('the sink did not load the records')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const result = await trends(['top', '--kind', 'hashtag', '--country', 'us', '--limit', '3', '--format', 'json'], {
+    CLICKHOUSE_HTTP_PORT: port,
+    CLICKHOUSE_DATABASE: database,
+  })
+  assert.equal(result.code, 0, result.stderr)
+  const latest = records
+    .filter((r) => r.data_date === Math.max(...records.map((x) => x.data_date ?? 0)))
+    .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0))
+  assert.deepEqual(
+    (JSON.parse(result.stdout) as Array<{ rank: number; name: string; rank_change: number | null }>).map(({ rank, name, rank_change }) => ({
+      rank,
+      name,
+      rank_change,
+    })),
+    latest.slice(0, 3).map((r) => ({ rank: r.rank, name: r.display_name, rank_change: r.rank_change })),
+  )
+})
+
+test('trends fetch: one page as the producer client sees it, items and exact JSON; a bad target is a usage error', async (t) => {
+  const simulator = await useSimulator(t)
+  const env = { CC_BASE_URL: simulator.url, CC_RATE_PER_SECOND: '50', CC_BURST: '5' }
+  const listed = await trends(['fetch', 'hashtags-legacy', '--country', 'US', '--period', '7', '--format', 'json'], env)
+  assert.equal(listed.code, 0, listed.stderr)
+  const items = JSON.parse(listed.stdout) as Array<{ position: number; id: string; name: string }>
+  assert.ok(items.length > 0)
+  assert.deepEqual(
+    items.map((item) => item.position),
+    items.map((_, i) => i + 1),
+  )
+  assert.ok(items.every((item) => /^\d+$/.test(item.id) && item.name !== ''))
+  assert.match(listed.stderr, /^hashtags-legacy page 1: \d+ items, HTTP 200/)
+  const raw = await trends(['fetch', 'hashtags-legacy', '--country', 'US', '--period', '7', '--raw'], env)
+  const lines = raw.stdout.trim().split('\n')
+  assert.equal(lines.length, items.length)
+  assert.ok(
+    lines.every((line, i) => line.startsWith('{') && line.includes(items[i]!.id)),
+    'each item as received, ids exact',
+  )
+  const bad = await trends(['fetch', 'hashtags-legacy', '--country', 'XX'], env)
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /unknown country "XX"/)
+})
+
+test('trends dlq: list the dead letters, redrive their original bytes to where they came from', { timeout: 120_000 }, async (t) => {
+  const { kafka, registry } = stackClients()
+  const prefix = `test-${randomSuffix()}`
+  const topics = topicsFor(prefix)
+  const source = topics.raw('hashtag')
+  await ensureTopics(kafka, [
+    { topic: topics.deadLetters, numPartitions: 1 },
+    { topic: source, numPartitions: 1 },
+  ])
+  const schemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
+  const letter = (i: number, errorClass: string, sourceTopic: string | null) => ({
+    stage: 'normalizer',
+    error_class: errorClass,
+    message: `reason ${i}`,
+    source_topic: sourceTopic,
+    source_partition: sourceTopic === null ? null : 0,
+    source_offset: sourceTopic === null ? null : String(i),
+    schema_id: null,
+    original: Buffer.from([0, 1, 2, i]),
+    context: { step: 'parse', key: `key-${i}` },
+    failed_at: Date.UTC(2026, 10, 24, 10, i),
+  })
+  const producer = await useProducer(t, { idempotent: true })
+  await producer.send({
+    topic: topics.deadLetters,
+    acks: -1,
+    messages: await Promise.all(
+      [letter(1, 'INVALID_ITEM_JSON', source), letter(2, 'MISSING_ID', source), letter(3, 'INVALID_ITEM_JSON', null)].map(
+        async (value) => ({
+          key: null,
+          value: await registry.encode(schemaId, value),
+        }),
+      ),
+    ),
+  })
+  const env = { TOPIC_PREFIX: prefix }
+  const listed = await trends(['dlq', 'list', '--format', 'json'], env)
+  assert.equal(listed.code, 0, listed.stderr)
+  const rows = JSON.parse(listed.stdout) as Array<{ error_class: string; source: string; bytes: number }>
+  assert.deepEqual(
+    rows.map((row) => [row.error_class, row.source, row.bytes]),
+    [
+      ['INVALID_ITEM_JSON', `${source}[0]@1`, 4],
+      ['MISSING_ID', `${source}[0]@2`, 4],
+      ['INVALID_ITEM_JSON', '', 4],
+    ],
+  )
+  const redrive = await trends(['dlq', 'redrive', '--class', 'INVALID_ITEM_JSON'], env)
+  assert.equal(redrive.code, 0, redrive.stderr)
+  assert.match(redrive.stdout, new RegExp(`redriving 1 → ${source.replace(/\./g, '\\.')}`))
+  assert.match(redrive.stdout, /skipped 1 without a source topic/)
+  const republished: Array<{ key: string; value: string; from: string }> = []
+  await readTopic(kafka, source, ({ message }) => {
+    republished.push({
+      key: message.key?.toString() ?? '',
+      value: message.value?.toString('hex') ?? '',
+      from: message.headers?.['redriven-from']?.toString() ?? '',
+    })
+  })
+  assert.deepEqual(republished, [{ key: 'key-1', value: '00010201', from: `${topics.deadLetters}:0:0` }])
+})
