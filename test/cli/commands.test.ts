@@ -1,37 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import path from 'node:path'
 import { randomSuffix } from '@trends/core'
-import { migrate, startClickHouseHttpServer } from '@trends/clickhouse'
 import { ensureTopics, readTopic, registerTopicSchema, topicsFor } from '@trends/kafka'
-import {
-  defer,
-  EMBEDDED_TEST_PATH,
-  freePort,
-  testLogger,
-  useEmbeddedClickHouse,
-  useFreshDatabase,
-  useProducer,
-  type Cleanup,
-} from '@trends/testing'
-import { runCommand } from '../support/processes.ts'
+import { useFreshDatabase, useProducer } from '@trends/testing'
+import { served, trends } from '../support/cli.ts'
 import { stackClients } from '../support/raw-topics.ts'
 import { useSimulator } from '../support/simulator.ts'
-import { cleanedRecord, sinkEnv } from '../support/sink.ts'
-import { createRegistry } from '@trends/metrics'
-import { createSink, loadSinkConfig } from '@trends/sink'
-
-const CLI = path.resolve(import.meta.dirname, '../../services/cli/src/main.ts')
-const trends = (args: string[], env: Record<string, string> = {}) => runCommand(CLI, args, env)
-
-/** This process's embedded store, served over HTTP as `trends run` serves it, on a port of its own. */
-async function served(t: Cleanup): Promise<{ port: string }> {
-  useEmbeddedClickHouse(t)
-  const port = await freePort()
-  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port })
-  defer(t, () => server.close())
-  return { port: String(port) }
-}
+import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
 
 test('trends with an unknown command, an unknown flag, or nothing: one line, exit 2, no stack trace', async () => {
   for (const args of [['nope'], ['top', '--bogus'], ['query']]) {
@@ -68,43 +43,11 @@ test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; 
 
 test('trends top: the chart from ClickHouse with rank change', { timeout: 120_000 }, async (t) => {
   const { port } = await served(t)
-  const { client, database } = await useFreshDatabase(t, 'cli_top')
-  await migrate(client)
   // Observations through the real sink: three days of a chart, ranks moving.
-  const { kafka, registry } = stackClients()
-  const prefix = `test-${randomSuffix()}`
-  const topics = topicsFor(prefix)
-  await ensureTopics(kafka, [
-    { topic: topics.cleaned, numPartitions: 1 },
-    { topic: topics.fetchLog, numPartitions: 1 },
-    { topic: topics.deadLetters, numPartitions: 1 },
-  ])
-  const schemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
-  const producer = await useProducer(t, { idempotent: true })
   const records = [0, 1, 2].flatMap((day) =>
     [0, 1, 2, 3].map((i) => cleanedRecord(i, day, { rank: ((i + day) % 4) + 1, rank_change: day === 0 ? (i % 2 === 0 ? 2 : -1) : null })),
   )
-  await producer.send({
-    topic: topics.cleaned,
-    acks: -1,
-    messages: await Promise.all(records.map(async (r) => ({ key: r.natural_key, value: await registry.encode(schemaId, r) }))),
-  })
-  const sink = createSink({
-    config: loadSinkConfig({ ...process.env, ...sinkEnv(prefix, database) }),
-    logger: testLogger('sink'),
-    metrics: createRegistry('cli-top'),
-    clickhouse: client,
-  })
-  defer(t, () => sink.stop())
-  await sink.start()
-  for (let i = 0; ; i++) {
-    const rows = await (
-      await client.query({ query: 'SELECT count() AS n FROM trend_observations', format: 'JSONEachRow' })
-    ).json<{ n: string }>()
-    if (Number(rows[0]?.n) === records.length) break
-    if (i > 300) throw new Error('the sink did not load the records')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const { database } = await loadThroughSink(t, records)
   const result = await trends(['top', '--kind', 'hashtag', '--country', 'us', '--limit', '3', '--format', 'json'], {
     CLICKHOUSE_HTTP_PORT: port,
     CLICKHOUSE_DATABASE: database,

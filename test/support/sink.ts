@@ -183,3 +183,25 @@ export async function publishedForSink(t: Cleanup, count: number) {
   await publish(t, topics.cleaned, cleanedSchemaId, records)
   return { prefix, topics, cleanedSchemaId, client, database, records }
 }
+
+/**
+ * Observations (and fetch-log entries) put into a fresh database through the real sink, in this
+ * process's embedded store; returns once ClickHouse holds them all.
+ */
+export async function loadThroughSink(
+  t: Cleanup,
+  records: readonly CleanedRecord[],
+  fetchLog: ReadonlyArray<Record<string, unknown>> = [],
+): Promise<{ client: ClickHouseClient; database: string }> {
+  const { client, database } = await freshSinkDatabase(t)
+  const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
+  await publish(t, topics.cleaned, cleanedSchemaId, records)
+  if (fetchLog.length > 0) {
+    const { registry } = stackClients()
+    await publish(t, topics.fetchLog, await registerTopicSchema(registry, topics.fetchLog, 'tiktok.fetch-log.avsc'), fetchLog)
+  }
+  await startSink(t, sinkEnv(prefix, database), client)
+  await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length)
+  if (fetchLog.length > 0) await waitForNumber(client, 'SELECT count() AS n FROM fetch_log', (n) => n >= fetchLog.length)
+  return { client, database }
+}

@@ -7,6 +7,7 @@ import { isTrendsError } from '@trends/core'
 import { DELEGATES, delegate } from './commands/delegate.ts'
 import { DLQ_HELP, dlq } from './commands/dlq.ts'
 import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
+import { REPORT_HELP, report } from './commands/report.ts'
 import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
 import { RUN_HELP, run } from './commands/run.ts'
 import { CliError, EXIT } from './errors.ts'
@@ -19,6 +20,7 @@ Commands:
   query     SQL against the configured ClickHouse, as a table, JSON or CSV
   fetch     one page of one Creative Center endpoint, once, as the producer's client sees it
   dlq       the dead letters: list them, or redrive them to where they came from
+  report    an HTML trend report (and a PNG of it): trajectories, new entries, movers, coverage
 ${Object.entries(DELEGATES)
   .map(([name, { help }]) => `  ${name.padEnd(9)} ${help}`)
   .join('\n')}
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[]) =>
   query: { help: QUERY_HELP, run: query },
   fetch: { help: FETCH_HELP, run: fetchCommand },
   dlq: { help: DLQ_HELP, run: dlq },
+  report: { help: REPORT_HELP, run: report },
 }
 
 const argv = process.argv.slice(2)

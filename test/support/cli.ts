@@ -1,0 +1,18 @@
+import path from 'node:path'
+import { startClickHouseHttpServer } from '@trends/clickhouse'
+import { defer, EMBEDDED_TEST_PATH, freePort, useEmbeddedClickHouse, type Cleanup } from '@trends/testing'
+import { runCommand } from './processes.ts'
+
+const CLI = path.resolve(import.meta.dirname, '../../services/cli/src/main.ts')
+
+/** Runs `trends <args>` as a person would, to its end. */
+export const trends = (args: string[], env: Record<string, string> = {}) => runCommand(CLI, args, env)
+
+/** This process's embedded store, served over HTTP as `trends run` serves it, on a port of its own. */
+export async function served(t: Cleanup): Promise<{ port: string }> {
+  useEmbeddedClickHouse(t)
+  const port = await freePort()
+  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port })
+  defer(t, () => server.close())
+  return { port: String(port) }
+}
