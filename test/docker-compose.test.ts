@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
 
@@ -8,6 +8,9 @@ import { parse } from 'yaml'
 
 interface Service {
   image?: string
+  build?: { context: string; dockerfile: string }
+  command?: string[]
+  profiles?: string[]
   ports?: string[]
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
@@ -15,7 +18,9 @@ interface Service {
   environment?: Record<string, string | number>
 }
 
-const compose = parse(readFileSync(path.resolve(import.meta.dirname, '../docker-compose.yml'), 'utf8')) as {
+const ROOT = path.resolve(import.meta.dirname, '..')
+// Merge keys (<<: *pipeline) as Docker Compose reads them.
+const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>
   volumes: Record<string, unknown>
 }
@@ -25,6 +30,8 @@ function service(name: string): Service {
   assert.ok(found, `service ${name} exists`)
   return found
 }
+
+const PIPELINE = { producer: 9464, normalizer: 9465, sink: 9466 } as const
 
 test('the stack services use pinned official images', () => {
   assert.match(service('kafka').image ?? '', /^apache\/kafka:4\.\d+\.\d+$/)
@@ -61,5 +68,56 @@ test('data lives in named volumes that are declared', () => {
       assert.ok(source in compose.volumes, `${name} volume ${source} is declared`)
     }
     assert.ok((service(name).volumes ?? []).length > 0, `${name} keeps its data in a volume`)
+  }
+})
+
+test('producer, normalizer and sink run from the one image, each its own entry point, wired to the in-network servers', () => {
+  for (const [name, port] of Object.entries(PIPELINE)) {
+    const svc = service(name)
+    assert.deepEqual(svc.build, { context: '.', dockerfile: 'services/Dockerfile' }, name)
+    const main = svc.command?.[0] ?? ''
+    assert.equal(main, `services/${name}/src/main.ts`)
+    assert.ok(existsSync(path.join(ROOT, main)), `${main} exists`)
+    const env = svc.environment ?? {}
+    assert.equal(env['KAFKA_BROKERS'], 'kafka:9092', name)
+    assert.equal(env['SCHEMA_REGISTRY_URL'], 'http://schema-registry:8080/apis/ccompat/v7', name)
+    assert.equal(Number(env['METRICS_PORT']), port, name)
+    assert.deepEqual(svc.ports, [`127.0.0.1:${port}:${port}`], name)
+    assert.match(svc.healthcheck?.test.join(' ') ?? '', new RegExp(`127\\.0\\.0\\.1:${port}/readyz`), `${name} is healthy when ready`)
+    assert.equal(svc.depends_on?.['kafka']?.condition, 'service_healthy', name)
+  }
+  assert.equal(service('producer').command?.[1], 'all')
+  const sink = service('sink').environment ?? {}
+  assert.equal(sink['CLICKHOUSE_URL'], 'http://clickhouse:8123')
+  assert.equal(sink['CLICKHOUSE_DATABASE'], service('clickhouse').environment?.['CLICKHOUSE_DB'])
+  assert.equal(sink['CLICKHOUSE_USER'], service('clickhouse').environment?.['CLICKHOUSE_USER'])
+  assert.equal(service('sink').depends_on?.['clickhouse']?.condition, 'service_healthy')
+  assert.deepEqual(service('simulator').profiles, ['simulator'])
+})
+
+test('the Dockerfile copies what exists and starts the CLI by default', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'services/Dockerfile'), 'utf8')
+  const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1]!.split(' '))
+  assert.ok(sources.length >= 4)
+  for (const source of sources) assert.ok(existsSync(path.join(ROOT, source)), `COPY ${source}`)
+  assert.match(dockerfile, /^FROM node:24-/m, 'Node.js 24, which runs the TypeScript sources directly')
+  assert.match(dockerfile, /npm ci --omit=dev/)
+  const cmd = /^CMD \["([^"]+)"/m.exec(dockerfile)?.[1] ?? ''
+  assert.ok(existsSync(path.join(ROOT, cmd)), `CMD ${cmd}`)
+})
+
+test('Prometheus scrapes each pipeline service where compose publishes its metrics', () => {
+  const prometheus = parse(readFileSync(path.join(ROOT, 'services/monitoring/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>
+  }
+  const targets = prometheus.scrape_configs.flatMap((config) => config.static_configs.flatMap((c) => c.targets))
+  assert.deepEqual(
+    targets.sort(),
+    Object.entries(PIPELINE)
+      .map(([name, port]) => `${name}:${port}`)
+      .sort(),
+  )
+  for (const mount of [...(service('prometheus').volumes ?? []), ...(service('grafana').volumes ?? [])]) {
+    assert.ok(existsSync(path.join(ROOT, mount.split(':')[0]!)), `${mount} exists`)
   }
 })

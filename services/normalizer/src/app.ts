@@ -59,6 +59,12 @@ export function createNormalizer(deps: NormalizerDeps) {
   ])
   const batchSize = histogram(metrics, 'trends_normalizer_batch_size', 'Records per consumed batch', [], [1, 10, 50, 100, 500, 1000, 5000])
   const dedupKeys = gauge(metrics, 'trends_normalizer_dedup_keys', 'Keys held in the dedup state', [])
+  const consumerLag = gauge(
+    metrics,
+    'trends_normalizer_consumer_lag',
+    'Records behind the end of each raw partition, after the last batch',
+    ['topic', 'partition'],
+  )
 
   let consumer: Consumer | undefined
   let producer: Producer | undefined
@@ -166,6 +172,10 @@ export function createNormalizer(deps: NormalizerDeps) {
           // Committed: only now are these keys seen.
           for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)
+          consumerLag.set(
+            { topic: batch.topic, partition: String(batch.partition) },
+            Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n)),
+          )
           for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
           for (const kind of result.duplicateKinds) duplicates.inc({ kind })
           for (const letter of result.dead) deadLettered.inc({ step: letter.context['step'] ?? '', error_class: letter.error_class })

@@ -101,6 +101,10 @@ export function createSink(deps: SinkDeps) {
     [],
   )
   const bufferedRows = gauge(metrics, 'trends_sink_buffered_rows', 'Records gathered and not yet acknowledged by ClickHouse', [])
+  const consumerLag = gauge(metrics, 'trends_sink_consumer_lag', 'Records behind the end of each partition, after the last batch taken', [
+    'topic',
+    'partition',
+  ])
   const pausedPartitions = gauge(metrics, 'trends_sink_paused_partitions', 'Partitions paused while their previous batch is retried', [])
   const freshness = histogram(
     metrics,
@@ -454,6 +458,13 @@ export function createSink(deps: SinkDeps) {
             taken++
           }
           recordsIn.inc({ topic: batch.topic }, taken)
+          if (taken > 0) {
+            const next = BigInt(batch.messages[taken - 1]!.offset) + 1n
+            consumerLag.set(
+              { topic: batch.topic, partition: String(batch.partition) },
+              Math.max(0, Number(BigInt(batch.highWatermark) - next)),
+            )
+          }
           if (lane.ready(limits, now())) startFlush(lane)
           refreshGauges()
           await payload.heartbeat()
