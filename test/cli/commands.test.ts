@@ -152,3 +152,23 @@ test('trends dlq: list the dead letters, redrive their original bytes to where t
   })
   assert.deepEqual(republished, [{ key: 'key-1', value: '00010201', from: `${topics.deadLetters}:0:0` }])
 })
+
+test('trends run with a server that does not answer or a malformed setting: one line naming it, non-zero exit, nothing started', async () => {
+  const cases: Array<[Record<string, string>, RegExp, number]> = [
+    [{ KAFKA_BROKERS: '127.0.0.1:1' }, /^trends run: Kafka at 127\.0\.0\.1:1 does not answer \(KAFKA_UNAVAILABLE\)/, 1],
+    [
+      { SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1/apis/ccompat/v7' },
+      /^trends run: the schema registry at .* does not answer \(SCHEMA_REGISTRY_UNAVAILABLE\)/,
+      1,
+    ],
+    [{ CLICKHOUSE_URL: 'http://127.0.0.1:1' }, /^trends run: ClickHouse at 127\.0\.0\.1:1 refused the migrations \(ECONNREFUSED\)/, 1],
+    [{ METRICS_PORT_SINK: 'abc' }, /^trends run: invalid configuration:\n {2}METRICS_PORT_SINK: /, 2],
+  ]
+  for (const [env, message, code] of cases) {
+    const result = await trends(['run'], env)
+    assert.equal(result.code, code, JSON.stringify(env))
+    assert.match(result.stderr, message)
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+    assert.doesNotMatch(result.stdout, /running: producer/)
+  }
+})

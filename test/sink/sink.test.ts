@@ -38,6 +38,10 @@ test('every cleaned record lands once; the views follow; a replay from earliest 
   assert.equal(before.latest, ITEMS)
   assert.ok(before.batches >= Math.ceil(records.length / 400), `${before.batches} batches of at most 400 rows`)
   assert.equal(await metricValue(first.metrics, 'trends_sink_rows_inserted_total'), records.length)
+  for (const name of ['trends_sink_freshness_seconds', 'trends_sink_data_age_seconds']) {
+    const text = await first.metrics.getSingleMetricAsString(name)
+    assert.match(text, new RegExp(`^${name}_count\\{[^}]*\\} ${records.length}$`, 'm'), `${name}: one observation per row`)
+  }
 
   // The chart as ClickHouse answers it: the 7-day US chart's top 10 on the latest date, with rank change.
   const top = await (

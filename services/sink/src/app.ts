@@ -113,6 +113,13 @@ export function createSink(deps: SinkDeps) {
     [],
     [1, 5, 15, 60, 300, 900, 3600, 21_600, 86_400],
   )
+  const dataAge = histogram(
+    metrics,
+    'trends_sink_data_age_seconds',
+    'From the end of the upstream data date to acknowledged in ClickHouse, per observation',
+    [],
+    [3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 3 * 86_400, 7 * 86_400],
+  )
   clickhouseUp.set(1)
 
   let consumer: Consumer | undefined
@@ -166,7 +173,13 @@ export function createSink(deps: SinkDeps) {
     try {
       const record = codec.decode(message.value).value as Record<string, unknown>
       const fetchedAt = record['fetched_at']
-      return { ...base, row: route.toRow(record), ...(typeof fetchedAt === 'number' ? { fetchedAt } : {}) }
+      const dataDay = record['data_date']
+      return {
+        ...base,
+        row: route.toRow(record),
+        ...(typeof fetchedAt === 'number' ? { fetchedAt } : {}),
+        ...(typeof dataDay === 'number' ? { dataDay } : {}),
+      }
     } catch (error) {
       const errorClass =
         error instanceof AvroFrameError ? DECODE_ERRORS[error.reason] : error instanceof RowError ? error.errorClass : 'SINK_MAPPING_FAILED'
@@ -240,7 +253,10 @@ export function createSink(deps: SinkDeps) {
     batchRows.observe({ table }, stored)
     if (batch.route.name === 'observations') {
       const at = now()
-      for (const entry of rows) if (entry.fetchedAt !== undefined) freshness.observe((at - entry.fetchedAt) / 1000)
+      for (const entry of rows) {
+        if (entry.fetchedAt !== undefined) freshness.observe((at - entry.fetchedAt) / 1000)
+        if (entry.dataDay !== undefined) dataAge.observe(Math.max(0, (at - (entry.dataDay + 1) * 86_400_000) / 1000))
+      }
     }
   }
 

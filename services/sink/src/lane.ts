@@ -11,6 +11,8 @@ export interface Entry {
   bytes: number
   /** When the record was fetched upstream (epoch ms), for the freshness metric. */
   fetchedAt?: number
+  /** The upstream data date (days since 1970-01-01), for the data-age metric. */
+  dataDay?: number
 }
 
 export interface Limits {

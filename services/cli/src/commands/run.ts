@@ -4,6 +4,15 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readEnv } from '@trends/core'
 import { createClickHouse, migrate } from '@trends/clickhouse'
+import {
+  createKafka,
+  kafkaCheck,
+  readKafkaSettings,
+  readRegistrySettings,
+  registryCheck,
+  type KafkaSettings,
+  type RegistrySettings,
+} from '@trends/kafka'
 import { quiet } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
 import { table } from '../output.ts'
@@ -12,7 +21,8 @@ import { topQuery } from './query.ts'
 
 export const RUN_HELP = `Usage: trends run [--simulator] [--status-every 5s]     (npm start)
 
-Runs the whole pipeline: starts the local stack if it is not running, serves the embedded ClickHouse
+Runs the whole pipeline: starts the local stack if it is not running (unless KAFKA_BROKERS or
+SCHEMA_REGISTRY_URL name servers of your own, which must answer), serves the embedded ClickHouse
 over HTTP (unless CLICKHOUSE_URL points at a server), applies the migrations, and runs the producer
 (scheduler and workers), the normalizer and the sink, each as its own process with its logs in
 .data/logs/. Prints a status line as records move, and the top trends per kind once the first cycle
@@ -70,6 +80,34 @@ async function waitForHttp(url: string, child: ChildProcess, what: string, timeo
     if (child.exitCode !== null) throw new CliError(`${what} exited ${child.exitCode} at start (see its log in .data/logs/)`)
     if (Date.now() > deadline) throw new CliError(`${what} did not answer ${url} within ${timeoutMs / 1000} s`)
     await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+/** Kafka and the registry answer before any service starts; else one line says which does not. */
+async function preflight(kafkaSettings: KafkaSettings, registrySettings: RegistrySettings): Promise<void> {
+  const kafka = kafkaCheck(createKafka(kafkaSettings, { logger: quiet }))
+  try {
+    await withTimeout(kafka.check(), 10_000)
+  } catch {
+    throw new CliError(`Kafka at ${kafkaSettings.brokers.join(', ')} does not answer (KAFKA_UNAVAILABLE): start it, or set KAFKA_BROKERS`)
+  } finally {
+    await kafka.close()
+  }
+  try {
+    await withTimeout(registryCheck(registrySettings)(), 10_000)
+  } catch {
+    throw new CliError(
+      `the schema registry at ${registrySettings.url} does not answer (SCHEMA_REGISTRY_UNAVAILABLE): start it, or set SCHEMA_REGISTRY_URL`,
+    )
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
@@ -184,6 +222,10 @@ export async function run(args: string[]): Promise<void> {
     sink: read.port('METRICS_PORT_SINK', 9466),
   }
   const database = read.string('CLICKHOUSE_DATABASE', 'default')
+  // Servers of one's own: then the local stack stays out of it, and they must answer.
+  const ownServers = process.env['KAFKA_BROKERS'] !== undefined || process.env['SCHEMA_REGISTRY_URL'] !== undefined
+  const kafkaSettings = readKafkaSettings(read, 'trends-run')
+  const registrySettings = readRegistrySettings(read)
   try {
     read.done()
   } catch (error) {
@@ -196,7 +238,7 @@ export async function run(args: string[]): Promise<void> {
   // and committing what it holds; the store last, after the sink has let go of it.
   const stopAll = () =>
     (stopping ??= (async () => {
-      log('stopping: producer, normalizer, sink, then ClickHouse')
+      if (children.length > 0) log('stopping: producer, normalizer, sink, then ClickHouse')
       for (const child of [...children].reverse()) await stopChild(child, 8000)
     })())
 
@@ -206,8 +248,13 @@ export async function run(args: string[]): Promise<void> {
   })
 
   try {
-    log('local stack: starting what is not running')
-    await runToEnd('services/stack/src/main.ts', ['up'], process.env)
+    if (ownServers) {
+      log('Kafka and the schema registry: KAFKA_BROKERS / SCHEMA_REGISTRY_URL (the local stack is not started)')
+    } else {
+      log('local stack: starting what is not running')
+      await runToEnd('services/stack/src/main.ts', ['up'], process.env)
+    }
+    await preflight(kafkaSettings, registrySettings)
 
     const env: NodeJS.ProcessEnv = { ...process.env }
     let clickhouseUrl = externalClickHouse
@@ -237,15 +284,29 @@ export async function run(args: string[]): Promise<void> {
     } else {
       log(`ClickHouse: ${new URL(clickhouseUrl).host}`)
     }
-    const admin = createClickHouse({
-      mode: 'server',
-      url: clickhouseUrl,
-      username: env['CLICKHOUSE_USER'] ?? 'default',
-      password: env['CLICKHOUSE_PASSWORD'] ?? '',
-      database,
-    })
+    const admin = createClickHouse(
+      {
+        mode: 'server',
+        url: clickhouseUrl,
+        username: env['CLICKHOUSE_USER'] ?? 'default',
+        password: env['CLICKHOUSE_PASSWORD'] ?? '',
+        database,
+      },
+      quiet,
+    )
     try {
-      const result = await migrate(admin)
+      const result = await migrate(admin).catch((error: unknown) => {
+        const failure = error as { code?: unknown; type?: unknown }
+        const reason =
+          typeof failure.type === 'string' && failure.type !== ''
+            ? failure.type
+            : typeof failure.code === 'string'
+              ? failure.code
+              : (error as Error).message
+        throw new CliError(
+          `ClickHouse at ${new URL(clickhouseUrl).host} refused the migrations (${reason}): check CLICKHOUSE_URL and its credentials`,
+        )
+      })
       log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already there`)
     } finally {
       await admin.close()
