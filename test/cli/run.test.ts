@@ -1,11 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
 import { defer, freePort, type Cleanup } from '@trends/testing'
+import { trends } from '../support/cli.ts'
 import { readCommitted } from '../support/pipeline.ts'
 import { stackClients } from '../support/raw-topics.ts'
 import { queryFolder } from '../support/sink.ts'
@@ -100,6 +101,26 @@ test(
       120_000,
     )
     assert.match(run.output(), /tasks \d+\/\d+ · raw \d+ · cleaned \d+ .* in ClickHouse \d+ · dead letters 0/)
+
+    // While it runs, the other commands work against its data (ClickHouse through the served store).
+    const against = { CLICKHOUSE_HTTP_PORT: env['CLICKHOUSE_HTTP_PORT']!, TOPIC_PREFIX: env['TOPIC_PREFIX']! }
+    const top = await trends(['top', '--kind', 'sound', '--country', 'US', '--period', '7', '--limit', '3', '--format', 'json'], against)
+    assert.equal(top.code, 0, top.stderr)
+    assert.equal((JSON.parse(top.stdout) as unknown[]).length, 3)
+    const counted = await trends(
+      ['query', 'SELECT kind, count() AS n FROM trend_observations GROUP BY kind ORDER BY kind', '--format', 'csv'],
+      against,
+    )
+    assert.equal(counted.code, 0, counted.stderr)
+    assert.match(counted.stdout, /^kind,n\nhashtag,\d+\nsound,\d+\n$/)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-run-report-'))
+    defer(t, () => rmSync(dir, { recursive: true, force: true }))
+    const report = await trends(['report', '--out', path.join(dir, 'report.html')], against)
+    assert.equal(report.code, 0, report.stderr)
+    assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /<section class="chart" data-kind="hashtag"/)
+    const dlq = await trends(['dlq', 'list'], against)
+    assert.equal(dlq.code, 0, dlq.stderr)
+    assert.match(dlq.stderr, /^0 dead letters/)
     const stopAt = Date.now()
     run.child.kill('SIGTERM')
     assert.equal(await run.exited, 0)
