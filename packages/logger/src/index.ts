@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino'
+import pretty from 'pino-pretty'
 
 export type { Logger } from 'pino'
 
@@ -27,9 +28,19 @@ export interface CreateLoggerOptions {
   level?: string
   /** Where lines go; stdout unless a test passes its own stream. */
   destination?: NodeJS.WritableStream
+  /**
+   * `json` (one JSON object per line), `pretty` (pino-pretty, for people), or `auto` (the default,
+   * from LOG_FORMAT): pretty only when stdout is a terminal, JSON whenever it is piped or collected.
+   */
+  format?: 'json' | 'pretty' | 'auto'
 }
 
-/** JSON logs on stdout with ISO times, a service name and the redact list above. */
+/** Whether lines go out pretty: asked for, or `auto` and stdout is a terminal. */
+export function prettyLogs(format: string | undefined, isTty: boolean | undefined): boolean {
+  return format === 'pretty' || ((format === undefined || format === 'auto') && isTty === true)
+}
+
+/** Logs on stdout with ISO times, a service name and the redact list above: JSON, or pretty on a terminal. */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const config: LoggerOptions = {
     level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
@@ -38,6 +49,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   }
-  return options.destination === undefined ? pino(config) : pino(config, options.destination as pino.DestinationStream)
+  if (options.destination !== undefined) return pino(config, options.destination as pino.DestinationStream)
+  if (prettyLogs(options.format ?? process.env['LOG_FORMAT'], process.stdout.isTTY)) {
+    return pino(config, pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
+  }
+  return pino(config)
 }
 export { runService, configOrExit, type Service } from './service.ts'
