@@ -9,6 +9,8 @@
  *    this process and the sink's buffered rows are sampled; then ClickHouse comes back and every
  *    row must land once.
  *
+ * Before each measured phase, ClickHouse finishes the merges the previous phase started.
+ *
  * Targets (issue 5): sink ≥ 0.9 × the ceiling, in each mode; memory bounded during the outage.
  */
 import { spawn } from 'node:child_process'
@@ -24,7 +26,7 @@ import { createSink, insertSettings, loadSinkConfig, routesFor } from '@trends/s
 import { benchClients } from '../support/bench.ts'
 import { cleanedRecord, freshSinkTopics } from '../support/sink.ts'
 
-const RECORDS = Number(process.env['BENCH_SINK_RECORDS'] ?? 300_000)
+const RECORDS = Number(process.env['BENCH_SINK_RECORDS'] ?? 360_000)
 const BATCH_ROWS = Number(process.env['BENCH_SINK_BATCH_ROWS'] ?? 20_000)
 const OUTAGE_MS = Number(process.env['BENCH_SINK_OUTAGE_MS'] ?? 60_000)
 const { logger, kafka, registry } = benchClients()
@@ -37,16 +39,32 @@ const phase = (name: string) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // --- records: cleaned observations of the real shape, on a fresh topic ----------------------------
-const records = Array.from({ length: RECORDS }, (_, i) => cleanedRecord(i % 50_000, Math.floor(i / 50_000)))
+// Six partitions × three batches of 20,000: the sink inserts the same batch sizes as the ceiling.
+const records = Array.from({ length: RECORDS }, (_, i) => cleanedRecord(i % 60_000, Math.floor(i / 60_000)))
 const [observationsRoute] = routesFor(topicsFor('bench'))
 if (observationsRoute === undefined) throw new Error('no route')
 const rows = records.map((record) => observationsRoute.toRow(record as unknown as Record<string, unknown>))
 
 async function publishAll(producer: Producer, topic: string, schemaId: number, values: readonly object[]): Promise<void> {
   // One at a time: the first encode fetches the schema, the rest use the client's cache.
+  // Round robin over the six partitions, so each gets whole batches (RECORDS / 6 a multiple of the batch size).
   const encoded = []
-  for (const value of values) encoded.push({ key: null, value: await registry.encode(schemaId, value) })
+  for (const [i, value] of values.entries()) encoded.push({ key: null, partition: i % 6, value: await registry.encode(schemaId, value) })
   for (const chunk of chunkByBytes(encoded, SEND_CHUNK_BYTES)) await producer.send({ topic, acks: -1, messages: chunk })
+}
+
+/**
+ * Waits until ClickHouse has no merge running (at most 60 s), so that one measured phase does not
+ * pay for the background merges of the one before it.
+ */
+async function settle(client: ClickHouseClient): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const [row] = await (
+      await client.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
+    ).json<{ n: string }>()
+    if (Number(row?.n) === 0) return
+    await sleep(100)
+  }
 }
 
 async function freshDatabase(admin: ClickHouseClient, label: string): Promise<string> {
@@ -161,9 +179,11 @@ const results: Record<string, number> = {}
 // --- 1a. in-process -----------------------------------------------------------------------------
 {
   const ceilingClient = createClickHouse(embedded(await freshDatabase(admin, 'ceiling')))
+  await settle(admin)
   results['sink.embedded.ceiling_rows_per_s'] = Math.round(await ceiling(ceilingClient))
   await ceilingClient.close()
   const database = await freshDatabase(admin, 'sink')
+  await settle(admin)
   const run = await timedSink(prefix, { CLICKHOUSE_PATH: folder, CLICKHOUSE_DATABASE: database })
   results['sink.embedded.rows_per_s'] = Math.round(run.sustained)
   results['sink.embedded.whole_run_rows_per_s'] = Math.round(run.whole)
@@ -183,9 +203,11 @@ const overHttp = (database: string): ClickHouseSettings => ({
 const httpAdmin = createClickHouse(overHttp('default'))
 {
   const ceilingClient = createClickHouse(overHttp(await freshDatabase(httpAdmin, 'ceiling_http')))
+  await settle(httpAdmin)
   results['sink.http.ceiling_rows_per_s'] = Math.round(await ceiling(ceilingClient))
   await ceilingClient.close()
   const database = await freshDatabase(httpAdmin, 'sink_http')
+  await settle(httpAdmin)
   const run = await timedSink(prefix, { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: database })
   results['sink.http.rows_per_s'] = Math.round(run.sustained)
   results['sink.http.whole_run_rows_per_s'] = Math.round(run.whole)
