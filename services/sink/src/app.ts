@@ -425,6 +425,10 @@ export function createSink(deps: SinkDeps) {
         groupId: config.groupId,
         readUncommitted: false,
         maxWaitTimeInMs: FETCH_WAIT_MS,
+        // Larger fetches than kafkajs's 1 MiB: fewer round trips per batch (measured: in-process
+        // throughput 0.74–0.76 of the ceiling with 1 MiB, 0.87–0.91 with 4 MiB).
+        maxBytesPerPartition: config.fetchBytesPerPartition,
+        maxBytes: Math.max(32 * 1024 * 1024, config.fetchBytesPerPartition),
         sessionTimeout: config.sessionTimeoutMs,
         heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
       })

@@ -15,6 +15,8 @@ export interface SinkConfig {
   batchBytes: number
   /** …or when its first record has waited this long. */
   batchWaitMs: number
+  /** The most one fetch takes from a partition (records beyond wait for the next fetch). */
+  fetchBytesPerPartition: number
   /** Retries of an insert ClickHouse did not take: full-jitter backoff between these bounds. */
   retryBaseMs: number
   retryMaxMs: number
@@ -49,6 +51,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     batchRows: read.int('SINK_BATCH_ROWS', 50_000, { min: 1, max: 1_000_000 }),
     batchBytes: read.int('SINK_BATCH_BYTES', 32 * 1024 * 1024, { min: 1024 }),
     batchWaitMs: duration(read, 'SINK_BATCH_WAIT', '1s'),
+    fetchBytesPerPartition: read.int('SINK_FETCH_BYTES_PER_PARTITION', 4 * 1024 * 1024, { min: 64 * 1024 }),
     retryBaseMs: duration(read, 'SINK_RETRY_BASE', '200ms'),
     retryMaxMs: duration(read, 'SINK_RETRY_MAX', '30s'),
     drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
