@@ -89,10 +89,13 @@ for (let sent = 0; sent < RECORDS;) {
 }
 await producer.disconnect()
 
+const fetchBytes = loadNormalizerConfig({ ...process.env, TOPIC_PREFIX: prefix }).maxBytesPerPartition
+
 // --- 1a. the ceiling: a bare transactional consume→produce passthrough ----------------------------
 async function passthrough(): Promise<number> {
   const groupId = `${prefix}.passthrough`
-  const consumer = kafka.consumer({ groupId, readUncommitted: false })
+  // The same fetch size as the normalizer's (NORMALIZER_MAX_BYTES_PER_PARTITION).
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: fetchBytes })
   const out = kafka.producer({
     transactionalId: `${groupId}.tx`,
     idempotent: true,
