@@ -33,7 +33,7 @@ test(
       CLICKHOUSE_PATH: mkdtempSync(path.join(os.tmpdir(), 'trends-replay-other-')),
     })
     assert.equal(busy.code, 1)
-    assert.match(busy.stderr, /is Stable: stop its sinks before a replay .*\(REPLAY_GROUP_ACTIVE\)\n$/)
+    assert.match(busy.stderr, /is Stable: stop its members before a replay .*\(REPLAY_GROUP_ACTIVE\)\n$/)
     const exited = new Promise((resolve) => sink.once('exit', resolve))
     sink.kill('SIGTERM')
     await exited

@@ -104,9 +104,15 @@ export function createNormalizer(deps: NormalizerDeps) {
       await codec.load([cleanedSchemaId])
       pipeline = { codec, cleanedSchemaId, dedup, now }
       const deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
-      const rebuilt = await rebuildDedup()
-      dedupKeys.set(dedup.size())
-      log.info({ rebuilt, keys: dedup.size() }, 'dedup state rebuilt from the cleaned topic')
+      if (config.dedupEnabled) {
+        const rebuilt = await rebuildDedup()
+        dedupKeys.set(dedup.size())
+        log.info({ rebuilt, keys: dedup.size() }, 'dedup state rebuilt from the cleaned topic')
+      } else {
+        log.warn(
+          'deduplication against the cleaned topic is off (NORMALIZER_DEDUP=off): observations already published are published again',
+        )
+      }
 
       // Right after a commit the coordinator is still writing its markers and answers the next
       // transaction with CONCURRENT_TRANSACTIONS for a few milliseconds; retry soon and often.
@@ -130,7 +136,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         const gained = new Set(owned === undefined ? [] : [...now].filter((shard) => !owned?.has(shard)))
         dedup.retain(now)
         owned = now
-        if (gained.size > 0) {
+        if (gained.size > 0 && config.dedupEnabled) {
           ready = rebuildDedup(gained).then((count) => {
             log.info({ gained: [...gained], records: count }, 'dedup state rebuilt for gained partitions')
           })
@@ -170,7 +176,7 @@ export function createNormalizer(deps: NormalizerDeps) {
             nextOffset: String(BigInt(lastOffset) + 1n),
           })
           // Committed: only now are these keys seen.
-          for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
+          if (config.dedupEnabled) for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)
           consumerLag.set(
             { topic: batch.topic, partition: String(batch.partition) },

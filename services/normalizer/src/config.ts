@@ -14,6 +14,11 @@ export interface NormalizerConfig {
    */
   transactionalId: string
   cleanedPartitions: number
+  /**
+   * Off for reprocessing after a fix: observations already in the cleaned topic are published again
+   * (repeats inside one batch are still dropped). The sink's tables then keep the newest per key.
+   */
+  dedupEnabled: boolean
   dedupTtlMs: number
   dedupMaxKeysPerShard: number
   /** Upper bound of one fetch per partition, so of one batch and one transaction. */
@@ -28,6 +33,8 @@ export interface NormalizerConfig {
 export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
   const read = readEnv(env)
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
+  const dedupText = read.string('NORMALIZER_DEDUP', 'on')
+  if (!['on', 'off'].includes(dedupText)) read.problem(`NORMALIZER_DEDUP: on or off (got ${JSON.stringify(dedupText)})`)
   const ttlText = read.string('DEDUP_TTL', '3d')
   const ttlMs = parseDuration(ttlText)
   if (ttlMs === undefined) read.problem(`DEDUP_TTL: a duration such as 36h or 3d (got ${JSON.stringify(ttlText)})`)
@@ -38,6 +45,7 @@ export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): Norm
     groupId,
     transactionalId: read.string('NORMALIZER_TRANSACTIONAL_ID', `${groupId}.${hostname()}`),
     cleanedPartitions: read.int('CLEANED_PARTITIONS', 6, { min: 1, max: 1000 }),
+    dedupEnabled: dedupText !== 'off',
     dedupTtlMs: ttlMs ?? 0,
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),

@@ -18,7 +18,8 @@ Environment:
   SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
   TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
   NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>; give each instance its own, stable across restarts),
-  CLEANED_PARTITIONS (6), DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
+  CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (on; off to publish again what the cleaned topic has, for reprocessing),
+  DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
   METRICS_HOST (127.0.0.1), METRICS_PORT (9465): /metrics, /healthz, /readyz
 `

@@ -14,14 +14,21 @@ import { loadSinkConfig } from './config.ts'
 import { routesFor } from './routes.ts'
 import { applyReplay, parseReplayFrom, planReplay, replayProgress } from './replay.ts'
 
-const HELP = `Usage: node services/sink/src/replay-main.ts --from <earliest|offset|time> [--topic <name>]... [--dry-run]
+const HELP = `Usage: node services/sink/src/replay-main.ts --from <earliest|offset|time> [--topic <name>]... [--stage sink|normalizer] [--dry-run]
 
-Reads topics again into ClickHouse through the sink's consumer group (SINK_GROUP_ID); its sinks must
-be stopped. Batches are formed again as the batch ledger recorded them, so ClickHouse drops what it
-already holds (within each table's insert-deduplication window; the plan warns beyond it).
+--stage sink (the default): reads topics again into ClickHouse through the sink's consumer group
+(SINK_GROUP_ID); its sinks must be stopped. Batches are formed again as the batch ledger recorded
+them, so ClickHouse drops what it already holds (within each table's insert-deduplication window;
+the plan warns beyond it).
+
+--stage normalizer: moves the normalizer's group (NORMALIZER_GROUP_ID, tiktok-normalizer) back on
+the raw topics, to reprocess them after a fix; its normalizers must be stopped. Start them again
+afterwards; with NORMALIZER_DEDUP=off they publish again what the cleaned topic already has (and
+the sink's tables keep the newest row per item and snapshot), otherwise they drop it.
 
   --from      earliest, an offset (in every partition) or an ISO time such as 2026-11-20T06:00Z
-  --topic     cleaned, fetch-log or dead-letters (repeatable; default: all three)
+  --topic     sink: cleaned, fetch-log or dead-letters (repeatable; default: all three)
+  --stage     sink or normalizer
   --dry-run   print the plan and its warnings, change nothing
 
 Environment: as the sink (node services/sink/src/main.ts --help).
@@ -32,12 +39,15 @@ const { values } = parseArgs({
     from: { type: 'string' },
     topic: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },
+    stage: { type: 'string', default: 'sink' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
 })
 const config = configOrExit('replay', HELP, () => {
   if (values.from === undefined) throw new Error('--from is required (earliest, an offset or a time)')
+  if (values.stage !== 'sink' && values.stage !== 'normalizer')
+    throw new Error(`--stage: sink or normalizer (got ${JSON.stringify(values.stage)})`)
   return loadSinkConfig()
 })
 const fail = (error: unknown): never => {
@@ -55,6 +65,33 @@ if (routes.length === 0) fail(new Error('--topic: cleaned, fetch-log or dead-let
 
 const kafka = createKafka(config.kafka, { logger })
 const admin = kafka.admin()
+
+if (values.stage === 'normalizer') {
+  // The raw topics that exist, through the normalizer's group; nothing runs here.
+  const groupId = process.env['NORMALIZER_GROUP_ID']?.trim() || 'tiktok-normalizer'
+  try {
+    await admin.connect()
+    const existing = new Set(await admin.listTopics())
+    const raw = topicsFor(config.topicPrefix)
+      .allRaw()
+      .filter((topic) => existing.has(topic))
+      .map((topic) => ({ topic, table: 'normalizer' }))
+    const plan = await planReplay(admin, undefined, raw, parseReplayFrom(values.from ?? ''))
+    for (const p of plan.partitions) process.stdout.write(`${p.topic}[${p.partition}]  offsets ${p.from}–${p.end - 1n} → normalizer\n`)
+    process.stdout.write(`${plan.records} raw records to normalize again\n`)
+    if (values['dry-run'] !== true && plan.records > 0n) {
+      await applyReplay(admin, groupId, plan)
+      process.stdout.write(
+        `group ${groupId} moved back: start the normalizers (NORMALIZER_DEDUP=off to publish again what the cleaned topic has)\n`,
+      )
+    }
+    await admin.disconnect()
+    process.exit(0)
+  } catch (error) {
+    fail(error)
+  }
+}
+
 const clickhouse = createClickHouse(config.clickhouse, logger)
 try {
   await admin.connect()

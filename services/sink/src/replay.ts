@@ -78,7 +78,12 @@ async function insertsSince(client: ClickHouseClient, table: string, starts: rea
  * the range reaches further back than ClickHouse's insert-deduplication window, where repeats are
  * no longer dropped on insert and exact answers rely on ReplacingMergeTree (FINAL or argMax).
  */
-export async function planReplay(admin: Admin, client: ClickHouseClient, routes: readonly Route[], from: ReplayFrom): Promise<ReplayPlan> {
+export async function planReplay(
+  admin: Admin,
+  client: ClickHouseClient | undefined,
+  routes: ReadonlyArray<Pick<Route, 'topic' | 'table'>>,
+  from: ReplayFrom,
+): Promise<ReplayPlan> {
   const partitions: PartitionReplay[] = []
   const warnings: string[] = []
   for (const route of routes) {
@@ -99,11 +104,13 @@ export async function planReplay(admin: Admin, client: ClickHouseClient, routes:
         topic: route.topic,
         table: route.table,
         partition,
-        from: await batchStartAt(client, route.table, route.topic, partition, start),
+        // Into ClickHouse, a replay starts where the ledger's batch holding the start began.
+        from: client === undefined ? start : await batchStartAt(client, route.table, route.topic, partition, start),
         end,
       })
     }
     partitions.push(...starts)
+    if (client === undefined) continue
     const window = await deduplicationWindow(client, route.table)
     const since = starts.length === 0 ? 0 : await insertsSince(client, route.table, starts)
     if (window > 0 && since > window) {
@@ -118,8 +125,8 @@ export async function planReplay(admin: Admin, client: ClickHouseClient, routes:
 }
 
 /**
- * Moves the sink group's committed offsets to the plan's starts. The group must have no running
- * member (its sinks stopped): Kafka refuses to move the offsets of an active group.
+ * Moves a consumer group's committed offsets to the plan's starts. The group must have no running
+ * member (its services stopped): Kafka refuses to move the offsets of an active group.
  */
 export async function applyReplay(admin: Admin, groupId: string, plan: ReplayPlan): Promise<void> {
   const { groups } = await admin.describeGroups([groupId])
@@ -127,7 +134,7 @@ export async function applyReplay(admin: Admin, groupId: string, plan: ReplayPla
   if (state !== 'Empty' && state !== 'Dead') {
     throw new TrendsError(
       'REPLAY_GROUP_ACTIVE',
-      `consumer group ${groupId} is ${state}: stop its sinks before a replay (or replay with another SINK_GROUP_ID)`,
+      `consumer group ${groupId} is ${state}: stop its members before a replay (or replay with another group id)`,
     )
   }
   const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
