@@ -7,6 +7,21 @@ import type { EachMessagePayload, Kafka } from 'kafkajs'
  * group that commits nothing. With `readCommitted`, records of aborted transactions are skipped;
  * transaction markers still count towards the end, so a topic written transactionally finishes too.
  */
+/**
+ * Retries an admin call a few times while Kafka answers with a retriable error: a topic created a
+ * moment ago can be unknown to the broker that answers until its metadata has spread.
+ */
+export async function retrying<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      if (attempt >= attempts || (error as { retriable?: unknown }).retriable !== true) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
+    }
+  }
+}
+
 export async function readTopic(
   kafka: Kafka,
   topic: string,
@@ -18,11 +33,12 @@ export async function readTopic(
   let ends: Array<{ partition: number; high: string; low: string }>
   let starts: Array<{ partition: number; offset: string }>
   try {
-    ends = await admin.fetchTopicOffsets(topic)
+    ends = await retrying(() => admin.fetchTopicOffsets(topic))
+    const since = options.sinceMs
     starts =
-      options.sinceMs === undefined
+      since === undefined
         ? ends.map((end) => ({ partition: end.partition, offset: end.low }))
-        : await admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs)
+        : await retrying(() => admin.fetchTopicOffsetsByTimestamp(topic, since))
   } finally {
     await admin.disconnect()
   }

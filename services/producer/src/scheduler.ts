@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { randomSuffix } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { ensureTopics, Partitioners, type Kafka, type Producer } from '@trends/kafka'
+import { ensureTopics, Partitioners, retrying, type Kafka, type Producer } from '@trends/kafka'
 import { counter, type Registry } from '@trends/metrics'
 import type { ChartSpec } from './matrix.ts'
 import { decodeTask, encodeTask, taskFor } from './tasks.ts'
@@ -45,7 +45,7 @@ export function createScheduler(deps: SchedulerDeps) {
     await admin.connect()
     let ends: Array<{ partition: number; high: string; low: string }>
     try {
-      ends = await admin.fetchTopicOffsets(topics.tasks)
+      ends = await retrying(() => admin.fetchTopicOffsets(topics.tasks))
     } finally {
       await admin.disconnect()
     }

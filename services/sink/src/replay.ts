@@ -1,6 +1,6 @@
 import { TrendsError } from '@trends/core'
 import type { ClickHouseClient } from '@trends/clickhouse'
-import type { Admin } from '@trends/kafka'
+import { retrying, type Admin } from '@trends/kafka'
 import { batchStartAt } from './ledger.ts'
 import type { Route } from './routes.ts'
 
@@ -87,7 +87,7 @@ export async function planReplay(
   const partitions: PartitionReplay[] = []
   const warnings: string[] = []
   for (const route of routes) {
-    const watermarks = await admin.fetchTopicOffsets(route.topic)
+    const watermarks = await retrying(() => admin.fetchTopicOffsets(route.topic))
     const byTime =
       from.kind === 'time'
         ? new Map((await admin.fetchTopicOffsetsByTimestamp(route.topic, from.ms)).map((p) => [p.partition, p.offset]))
