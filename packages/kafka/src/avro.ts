@@ -46,6 +46,16 @@ export class AvroCodec {
     }
   }
 
+  /** Loads the writer schemas that these framed values name (values that are not framed are skipped). */
+  async loadFor(values: Iterable<Buffer | null>): Promise<void> {
+    const ids = new Set<number>()
+    for (const value of values) {
+      const id = framedSchemaId(value)
+      if (id !== undefined) ids.add(id)
+    }
+    await this.load(ids)
+  }
+
   decode(value: Buffer | null): { schemaId: number; value: unknown } {
     const schemaId = framedSchemaId(value)
     if (schemaId === undefined || value === null)

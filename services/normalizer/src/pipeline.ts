@@ -172,12 +172,7 @@ export async function transformBatch(
   messages: readonly InMessage[],
 ): Promise<Transformed[]> {
   // The one asynchronous step: fetch the writer schemas this batch uses (cached after the first).
-  const ids = new Set<number>()
-  for (const message of messages) {
-    const id = framedSchemaId(message.value)
-    if (id !== undefined) ids.add(id)
-  }
-  await deps.codec.load(ids)
+  await deps.codec.loadFor(messages.map((message) => message.value))
   return lastValueFrom(
     from(messages).pipe(
       map((message): Step<Buffer | null> => ({

@@ -450,12 +450,7 @@ export function createSink(deps: SinkDeps) {
           if (batch.messages.length === 0 || stopping || !payload.isRunning() || payload.isStale()) return
           const lane = lanes.get(laneKey(batch.topic, batch.partition))
           if (lane === undefined || lane.retired) return
-          const ids = new Set<number>()
-          for (const message of batch.messages) {
-            const id = framedSchemaId(message.value)
-            if (id !== undefined) ids.add(id)
-          }
-          await codec.load(ids)
+          await codec.loadFor(batch.messages.map((message) => message.value))
           let taken = 0
           for (const message of batch.messages) {
             // Nothing is read before the ledger says how this partition's batches were formed.
