@@ -27,3 +27,9 @@ test('full jitter stays between 0 and the capped exponential', async () => {
     29_999,
   )
 })
+
+test('withTimeout passes the result through, or rejects once the time is up', async () => {
+  const { withTimeout } = await import('../src/timeout.ts')
+  assert.equal(await withTimeout(Promise.resolve(7), 1000), 7)
+  await assert.rejects(withTimeout(new Promise(() => undefined), 20), /no answer within 20 ms/)
+})

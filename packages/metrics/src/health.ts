@@ -1,4 +1,4 @@
-import type { EnvReader } from '@trends/core'
+import { withTimeout, type EnvReader } from '@trends/core'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
 
@@ -19,20 +19,6 @@ export interface HealthServer {
   url: string
   port: number
   close(): Promise<void>
-}
-
-async function withTimeout(check: Check, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /**
@@ -68,7 +54,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       const names = Object.keys(checks)
       void Promise.all(
         names.map((name) =>
-          withTimeout(checks[name]!, timeoutMs).then(
+          withTimeout(checks[name]!(), timeoutMs).then(
             () => [name, 'ok'] as const,
             (error: unknown) => [name, `failed: ${error instanceof Error ? error.name : 'error'}`] as const,
           ),

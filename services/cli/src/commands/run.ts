@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { readEnv } from '@trends/core'
+import { readEnv, withTimeout } from '@trends/core'
 import { createClickHouse, migrate } from '@trends/clickhouse'
 import {
   createKafka,
@@ -99,15 +99,6 @@ async function preflight(kafkaSettings: KafkaSettings, registrySettings: Registr
     throw new CliError(
       `the schema registry at ${registrySettings.url} does not answer (SCHEMA_REGISTRY_UNAVAILABLE): start it, or set SCHEMA_REGISTRY_URL`,
     )
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))])
-  } finally {
-    clearTimeout(timer)
   }
 }
 
