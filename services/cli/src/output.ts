@@ -1,8 +1,16 @@
 /** Output of the CLI: tables for people, JSON and CSV for programs. */
+import { usage } from './errors.ts'
 
 export type Format = 'table' | 'json' | 'csv'
 
 export const FORMATS: readonly Format[] = ['table', 'json', 'csv']
+
+/** The --format flag's value (table when not given), or a usage error. */
+export function formatOf(value: string | undefined): Format {
+  const format = (value ?? 'table') as Format
+  if (!FORMATS.includes(format)) throw usage(`--format: table, json or csv (got ${JSON.stringify(value)})`)
+  return format
+}
 
 function text(value: unknown): string {
   if (value === null || value === undefined) return ''

@@ -12,7 +12,7 @@ import {
 } from '@trends/kafka'
 import { createLogger } from '@trends/logger'
 import { usage } from '../errors.ts'
-import { render, type Format } from '../output.ts'
+import { formatOf, render } from '../output.ts'
 
 export const DLQ_HELP = `Usage: trends dlq list [--stage S] [--class C] [--limit 50] [--format table|json|csv]
        trends dlq redrive [--stage S] [--class C] [--dry-run]
@@ -75,8 +75,7 @@ export async function dlq(args: string[]): Promise<void> {
       strict: true,
     })
     if (!/^\d+$/.test(values.limit)) throw usage(`--limit: a whole number (got ${JSON.stringify(values.limit)})`)
-    if (!['table', 'json', 'csv'].includes(values.format))
-      throw usage(`--format: table, json or csv (got ${JSON.stringify(values.format)})`)
+    const format = formatOf(values.format)
     const { letters } = await readLetters(values.stage, values.class)
     const rows = letters.slice(-Number(values.limit)).map((letter) => ({
       offset: `${letter.dlqPartition}:${letter.dlqOffset}`,
@@ -85,9 +84,9 @@ export async function dlq(args: string[]): Promise<void> {
       error_class: letter.error_class,
       source: letter.source_topic === null ? '' : `${letter.source_topic}[${letter.source_partition}]@${letter.source_offset}`,
       bytes: letter.original.length,
-      message: values.format === 'table' ? letter.message.slice(0, 80) : letter.message,
+      message: format === 'table' ? letter.message.slice(0, 80) : letter.message,
     }))
-    process.stdout.write(render(rows, values.format as Format))
+    process.stdout.write(render(rows, format))
     process.stderr.write(`${letters.length} dead letters${letters.length > rows.length ? `, the last ${rows.length} shown` : ''}\n`)
     return
   }

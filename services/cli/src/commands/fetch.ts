@@ -12,7 +12,7 @@ import {
 import { createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { CliError, usage } from '../errors.ts'
-import { render, type Format } from '../output.ts'
+import { formatOf, render } from '../output.ts'
 
 export const FETCH_HELP = `Usage: trends fetch <endpoint> [--country US] [--period 7] [--industry ID] [--filter key=value]... [--page 1] [--format table|json|csv] [--raw]
 
@@ -69,7 +69,7 @@ export async function fetchCommand(args: string[]): Promise<void> {
   if (problems.length > 0) throw usage(problems.join('; '))
   if (!/^\d+$/.test(values.page) || Number(values.page) < 1)
     throw usage(`--page: a page number from 1 (got ${JSON.stringify(values.page)})`)
-  if (!['table', 'json', 'csv'].includes(values.format)) throw usage(`--format: table, json or csv (got ${JSON.stringify(values.format)})`)
+  const format = formatOf(values.format)
   const env = readEnv(process.env)
   const settings = readCreativeCenterSettings(env)
   try {
@@ -88,7 +88,7 @@ export async function fetchCommand(args: string[]): Promise<void> {
       for (const item of page.items) process.stdout.write(`${item.raw}\n`)
     } else {
       const rows = page.items.map((item) => ({ position: item.position + 1, id: item.id ?? '(none)', name: nameOf(item.value) }))
-      process.stdout.write(render(rows, values.format as Format))
+      process.stdout.write(render(rows, format))
     }
     process.stderr.write(
       `${endpoint.name} page ${page.page}: ${page.items.length} items, HTTP ${page.status}, ${page.latencyMs.toFixed(0)} ms, ${page.attempts} attempt(s)` +

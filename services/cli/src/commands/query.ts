@@ -1,19 +1,13 @@
 import { parseArgs } from 'node:util'
 import { resolveClickHouse, clickhouseMessage } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
-import { FORMATS, render, type Format } from '../output.ts'
+import { formatOf, render } from '../output.ts'
 
 export const QUERY_HELP = `Usage: trends query "<SQL>" [--format table|json|csv]
 
 Runs SQL against the configured ClickHouse (CLICKHOUSE_URL, or the embedded store: over HTTP while
 \`trends run\` serves it, else directly) and prints the result.
 `
-
-function formatOf(value: string | undefined): Format {
-  const format = (value ?? 'table') as Format
-  if (!FORMATS.includes(format)) throw usage(`--format: table, json or csv (got ${JSON.stringify(value)})`)
-  return format
-}
 
 /** Rows of a statement, or its ClickHouse error as one line. */
 export async function runQuery(sql: string): Promise<Array<Record<string, unknown>>> {
