@@ -14,14 +14,14 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
-import { classifyResponse, findEndpoint, legacySigningHeaders, newIdentity, upstreamParams, type PageResult } from '@trends/creative-center'
+import { findEndpoint, legacySigningHeaders, newIdentity, upstreamParams, type PageResult } from '@trends/creative-center'
 import { chunkByBytes, COMPRESSION, SEND_CHUNK_BYTES, ensureTopics, Partitioners, registerTopicSchema, topicsFor } from '@trends/kafka'
 import { createRegistry, metricValue } from '@trends/metrics'
 import { createNormalizer, loadNormalizerConfig } from '@trends/normalizer'
-import { parseMatrix, rawRecordValue, taskFor } from '@trends/producer'
+import { rawRecordValue } from '@trends/producer'
 import { createSimulator } from '@trends/simulator'
 import { request } from 'undici'
-import { benchClients } from '../support/bench.ts'
+import { benchClients, benchTask, pageFrom } from '../support/bench.ts'
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 60_000)
 const KEYS = Number(process.env['BENCH_KEYS'] ?? 1_000_000)
@@ -45,29 +45,11 @@ for (const country of ['US', 'GB', 'DE', 'FR']) {
     const response = await request(`${url}${endpoint.path}?${new URLSearchParams(params).toString()}`, {
       headers: legacySigningHeaders(identity, Date.now()),
     })
-    const classified = classifyResponse(endpoint, 200, 'application/json', await response.body.text(), page)
-    if (classified.kind !== 'ok') throw new Error(classified.code)
-    pages.push({
-      target,
-      page,
-      items: classified.items,
-      pagination: classified.pagination,
-      requestId: classified.requestId,
-      status: 200,
-      latencyMs: 0,
-      attempts: 1,
-      params,
-      fetchedAt: new Date(),
-    })
+    pages.push(pageFrom({ target, page, text: await response.body.text() }))
   }
 }
 await simulator.stop()
-const [chart] = parseMatrix(
-  { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'] }] },
-  { cadence: '1h', maxPages: 2 },
-).charts
-if (chart === undefined) throw new Error('no chart')
-const task = taskFor(chart, Date.now())
+const task = benchTask()
 await ensureTopics(kafka, [
   { topic: rawTopic, numPartitions: 3 },
   { topic: passthroughTopic, numPartitions: 6 },

@@ -12,7 +12,6 @@
  */
 import { randomSuffix, readEnv } from '@trends/core'
 import {
-  classifyResponse,
   createCreativeCenterClient,
   findEndpoint,
   legacySigningHeaders,
@@ -34,9 +33,10 @@ import {
 } from '@trends/kafka'
 import { createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
-import { createWorker, parseMatrix, rawRecordValue, taskFor, topicsFor } from '@trends/producer'
+import { createWorker, rawRecordValue, topicsFor } from '@trends/producer'
 import { createSimulator } from '@trends/simulator'
 import { request } from 'undici'
+import { benchTask, pageFrom } from '../support/bench.ts'
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 100_000)
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 400)
@@ -85,30 +85,7 @@ const worker = createWorker({
   sessionTimeoutMs: 30_000,
 })
 await worker.prepare()
-const [chart] = parseMatrix(
-  { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'] }] },
-  { cadence: '1h', maxPages: 2 },
-).charts
-if (chart === undefined) throw new Error('no chart')
-const task = taskFor(chart, Date.now())
-
-function pageFrom(body: (typeof bodies)[number]): PageResult {
-  const classified = classifyResponse(body.target.endpoint, 200, 'application/json', body.text, body.page)
-  if (classified.kind !== 'ok') throw new Error(`bench page did not classify: ${classified.code}`)
-  return {
-    target: body.target,
-    page: body.page,
-    items: classified.items,
-    pagination: classified.pagination,
-    requestId: classified.requestId,
-    status: 200,
-    latencyMs: 0,
-    attempts: 1,
-    params: upstreamParams(body.target, body.page, 50),
-    fetchedAt: new Date(),
-  }
-}
-
+const task = benchTask()
 const PAGES = Math.ceil(RECORDS / 50)
 
 /** The page bodies in turn, `count` pages in all, each classified (parsed) as the worker would. */
