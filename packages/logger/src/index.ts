@@ -1,27 +1,9 @@
-import { pino, type Logger, type LoggerOptions } from 'pino'
+import { pino, type Bindings, type ChildLoggerOptions, type Logger, type LoggerOptions } from 'pino'
 import pretty from 'pino-pretty'
+import { redactFields, scrubText, serializeError } from './redact.ts'
 
 export type { Logger } from 'pino'
-
-/** Paths pino blanks out wherever they appear, so secrets never reach a log line. */
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'cookie',
-  '*.cookie',
-  'cookies',
-  '*.cookies',
-  'authorization',
-  '*.authorization',
-  'headers.cookie',
-  'headers.authorization',
-  '*.headers.cookie',
-  '*.headers.authorization',
-  'sasl',
-  '*.sasl',
-] as const
+export { CENSOR, isSecretKey, redact, scrubText } from './redact.ts'
 
 export interface CreateLoggerOptions {
   service: string
@@ -40,19 +22,37 @@ export function prettyLogs(format: string | undefined, isTty: boolean | undefine
   return format === 'pretty' || ((format === undefined || format === 'auto') && isTty === true)
 }
 
-/** Logs on stdout with ISO times, a service name and the redact list above: JSON, or pretty on a terminal. */
+/** Logs on stdout with ISO times, a service name and secrets redacted (./redact.ts): JSON, or pretty on a terminal. */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const config: LoggerOptions = {
     level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
+    // Every line's fields, the bindings (children's too, below), every error and the message pass through the
+    // redactor, so a secret is caught by its key or its shape at any depth, not by a path list.
+    formatters: { level: (label) => ({ level: label }), bindings: redactFields, log: redactFields },
+    serializers: { err: serializeError, msg: (msg: unknown) => (typeof msg === 'string' ? scrubText(msg) : msg) },
   }
-  if (options.destination !== undefined) return pino(config, options.destination as pino.DestinationStream)
+  if (options.destination !== undefined) return redactingChildren(pino(config, options.destination as pino.DestinationStream))
   if (prettyLogs(options.format ?? process.env['LOG_FORMAT'], process.stdout.isTTY)) {
-    return pino(config, pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
+    const stream = pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    return redactingChildren(pino(config, stream))
   }
-  return pino(config)
+  return redactingChildren(pino(config))
+}
+
+/**
+ * pino applies `formatters.bindings` to the root's bindings only; a child's go out as given. Every
+ * child is made from this root (through the prototype chain), so redacting here covers them all.
+ */
+type ChildMethod = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger
+
+function redactingChildren(logger: Logger): Logger {
+  const child = (logger as unknown as { child: ChildMethod }).child
+  const redacting: ChildMethod = function (bindings, options) {
+    return child.call(this, redactFields(bindings), options)
+  }
+  Object.defineProperty(logger, 'child', { value: redacting, writable: true, configurable: true })
+  return logger
 }
 export { runService, configOrExit, type Service } from './service.ts'
