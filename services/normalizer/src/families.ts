@@ -272,3 +272,32 @@ export function drift(spec: FamilySpec, item: JsonObject): { unknown: string[]; 
     missing: spec.fields.filter((key) => !(key in item)),
   }
 }
+
+/** The `field` label for a name no mapping knows: upstream keys are unbounded text, labels are not. */
+export const OTHER_FIELD = 'other'
+
+/** Per kind (the drift metric's `family`), every field some mapping of that kind knows or requires. */
+const FIELDS_BY_KIND: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const byKind = new Map<string, Set<string>>()
+  for (const spec of Object.values(SPECS)) {
+    const fields = byKind.get(spec.kind) ?? new Set<string>()
+    for (const field of [...spec.fields, ...spec.required]) fields.add(field)
+    byKind.set(spec.kind, fields)
+  }
+  return byKind
+})()
+
+/**
+ * The drift metric's labels from a closed list: a family that is a known kind and a field one of
+ * its mappings names, anything else `other` (a renamed field shows as `other`/unknown next to the
+ * old name's missing count).
+ */
+export function driftLabels(entry: { family: string; field: string; kind: 'unknown' | 'missing' }): {
+  family: string
+  field: string
+  kind: 'unknown' | 'missing'
+} {
+  const fields = FIELDS_BY_KIND.get(entry.family)
+  if (fields === undefined) return { family: OTHER_FIELD, field: OTHER_FIELD, kind: entry.kind }
+  return { family: entry.family, field: fields.has(entry.field) ? entry.field : OTHER_FIELD, kind: entry.kind }
+}
