@@ -15,6 +15,7 @@ import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { factsFingerprint, type CleanedRecord } from './observation.ts'
 import { createGroupCommitter } from './commit.ts'
+import { driftLabels } from './families.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
 export interface NormalizerDeps {
@@ -185,7 +186,7 @@ export function createNormalizer(deps: NormalizerDeps) {
           for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
           for (const kind of result.duplicateKinds) duplicates.inc({ kind })
           for (const letter of result.dead) deadLettered.inc({ step: letter.context['step'] ?? '', error_class: letter.error_class })
-          for (const entry of result.drift) schemaDrift.inc(entry)
+          for (const entry of result.drift) schemaDrift.inc(driftLabels(entry))
           dedupKeys.set(dedup.size())
           await payload.heartbeat()
         },
