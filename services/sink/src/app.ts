@@ -20,7 +20,7 @@ import {
 import type { Logger } from '@trends/logger'
 import { counter, gauge, histogram, type Registry } from '@trends/metrics'
 import type { SinkConfig } from './config.ts'
-import { describeFailure, insertSplitting, isServerError, type InsertFailure } from './insert.ts'
+import { describeFailure, errorClassLabel, failureLabels, insertSplitting, isServerError, type InsertFailure } from './insert.ts'
 import { batchToken, Lane, type Batch, type Entry, type Limits } from './lane.ts'
 import { loadPlan, recordBatch } from './ledger.ts'
 import { routesFor, RowError, type Route } from './routes.ts'
@@ -207,7 +207,7 @@ export function createSink(deps: SinkDeps) {
         return rejected
       } catch (error) {
         const failure = describeFailure(error)
-        clickhouseErrors.inc({ code: failure.code, type: failure.type })
+        clickhouseErrors.inc(failureLabels(failure))
         inserts.inc({ table: batch.route.table, outcome: 'failed' })
         clickhouseUp.set(0)
         const wait = fullJitter(attempt, config.retryBaseMs, config.retryMaxMs)
@@ -236,7 +236,7 @@ export function createSink(deps: SinkDeps) {
       for (const { item, failure } of rejected) letters.push(clickhouseDeadLetter(batch, item, failure))
     }
     if (letters.length > 0 && batch.route.deadLetterRejects) await sendDeadLetters(letters)
-    for (const letter of letters) deadLettered.inc({ table, error_class: letter.error_class })
+    for (const letter of letters) deadLettered.inc({ table, error_class: errorClassLabel(letter.error_class) })
     if (!batch.route.deadLetterRejects && (letters.length > 0 || rejected.length > 0)) {
       // Dead letters that cannot be stored stay in the dead-letter topic; say so, without content.
       log.error(
@@ -360,7 +360,7 @@ export function createSink(deps: SinkDeps) {
           return
         } catch (error) {
           const failure = describeFailure(error)
-          clickhouseErrors.inc({ code: failure.code, type: failure.type })
+          clickhouseErrors.inc(failureLabels(failure))
           clickhouseUp.set(0)
           log.warn(
             { code: failure.code, type: failure.type, topic: lane.topic, partition: lane.partition },
@@ -390,7 +390,7 @@ export function createSink(deps: SinkDeps) {
       } catch (error) {
         const failure = describeFailure(error)
         if (stopping || !isServerError(failure)) throw error
-        clickhouseErrors.inc({ code: failure.code, type: failure.type })
+        clickhouseErrors.inc(failureLabels(failure))
         clickhouseUp.set(0)
         const wait = fullJitter(attempt, config.retryBaseMs, config.retryMaxMs)
         log.warn({ code: failure.code, type: failure.type, retryInMs: wait }, 'ClickHouse not reachable for the migrations; retrying')

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { migrate } from '@trends/clickhouse'
 import { useFreshDatabase } from '@trends/testing'
-import { insertSplitting, isContentError } from '../src/insert.ts'
+import { errorClassLabel, failureLabels, insertSplitting, isContentError } from '../src/insert.ts'
 
 const count = async (client: Parameters<typeof insertSplitting>[0], query: string) =>
   Number((await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n)
@@ -19,6 +19,12 @@ test('a refused row is isolated by splitting; the others are inserted once, also
   assert.equal(rejected[0]?.item, items[6])
   assert.match(rejected[0]?.failure.type ?? '', /^CANNOT_PARSE/)
   assert.ok(/^\d+$/.test(rejected[0]?.failure.code ?? ''), 'ClickHouse error code kept')
+  const labels = failureLabels(rejected[0]!.failure)
+  assert.deepEqual(
+    labels,
+    { code: rejected[0]?.failure.code, type: rejected[0]?.failure.type },
+    'what ClickHouse says is on the known list',
+  )
   assert.ok(splits >= 3, `split down to the row (${splits} splits)`)
   assert.equal(await count(client, 'SELECT count() AS n FROM facts'), 8)
 
@@ -70,4 +76,24 @@ test('errors about the server are not taken for errors about the rows', () => {
   assert.equal(isContentError({ code: '60', type: 'UNKNOWN_TABLE', message: '' }), false)
   assert.equal(isContentError({ code: '516', type: 'AUTHENTICATION_FAILED', message: '' }), false)
   assert.equal(isContentError({ code: 'ECONNREFUSED', type: '', message: 'connect ECONNREFUSED' }), false)
+})
+
+test('metric labels: ClickHouse names and codes from a closed list, anything else other', () => {
+  const failure = (code: string, type: string) => ({ code, type, message: `Code: ${code}. DB::Exception: something (${type})` })
+  assert.deepEqual(failureLabels(failure('516', 'AUTHENTICATION_FAILED')), { code: '516', type: 'AUTHENTICATION_FAILED' })
+  assert.deepEqual(failureLabels(failure('27', 'CANNOT_PARSE_INPUT_ASSERTION_FAILED')), {
+    code: '27',
+    type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+  })
+  assert.deepEqual(failureLabels(failure('999', 'SOME_NAME_A_SERVER_MADE_UP')), { code: 'other', type: 'other' })
+  assert.deepEqual(failureLabels(failure('1234567', 'AUTHENTICATION_FAILED')), { code: 'other', type: 'other' })
+  assert.deepEqual(failureLabels(failure('ECONNREFUSED', '')), { code: 'ECONNREFUSED', type: '' })
+  assert.deepEqual(failureLabels(failure('UND_ERR_SOCKET', '')), { code: 'UND_ERR_SOCKET', type: '' })
+  assert.deepEqual(failureLabels(failure('CLICKHOUSE_UNAVAILABLE', '')), { code: 'CLICKHOUSE_UNAVAILABLE', type: '' })
+  assert.deepEqual(failureLabels(failure('', '')), { code: '', type: '' })
+  assert.deepEqual(failureLabels(failure('<html>a proxy page</html>', '')), { code: 'other', type: '' })
+  assert.equal(errorClassLabel('CLICKHOUSE_TYPE_MISMATCH'), 'CLICKHOUSE_TYPE_MISMATCH')
+  assert.equal(errorClassLabel('CLICKHOUSE_INSERT_REFUSED'), 'CLICKHOUSE_INSERT_REFUSED')
+  assert.equal(errorClassLabel('CLICKHOUSE_WHATEVER_THE_SERVER_SAYS'), 'CLICKHOUSE_other')
+  assert.equal(errorClassLabel('AVRO_DECODE_FAILED'), 'AVRO_DECODE_FAILED')
 })
