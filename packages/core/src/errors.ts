@@ -42,6 +42,19 @@ export const ErrorCodes = [
   'CC_SCHEMA_DRIFT',
   'CC_API_ERROR',
   'CC_ITEM_WITHOUT_ID',
+  // Poison input: a page body (a page failure) or one item in it (its dead letter) ...
+  'CC_INVALID_UTF8',
+  'CC_JSON_TOO_DEEP',
+  'CC_DUPLICATE_KEY',
+  // ... and a failure no classifier foresaw (a programmer error), still that page's failure
+  'CC_UNEXPECTED',
+  // A record that would not fit its topic's max.message.bytes (producer and normalizer dead letters)
+  'RECORD_TOO_LARGE',
+  // Normalizer dead letters for a raw record's item
+  'INVALID_UTF8',
+  'JSON_TOO_DEEP',
+  'DUPLICATE_KEY',
+  'NUMBER_OUT_OF_RANGE',
 ] as const
 
 export type ErrorCode = (typeof ErrorCodes)[number]

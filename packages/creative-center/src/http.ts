@@ -1,5 +1,6 @@
 import { Pool, errors } from 'undici'
 import { TrendsError, type ErrorCode } from '@trends/core'
+import { readsAsJson } from './classify.ts'
 
 export interface HttpSettings {
   connections: number
@@ -27,6 +28,26 @@ export interface HttpResponse {
 
 /** A transport failure with the code that says whether it is worth another attempt. */
 export class TransportError extends TrendsError {}
+
+// WHATWG decoding skips one leading BOM (RFC 8259 lets a parser ignore it; browsers' response.json()
+// does), which lies before the envelope, so no item's text changes. `fatal` refuses invalid UTF-8
+// instead of turning it into U+FFFD, which would then pass for what TikTok sent.
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+const UTF8_LOSSY = new TextDecoder('utf-8')
+
+/**
+ * The body as text. A JSON answer that is not valid UTF-8 fails the page (CC_INVALID_UTF8, not
+ * retried); an error page (HTML, 429, 5xx) is still classified by its status, so it is read lossily.
+ */
+function decodeBody(bytes: Buffer, status: number, contentType: string): string {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    const text = UTF8_LOSSY.decode(bytes)
+    if (readsAsJson(status, contentType, text)) throw new TransportError('CC_INVALID_UTF8', 'the body is not valid UTF-8')
+    return text
+  }
+}
 
 function transportError(error: unknown, signal: AbortSignal | undefined): TransportError {
   if (signal?.aborted === true) return new TransportError('CC_ABORTED', 'the request was aborted (shutdown)', { cause: error })
@@ -105,7 +126,8 @@ export class HttpTransport {
         ? new TransportError('CC_TRUNCATED', `the body was cut short: ${wrapped.message}`, { retryable: true, cause: error })
         : wrapped
     }
-    return { status: response.statusCode, headers, text: Buffer.concat(chunks, size).toString('utf8') }
+    const text = decodeBody(Buffer.concat(chunks, size), response.statusCode, headers['content-type'] ?? '')
+    return { status: response.statusCode, headers, text }
   }
 
   close(): Promise<void> {

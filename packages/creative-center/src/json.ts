@@ -134,6 +134,129 @@ export function arrayElementSpans(text: string, path: readonly string[]): Span[]
   return spans
 }
 
+/**
+ * Deepest nesting of objects and arrays accepted, counting the body's own braces. The real API
+ * nests about six levels (body → data → list → item → trend → point); parts of this code that
+ * recurse (the big-integer reviver, JSON.stringify) overflow the stack somewhere near 10,000.
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** Why a JSON text is refused although it may parse: the kind of problem and where it starts. */
+export interface JsonProblem {
+  kind: 'too-deep' | 'duplicate-key' | 'number-out-of-range'
+  /** Index in the text. */
+  at: number
+}
+
+export interface ScanOptions {
+  maxDepth?: number
+  /** Also refuse a number no double holds (1e400 would parse as Infinity). */
+  finiteNumbers?: boolean
+}
+
+const MINUS = 45
+const LOWER_E = 101
+const UPPER_E = 69
+// Longest object checked for a repeated key by a linear search; bigger ones use a Set.
+const LINEAR_KEYS = 24
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57
+}
+
+function isNumberPart(code: number): boolean {
+  return isDigit(code) || code === 46 || code === LOWER_E || code === UPPER_E || code === 43 || code === MINUS
+}
+
+interface Frame {
+  object: boolean
+  keys: string[]
+  set: Set<string> | undefined
+}
+
+/** Adds a key to an object's frame; false when it was already there. */
+function addKey(frame: Frame, key: string): boolean {
+  if (frame.set !== undefined) {
+    if (frame.set.has(key)) return false
+    frame.set.add(key)
+    return true
+  }
+  if (frame.keys.includes(key)) return false
+  frame.keys.push(key)
+  if (frame.keys.length > LINEAR_KEYS) frame.set = new Set(frame.keys)
+  return true
+}
+
+/**
+ * One pass over JSON text, without recursion and before anything recursive sees it: the first
+ * place nested deeper than `maxDepth`, a key repeated within one object (JSON.parse would keep the
+ * last silently; "a" and "\u0061" are the same key), or, with `finiteNumbers`, a number beyond a
+ * double's range. Undefined when there is none. Text that is not JSON at all is left for
+ * JSON.parse to report. Frames are reused per depth, so a scan allocates little.
+ */
+export function scanJson(text: string, options: ScanOptions = {}, start = 0, end = text.length): JsonProblem | undefined {
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
+  const frames: Frame[] = []
+  let depth = 0
+  let expectKey = false
+  let i = start
+  while (i < end) {
+    const code = text.charCodeAt(i)
+    if (code === QUOTE) {
+      const close = skipString(text, i)
+      if (expectKey) {
+        expectKey = false
+        let key = text.slice(i + 1, close - 1)
+        if (key.includes('\\')) {
+          try {
+            key = JSON.parse(text.slice(i, close)) as string
+          } catch {
+            return undefined
+          }
+        }
+        const frame = frames[depth - 1]
+        if (frame !== undefined && !addKey(frame, key)) return { kind: 'duplicate-key', at: i }
+      }
+      i = close
+      continue
+    }
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (depth >= maxDepth) return { kind: 'too-deep', at: i }
+      const object = code === OPEN_BRACE
+      const frame = frames[depth]
+      if (frame === undefined) frames[depth] = { object, keys: [], set: undefined }
+      else {
+        frame.object = object
+        frame.keys.length = 0
+        frame.set = undefined
+      }
+      depth++
+      expectKey = object
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (depth === 0) return undefined
+      depth--
+      expectKey = false
+    } else if (code === COMMA) {
+      expectKey = frames[depth - 1]?.object === true
+    } else if (options.finiteNumbers === true && (isDigit(code) || code === MINUS)) {
+      let j = i + 1
+      let exponent = false
+      while (j < end) {
+        const next = text.charCodeAt(j)
+        if (!isNumberPart(next)) break
+        if (next === LOWER_E || next === UPPER_E) exponent = true
+        j++
+      }
+      // Only an exponent or more than 308 digits can take a double to Infinity.
+      if ((exponent || j - i > 308) && !Number.isFinite(Number(text.slice(i, j)))) return { kind: 'number-out-of-range', at: i }
+      i = j
+      continue
+    }
+    i++
+  }
+  return undefined
+}
+
 /** Reads a nested value by path from parsed JSON; undefined when any step is missing. */
 export function pathGet(value: Json | undefined, path: readonly string[]): Json | undefined {
   let current: Json | undefined = value

@@ -105,3 +105,110 @@ test('an empty list after page 1 is the end of the chart, not an error', () => {
   const result = classifyResponse(LEGACY, 200, JSON_TYPE, body, 6)
   assert.equal(result.kind, 'ok')
 })
+
+const DEEP = '['.repeat(100_000) + ']'.repeat(100_000)
+const ITEM = (id: string) => `{"hashtag_id":"${id}","hashtag_name":"tag${id}","rank":${id}}`
+const legacyPage = (items: string[], extra = '') =>
+  `{"code":0,"msg":"OK","request_id":"20260312081544A1B2C3D4E5F6A7B8C9D0"${extra},"data":{"list":[${items.join(',')}],"pagination":{"page":1,"size":3,"total":3,"has_more":false}}}`
+
+test('100,000-deep JSON in the envelope fails the page with CC_JSON_TOO_DEEP (no RangeError)', () => {
+  const cases: Array<[EndpointDef, string]> = [
+    [LEGACY, DEEP],
+    [LEGACY, `{"code":0,"msg":${DEEP},"data":{"list":[${ITEM('1')}]}}`],
+    [LEGACY, `{"code":40101,"msg":${DEEP},"data":null}`],
+    [NEW, `{"BaseResp":{"StatusCode":1,"StatusMessage":${DEEP}}}`],
+    [LEGACY, legacyPage([ITEM('1')]).replace('"pagination":{', `"pagination":{"deep":${DEEP},`)],
+  ]
+  for (const [def, body] of cases) {
+    const result = failure(classifyResponse(def, 200, JSON_TYPE, body, 1))
+    assert.equal(result.code, 'CC_JSON_TOO_DEEP', body.slice(0, 60))
+    assert.equal(result.retryable, false)
+  }
+})
+
+test('100,000-deep JSON inside one item refuses only that item; the others keep their exact text and values', () => {
+  // A bare 64-bit id elsewhere on the page takes the parse through the (recursive) big-integer reviver.
+  const deepItem = `{"hashtag_id":"2","hashtag_name":"deep","trend":${DEEP}}`
+  const bigId = '{"hashtag_id":"3","hashtag_name":"big","related":[{"item_id":7603120458876214550}]}'
+  const text = legacyPage([ITEM('1'), deepItem, bigId])
+  const result = classifyResponse(LEGACY, 200, JSON_TYPE, text, 1)
+  assert.equal(result.kind, 'ok')
+  if (result.kind !== 'ok') return
+  assert.deepEqual(
+    result.items.map((item) => [item.position, item.id, item.refused?.code]),
+    [
+      [0, '1', undefined],
+      [1, undefined, 'CC_JSON_TOO_DEEP'],
+      [2, '3', undefined],
+    ],
+  )
+  assert.equal(result.items[1]?.raw, deepItem, 'the refused item keeps its exact text')
+  assert.equal(result.items[1]?.value, null)
+  assert.equal(result.items[2]?.raw, bigId)
+  assert.deepEqual(result.items[2]?.value, { hashtag_id: '3', hashtag_name: 'big', related: [{ item_id: '7603120458876214550' }] })
+  assert.equal(result.pagination.total, 3)
+})
+
+test('a page whose every item is refused is no schema drift: each item goes to the dead letters', () => {
+  const result = classifyResponse(LEGACY, 200, JSON_TYPE, legacyPage([`{"trend":${DEEP}}`, '{"a":1,"a":2}']), 1)
+  assert.equal(result.kind, 'ok')
+  if (result.kind !== 'ok') return
+  assert.deepEqual(
+    result.items.map((item) => item.refused?.code),
+    ['CC_JSON_TOO_DEEP', 'CC_DUPLICATE_KEY'],
+  )
+})
+
+test('a leading UTF-8 BOM is skipped: the page reads as without it, item text unchanged', () => {
+  const text = fixture('legacy-hashtags.json')
+  const plain = classifyResponse(LEGACY, 200, JSON_TYPE, text, 1)
+  const withBom = classifyResponse(LEGACY, 200, JSON_TYPE, `\uFEFF${text}`, 1)
+  assert.equal(withBom.kind, 'ok')
+  assert.ok(plain.kind === 'ok' && withBom.kind === 'ok')
+  assert.deepEqual(
+    withBom.items.map((item) => item.raw),
+    plain.items.map((item) => item.raw),
+  )
+  assert.ok(!withBom.items.some((item) => item.raw.includes('\uFEFF')))
+  // Only one, at the very start: a BOM anywhere else is not JSON.
+  assert.equal(failure(classifyResponse(LEGACY, 200, JSON_TYPE, `\uFEFF\uFEFF${text}`, 1)).code, 'CC_INVALID_JSON')
+})
+
+test('a key twice: in the envelope the page fails, in one item only that item is refused', () => {
+  const envelopes = [
+    '{"code":0,"code":40101,"msg":"OK","data":{"list":[{"hashtag_id":"1"}]}}',
+    '{"code":0,"msg":"OK","data":{"list":[{"hashtag_id":"1"}],"list":[]}}',
+    '{"code":0,"c\\u006fde":40101,"msg":"OK","data":{"list":[{"hashtag_id":"1"}]}}',
+    legacyPage([ITEM('1')]).replace('"has_more":false', '"has_more":false,"has_more":true'),
+  ]
+  for (const body of envelopes) assert.equal(failure(classifyResponse(LEGACY, 200, JSON_TYPE, body, 1)).code, 'CC_DUPLICATE_KEY', body)
+  assert.equal(
+    failure(classifyResponse(NEW, 200, JSON_TYPE, '{"BaseResp":{"StatusCode":0,"StatusCode":1},"list":[]}', 1)).code,
+    'CC_DUPLICATE_KEY',
+  )
+
+  const twice = '{"hashtag_id":"2","hashtag_name":"first","hashtag_name":"second"}'
+  const result = classifyResponse(LEGACY, 200, JSON_TYPE, legacyPage([ITEM('1'), twice, ITEM('3')]), 1)
+  assert.equal(result.kind, 'ok')
+  if (result.kind !== 'ok') return
+  assert.deepEqual(
+    result.items.map((item) => [item.id, item.refused?.code]),
+    [
+      ['1', undefined],
+      [undefined, 'CC_DUPLICATE_KEY'],
+      ['3', undefined],
+    ],
+  )
+  assert.equal(result.items[1]?.raw, twice)
+})
+
+test('anything a classifier did not foresee is CC_UNEXPECTED, never a throw', () => {
+  const broken: EndpointDef = Object.defineProperty({ ...LEGACY }, 'listPath', {
+    get() {
+      throw new TypeError('a bug')
+    },
+  })
+  const result = failure(classifyResponse(broken, 200, JSON_TYPE, legacyPage([ITEM('1')]), 1))
+  assert.equal(result.code, 'CC_UNEXPECTED')
+  assert.match(result.message, /TypeError/)
+})
