@@ -8,6 +8,8 @@ export interface FaultRule {
   rate?: number
   retryAfterSeconds?: number
   delayMs?: number
+  bodyBase64?: string
+  bytes?: number
 }
 
 export interface SimulatorHandle {

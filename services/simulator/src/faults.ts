@@ -21,12 +21,14 @@ export const FAULT_KINDS = [
   'missing-field',
   'missing-list',
   'connection-reset',
+  'raw-body',
+  'huge-item',
 ] as const
 
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** Faults that change a successful list response; they match only requests that produced one. */
-export const SHAPE_FAULTS: readonly FaultKind[] = ['renamed-field', 'missing-field', 'missing-list']
+export const SHAPE_FAULTS: readonly FaultKind[] = ['renamed-field', 'missing-field', 'missing-list', 'huge-item']
 
 export interface FaultRuleInput {
   fault: FaultKind
@@ -40,6 +42,10 @@ export interface FaultRuleInput {
   retryAfterSeconds?: number
   /** `slow-headers`: how long to wait before the status line (default 5000). */
   delayMs?: number
+  /** `raw-body`: the exact bytes to answer with (HTTP 200, JSON content type), base64. */
+  bodyBase64?: string
+  /** `huge-item`: how many bytes of padding one item gains. */
+  bytes?: number
 }
 
 export interface FaultRuleView extends FaultRuleInput {
@@ -54,7 +60,8 @@ export interface ActiveFault {
   random: () => number
 }
 
-const KEYS = new Set(['fault', 'path', 'count', 'rate', 'retryAfterSeconds', 'delayMs'])
+const KEYS = new Set(['fault', 'path', 'count', 'rate', 'retryAfterSeconds', 'delayMs', 'bodyBase64', 'bytes'])
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function isInt(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
@@ -77,6 +84,12 @@ export function faultRuleProblems(value: unknown): string[] {
     problems.push('retryAfterSeconds must be an integer from 0 to 86400')
   }
   if (rule['delayMs'] !== undefined && !isInt(rule['delayMs'], 0, 600_000)) problems.push('delayMs must be an integer from 0 to 600000')
+  const body = rule['bodyBase64']
+  if (body !== undefined && (typeof body !== 'string' || !BASE64.test(body))) problems.push('bodyBase64 must be a base64 string')
+  if (rule['fault'] === 'raw-body' && body === undefined) problems.push('raw-body needs bodyBase64')
+  if (rule['bytes'] !== undefined && !isInt(rule['bytes'], 1, 64 * 1024 * 1024))
+    problems.push('bytes must be an integer from 1 to 67108864')
+  if (rule['fault'] === 'huge-item' && rule['bytes'] === undefined) problems.push('huge-item needs bytes')
   return problems
 }
 
@@ -90,6 +103,8 @@ export function parseFaultRule(value: unknown): FaultRuleInput {
   if (typeof rule['rate'] === 'number') input.rate = rule['rate']
   if (typeof rule['retryAfterSeconds'] === 'number') input.retryAfterSeconds = rule['retryAfterSeconds']
   if (typeof rule['delayMs'] === 'number') input.delayMs = rule['delayMs']
+  if (typeof rule['bodyBase64'] === 'string') input.bodyBase64 = rule['bodyBase64']
+  if (typeof rule['bytes'] === 'number') input.bytes = rule['bytes']
   return input
 }
 

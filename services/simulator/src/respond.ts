@@ -116,5 +116,17 @@ export async function sendWithFault(
     case 'missing-list':
       result.list?.dropList(result.body)
       return sendJson(res, result.status, result.body)
+    case 'raw-body': {
+      // Bytes exactly as given, valid UTF-8 or not: the client's decoding is what is under test.
+      const bytes = Buffer.from(rule.bodyBase64 ?? '', 'base64')
+      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(bytes.length) })
+      res.end(bytes)
+      return
+    }
+    case 'huge-item': {
+      const item = items[Math.floor(random() * items.length)]
+      if (item !== undefined) item['padding'] = 'x'.repeat(rule.bytes ?? 0)
+      return sendJson(res, result.status, result.body)
+    }
   }
 }

@@ -209,3 +209,28 @@ test('connection-reset: the socket closes with no response at all', { timeout: 1
   await assert.rejects(fetch(`${url}${PATHS.overview}`), TypeError)
   assert.equal((await get(url, PATHS.overview)).status, 200)
 })
+
+test('raw-body: HTTP 200 application/json carrying exactly the given bytes, valid UTF-8 or not', { timeout: 10_000 }, async (t) => {
+  const url = await startSimulator(t)
+  const bytes = Buffer.concat([Buffer.from('\uFEFF{"code":0,"msg":"caf'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')])
+  await addFault(url, { fault: 'raw-body', path: PATHS.hashtags, count: 1, bodyBase64: bytes.toString('base64') })
+  const raw = await rawGet(url, `${PATHS.hashtags}${query({ period: 7 })}`, signed())
+  assert.equal(raw.status, 200)
+  assert.match(String(raw.headers['content-type']), /^application\/json/)
+  assert.equal(raw.headers['content-length'], String(bytes.length))
+  assert.ok(raw.received.equals(bytes), 'the bytes are served unchanged')
+  assert.equal(legacyList(await legacyGet(url, PATHS.hashtags), 'list').length > 0, true, 'the rule is used up')
+})
+
+test('huge-item: one item gains a padding field of the given size', { timeout: 10_000 }, async (t) => {
+  const url = await startSimulator(t)
+  await addFault(url, { fault: 'huge-item', path: PATHS.creators, count: 1, bytes: 300_000 })
+  const creators = legacyList(await legacyGet(url, PATHS.creators), 'creators')
+  const padded = creators.filter((item) => 'padding' in item)
+  assert.equal(padded.length, 1)
+  assert.equal(String(padded[0]?.['padding']), 'x'.repeat(300_000))
+  assert.ok(
+    creators.every((item) => typeof item['tcm_id'] === 'string'),
+    'every item keeps its fields',
+  )
+})

@@ -92,6 +92,10 @@ test('the control API validates rules and removes them one by one or all at once
     [{ fault: 'rate-limit', count: 0 }, /count must be a positive integer/],
     [{ fault: 'rate-limit', path: 'creative_radar_api' }, /path must be a string starting with \//],
     [{ fault: 'slow-headers', delay: 10 }, /unknown field "delay"/],
+    [{ fault: 'raw-body' }, /raw-body needs bodyBase64/],
+    [{ fault: 'raw-body', bodyBase64: 'not base64!' }, /bodyBase64 must be a base64 string/],
+    [{ fault: 'huge-item' }, /huge-item needs bytes/],
+    [{ fault: 'huge-item', bytes: 0 }, /bytes must be an integer from 1 to/],
   ]
   for (const [body, message] of bad) {
     const reply = await post(url, '/__simulator/faults', body)
