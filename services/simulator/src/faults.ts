@@ -23,12 +23,14 @@ export const FAULT_KINDS = [
   'connection-reset',
   'raw-body',
   'huge-item',
+  'echo-cookie',
+  'echo-cookie-item',
 ] as const
 
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** Faults that change a successful list response; they match only requests that produced one. */
-export const SHAPE_FAULTS: readonly FaultKind[] = ['renamed-field', 'missing-field', 'missing-list', 'huge-item']
+export const SHAPE_FAULTS: readonly FaultKind[] = ['renamed-field', 'missing-field', 'missing-list', 'huge-item', 'echo-cookie-item']
 
 export interface FaultRuleInput {
   fault: FaultKind

@@ -5,7 +5,7 @@ import type { ApiResult } from './api.ts'
 import { invalidLoginResp } from './creative-one.ts'
 import type { ActiveFault } from './faults.ts'
 import { toJsonText, type JsonObject } from './json.ts'
-import { deprecatedEnvelope, noPermission } from './legacy.ts'
+import { deprecatedEnvelope, legacyEnvelope, noPermission } from './legacy.ts'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 const HTML_TYPE = 'text/html; charset=utf-8'
@@ -52,6 +52,29 @@ function cut(text: string, random: () => number): string {
   const code = text.charCodeAt(at - 1)
   if (code >= 0xd800 && code <= 0xdbff) at--
   return text.slice(0, Math.max(1, at))
+}
+
+/**
+ * What a careless gateway puts in an error body: the session it refused, exactly as the request
+ * sent it and URL-encoded, with the CSRF token. The client must keep all of it out of its output.
+ */
+function sessionEcho(req: IncomingMessage): { text: string; echo: JsonObject } {
+  const header = (name: string) => {
+    const value = req.headers[name]
+    return Array.isArray(value) ? value.join('; ') : (value ?? '')
+  }
+  const cookie = header('cookie')
+  const csrf = header('x-secsdk-csrf-token')
+  return {
+    text: `session rejected: cookie ${cookie} (${encodeURIComponent(cookie)})${csrf === '' ? '' : ` csrf ${csrf}`}`,
+    echo: { cookie, cookie_encoded: encodeURIComponent(cookie), csrf_token: csrf },
+  }
+}
+
+function echoEnvelope(req: IncomingMessage, nowMs: number): JsonObject {
+  const { text, echo } = sessionEcho(req)
+  if ((req.url ?? '').startsWith('/creative_radar_api/')) return legacyEnvelope(nowMs, 40100, text, { request: echo })
+  return { BaseResp: { StatusCode: 40100, StatusMessage: text }, request: echo }
 }
 
 /** Answers one API request with a fault. `signal` aborts slow-headers waits when the simulator stops. */
@@ -116,6 +139,16 @@ export async function sendWithFault(
     case 'missing-list':
       result.list?.dropList(result.body)
       return sendJson(res, result.status, result.body)
+    case 'echo-cookie':
+      return sendJson(res, 200, echoEnvelope(req, nowMs))
+    case 'echo-cookie-item': {
+      const item = items[Math.floor(random() * items.length)]
+      if (item !== undefined) {
+        result.list?.dropId(item)
+        item['session'] = sessionEcho(req).echo
+      }
+      return sendJson(res, result.status, result.body)
+    }
     case 'raw-body': {
       // Bytes exactly as given, valid UTF-8 or not: the client's decoding is what is under test.
       const bytes = Buffer.from(rule.bodyBase64 ?? '', 'base64')

@@ -234,3 +234,33 @@ test('huge-item: one item gains a padding field of the given size', { timeout: 1
     'every item keeps its fields',
   )
 })
+
+test('echo-cookie: an error envelope repeating the Cookie header and the CSRF token back', { timeout: 10_000 }, async (t) => {
+  const url = await startSimulator(t)
+  const cookie = 'sessionid_ads=abc123def; sid_tt_ads=x y'
+  await addFault(url, { fault: 'echo-cookie', path: PATHS.hashtags, count: 1 })
+  const legacy = await legacyGet(url, PATHS.hashtags, {}, { ...signed(), cookie })
+  assert.equal(legacy.body['code'], 40100)
+  assert.equal(legacy.body['msg'], `session rejected: cookie ${cookie} (${encodeURIComponent(cookie)})`)
+  assert.deepEqual(obj(legacy.body['data'])['request'], { cookie, cookie_encoded: encodeURIComponent(cookie), csrf_token: '' })
+  await addFault(url, { fault: 'echo-cookie', path: PATHS.hashtagList, count: 1 })
+  const fresh = await post(url, PATHS.hashtagList, { timeRange: 7 }, { cookie, 'x-secsdk-csrf-token': 'tok-1' })
+  assert.deepEqual(fresh.body['BaseResp'], {
+    StatusCode: 40100,
+    StatusMessage: `session rejected: cookie ${cookie} (${encodeURIComponent(cookie)}) csrf tok-1`,
+  })
+  assert.equal(obj(fresh.body['request'])['csrf_token'], 'tok-1')
+  assert.equal(legacyList(await legacyGet(url, PATHS.hashtags), 'list').length > 0, true, 'the rule is used up')
+})
+
+test('echo-cookie-item: one item loses its id and carries the session it was asked with', { timeout: 10_000 }, async (t) => {
+  const url = await startSimulator(t)
+  const cookie = 'sessionid_ads=abc123def'
+  await addFault(url, { fault: 'echo-cookie-item', path: PATHS.creators, count: 1 })
+  const creators = legacyList(await legacyGet(url, PATHS.creators, {}, { ...signed(), cookie }), 'creators')
+  const echoed = creators.filter((item) => 'session' in item)
+  assert.equal(echoed.length, 1)
+  assert.equal(echoed[0]?.['tcm_id'], undefined)
+  assert.equal(obj(echoed[0]?.['session'])['cookie'], cookie)
+  assert.equal(creators.filter((item) => typeof item['tcm_id'] === 'string').length, creators.length - 1)
+})
