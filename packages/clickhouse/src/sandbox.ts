@@ -47,6 +47,7 @@ function usersXml(limits: EngineLimits): string {
       <timeout_overflow_mode>throw</timeout_overflow_mode>
       <max_result_bytes>${bytes}</max_result_bytes>
       <result_overflow_mode>throw</result_overflow_mode>
+      <allow_introspection_functions>0</allow_introspection_functions>
       <constraints>
         <max_execution_time><min>1</min><max>${seconds}</max></max_execution_time>
         <timeout_overflow_mode><const/></timeout_overflow_mode>
