@@ -10,9 +10,21 @@ import { producerEnv } from './support/raw-topics.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const SERVICES = [
-  { name: 'producer', main: 'services/producer/src/main.ts', args: ['worker'], metric: 'trends_cc_requests_total' },
-  { name: 'normalizer', main: 'services/normalizer/src/main.ts', args: [], metric: 'trends_normalizer_records_in_total' },
-  { name: 'sink', main: 'services/sink/src/main.ts', args: [], metric: 'trends_sink_clickhouse_up' },
+  {
+    name: 'producer',
+    main: 'services/producer/src/main.ts',
+    args: ['worker'],
+    metric: 'trends_cc_requests_total',
+    consumer: 'producer-worker',
+  },
+  {
+    name: 'normalizer',
+    main: 'services/normalizer/src/main.ts',
+    args: [],
+    metric: 'trends_normalizer_records_in_total',
+    consumer: 'normalizer',
+  },
+  { name: 'sink', main: 'services/sink/src/main.ts', args: [], metric: 'trends_sink_clickhouse_up', consumer: 'sink' },
 ]
 
 async function answer(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<Response> {
@@ -57,7 +69,7 @@ for (const service of SERVICES) {
     assert.equal((await answer(`${base}/healthz`, child)).status, 200)
     const ready = await readyWithin(`${base}/readyz`, child)
     assert.equal(ready.status, 200, JSON.stringify(ready.body))
-    const expected = service.name === 'sink' ? ['clickhouse', 'kafka', 'registry'] : ['kafka', 'registry']
+    const expected = [...(service.name === 'sink' ? ['clickhouse'] : []), `consumer:${service.consumer}`, 'kafka', 'registry']
     assert.deepEqual(Object.keys(ready.body.checks).sort(), expected)
     const metrics = await (await fetch(`${base}/metrics`)).text()
     assert.match(metrics, new RegExp(`^# TYPE ${service.metric} `, 'm'))

@@ -25,6 +25,13 @@ export function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, ...extra } = log
+      if (namespace === 'Consumer' || namespace === 'Runner') {
+        const quiet = handlerFailure(message, extra)
+        if (quiet !== undefined) {
+          logger[quiet.method]({ kafkajs: namespace, ...quiet.fields }, quiet.message)
+          return
+        }
+      }
       let method = LEVELS[level] ?? 'info'
       if (method === 'error') {
         const error = (extra as { error?: unknown }).error
@@ -34,6 +41,31 @@ export function pinoLogCreator(logger: Logger): logCreator {
       }
       logger[method]({ kafkajs: namespace, ...extra }, message)
     }
+}
+
+/**
+ * kafkajs's lines about a crash or a failed handler carry the error's message and stack, which can
+ * quote a record; they keep the class and position only. The supervisor logs each crash itself
+ * (supervise.ts), so kafkajs's own line about it goes to debug.
+ */
+function handlerFailure(
+  message: string,
+  extra: Record<string, unknown>,
+): { method: 'debug' | 'warn' | 'error'; message: string; fields: Record<string, unknown> } | undefined {
+  const pick = (...names: string[]) =>
+    Object.fromEntries(names.filter((name) => extra[name] !== undefined).map((name) => [name, extra[name]]))
+  if (message.startsWith('Crash: ')) return { method: 'debug', message: 'consumer crash', fields: pick('groupId', 'retryCount') }
+  if (message.startsWith('Restarting the consumer in'))
+    return { method: 'warn', message: 'kafkajs restarts the consumer', fields: pick('groupId', 'retryCount', 'retryTime') }
+  if (message === 'Error when calling eachBatch' || message === 'Error when calling eachMessage') {
+    const error = extra['error']
+    return {
+      method: 'error',
+      message,
+      fields: { ...pick('topic', 'partition', 'offset'), errorClass: error instanceof Error ? error.name : typeof error },
+    }
+  }
+  return undefined
 }
 
 export interface CreateKafkaOptions {

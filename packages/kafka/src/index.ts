@@ -15,6 +15,7 @@ export type {
   EachMessagePayload,
   ITopicConfig,
   ConsumerConfig,
+  ConsumerRunConfig,
   ProducerConfig,
 } from 'kafkajs'
 export { CompressionTypes, Partitioners } from 'kafkajs'
@@ -27,3 +28,15 @@ export { chunkByBytes, SEND_CHUNK_BYTES } from './chunks.ts'
 export { AvroCodec, AvroFrameError, framedSchemaId } from './avro.ts'
 export type { DeadLetterValue, RawRecordValue } from './record-values.ts'
 export { kafkaCheck, registryCheck, pipelineChecks } from './checks.ts'
+export { ConsumerHealth, type ConsumerHealthOptions } from './consumer-health.ts'
+export {
+  superviseConsumer,
+  readConsumerSettings,
+  describeCrash,
+  DEFAULT_CONSUMER_SETTINGS,
+  CONSUMER_LOST_EXIT_CODE,
+  exitWhenConsumerLost,
+  type ConsumerSettings,
+  type SuperviseOptions,
+  type SupervisedConsumer,
+} from './supervise.ts'

@@ -5,6 +5,13 @@ import type { Registry } from 'prom-client'
 /** A dependency the service needs: resolves when it is reachable, rejects (or times out) when not. */
 export type Check = () => Promise<unknown>
 
+/**
+ * Readiness the service knows about itself, without I/O (e.g. a consumer that crashed or stalled):
+ * undefined when ready, else why not. The text is shown as it is, so it holds names, codes and
+ * numbers only, never an error's message.
+ */
+export type Condition = () => string | undefined
+
 export interface HealthServerOptions {
   host: string
   /** 0 picks a free port. */
@@ -12,6 +19,8 @@ export interface HealthServerOptions {
   registry: Registry
   /** Named readiness checks (e.g. kafka, registry, clickhouse); /readyz is 200 only when all pass. */
   checks?: Readonly<Record<string, Check>>
+  /** Named conditions (e.g. `consumer:sink`), shown beside the checks; any that is not met makes /readyz 503. */
+  conditions?: Readonly<Record<string, Condition>>
   checkTimeoutMs?: number
 }
 
@@ -25,7 +34,7 @@ export interface HealthServer {
  * Each service's operations endpoint: `/metrics` (Prometheus text format), `/healthz` (the process
  * is alive: always 200 while it serves) and `/readyz` (200 when every dependency answers, else 503;
  * the body names each check and, for a failing one, the error's class — never its text, which can
- * carry a URL with credentials).
+ * carry a URL with credentials — and each condition with why it is not met).
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const checks = options.checks ?? {}
@@ -59,7 +68,11 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
             (error: unknown) => [name, `failed: ${error instanceof Error ? error.name : 'error'}`] as const,
           ),
         ),
-      ).then((results) => {
+      ).then((checked) => {
+        const results = [
+          ...checked,
+          ...Object.entries(options.conditions ?? {}).map(([name, condition]) => [name, conditionState(condition)] as const),
+        ]
         const ready = results.every(([, state]) => state === 'ok')
         response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         response.end(`${JSON.stringify({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) })}\n`)
@@ -83,6 +96,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         server.closeAllConnections()
         server.close(() => resolve())
       }),
+  }
+}
+
+function conditionState(condition: Condition): string {
+  try {
+    return condition() ?? 'ok'
+  } catch (error) {
+    return `failed: ${error instanceof Error ? error.name : 'error'}`
   }
 }
 

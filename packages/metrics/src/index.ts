@@ -45,4 +45,12 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
     .filter((v) => Object.entries(labels).every(([key, value]) => String((v.labels as Record<string, unknown>)[key]) === value))
     .reduce((sum, v) => sum + v.value, 0)
 }
-export { startHealthServer, readHealthSettings, withHealth, type HealthServer, type HealthServerOptions, type Check } from './health.ts'
+export {
+  startHealthServer,
+  readHealthSettings,
+  withHealth,
+  type HealthServer,
+  type HealthServerOptions,
+  type Check,
+  type Condition,
+} from './health.ts'

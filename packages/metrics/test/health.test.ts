@@ -6,6 +6,7 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
   const registry = createRegistry('health-test')
   counter(registry, 'trends_test_things_total', 'Things', []).inc(3)
   let registryUp = false
+  let consumerProblem: string | undefined = 'stalled: lag 1200, no progress for 90s'
   const server = await startHealthServer({
     host: '127.0.0.1',
     port: 0,
@@ -17,6 +18,7 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
       },
       slow: () => new Promise((resolve) => setTimeout(resolve, registryUp ? 0 : 5000)),
     },
+    conditions: { 'consumer:normalizer': () => consumerProblem },
     checkTimeoutMs: 200,
   })
   t.after(() => server.close())
@@ -30,12 +32,31 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
   const notReady = await fetch(`${server.url}/readyz`)
   assert.equal(notReady.status, 503)
   const body = (await notReady.json()) as { checks: Record<string, string> }
-  assert.deepEqual(body.checks, { kafka: 'ok', registry: 'failed: TypeError', slow: 'failed: Error' })
+  assert.deepEqual(body.checks, {
+    kafka: 'ok',
+    registry: 'failed: TypeError',
+    slow: 'failed: Error',
+    'consumer:normalizer': 'stalled: lag 1200, no progress for 90s',
+  })
   assert.doesNotMatch(JSON.stringify(body), /secret/)
 
   registryUp = true
+  const stalled = await fetch(`${server.url}/readyz`)
+  assert.equal(stalled.status, 503, 'a condition not met is enough')
+  assert.deepEqual(((await stalled.json()) as { checks: unknown }).checks, {
+    kafka: 'ok',
+    registry: 'ok',
+    slow: 'ok',
+    'consumer:normalizer': 'stalled: lag 1200, no progress for 90s',
+  })
+  consumerProblem = undefined
   const ready = await fetch(`${server.url}/readyz`)
   assert.equal(ready.status, 200)
-  assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { kafka: 'ok', registry: 'ok', slow: 'ok' })
+  assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, {
+    kafka: 'ok',
+    registry: 'ok',
+    slow: 'ok',
+    'consumer:normalizer': 'ok',
+  })
   assert.equal((await fetch(`${server.url}/elsewhere`)).status, 404)
 })

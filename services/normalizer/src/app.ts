@@ -1,13 +1,17 @@
 import {
   AvroCodec,
+  ConsumerHealth,
   createKafka,
   createSchemaRegistry,
   ensureTopics,
   readTopic,
   registerTopicSchema,
+  superviseConsumer,
   topicsFor,
   type Consumer,
+  type ConsumerRunConfig,
   type Producer,
+  type SupervisedConsumer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
 import { counter, gauge, histogram, type Registry } from '@trends/metrics'
@@ -22,6 +26,8 @@ export interface NormalizerDeps {
   config: NormalizerConfig
   logger: Logger
   metrics: Registry
+  /** The consumer cannot be restarted: the process should stop and exit (main wires it). */
+  onConsumerLost?: (name: string) => void
   now?: () => number
 }
 
@@ -68,6 +74,8 @@ export function createNormalizer(deps: NormalizerDeps) {
   )
 
   let consumer: Consumer | undefined
+  let supervised: SupervisedConsumer | undefined
+  const health = new ConsumerHealth({ stallAfterMs: config.consumer.stallAfterMs, now })
   let producer: Producer | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
@@ -94,6 +102,8 @@ export function createNormalizer(deps: NormalizerDeps) {
   return {
     topics,
     dedup,
+    /** For /readyz: the consumer runs, and is not stalled with lag. */
+    conditions: { 'consumer:normalizer': () => health.problem() },
     async start(): Promise<void> {
       await ensureTopics(kafka, [
         ...topics.allRaw().map((topic) => ({ topic, numPartitions: 3 })),
@@ -144,11 +154,15 @@ export function createNormalizer(deps: NormalizerDeps) {
         }
         dedupKeys.set(dedup.size())
       })
-      await consumer.connect()
-      for (const topic of topics.allRaw()) await consumer.subscribe({ topic, fromBeginning: true })
+      // Stopped (a crash, whether kafkajs or the supervisor restarts it): the partitions went back to
+      // the group, and others may have published for them meanwhile, so every partition of the next
+      // assignment is rebuilt as a gained one.
+      consumer.on(consumer.events.STOP, () => {
+        owned = new Set()
+      })
       const run = pipeline
       const committer = createGroupCommitter(producer, topics.cleaned, topics.deadLetters, config.groupId)
-      await consumer.run({
+      const handlers: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrently,
@@ -179,10 +193,10 @@ export function createNormalizer(deps: NormalizerDeps) {
           // Committed: only now are these keys seen.
           if (config.dedupEnabled) for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)
-          consumerLag.set(
-            { topic: batch.topic, partition: String(batch.partition) },
-            Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n)),
-          )
+          const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n))
+          consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag)
+          health.lag(batch.topic, batch.partition, lag)
+          health.progressed()
           for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
           for (const kind of result.duplicateKinds) duplicates.inc({ kind })
           for (const letter of result.dead) deadLettered.inc({ step: letter.context['step'] ?? '', error_class: letter.error_class })
@@ -190,13 +204,25 @@ export function createNormalizer(deps: NormalizerDeps) {
           dedupKeys.set(dedup.size())
           await payload.heartbeat()
         },
+      }
+      supervised = superviseConsumer({
+        name: 'normalizer',
+        consumer,
+        subscriptions: [{ topics: topics.allRaw(), fromBeginning: true }],
+        run: handlers,
+        health,
+        settings: config.consumer,
+        logger,
+        metrics,
+        onLost: deps.onConsumerLost,
       })
+      await supervised.start()
       log.info({ groupId: config.groupId, transactionalId: config.transactionalId }, 'normalizer started')
     },
     stop(): Promise<void> {
       // Stop consuming first (kafkajs lets the batch in hand finish its transaction), then close the producer.
       stopping ??= (async () => {
-        await consumer?.disconnect()
+        await supervised?.stop()
         await producer?.disconnect()
       })()
       return stopping

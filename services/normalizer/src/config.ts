@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { parseDuration, readEnv } from '@trends/core'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
 
 export interface NormalizerConfig {
@@ -25,6 +26,8 @@ export interface NormalizerConfig {
   maxBytesPerPartition: number
   /** Batches of different partitions processed at once (their transactions still one at a time). */
   partitionsConcurrently: number
+  /** The consumer's restarts and stall time (CONSUMER_STALL_AFTER, CONSUMER_RESTART_LIMIT, CONSUMER_RESTART_WINDOW). */
+  consumer: ConsumerSettings
   /** Where /metrics, /healthz and /readyz answer (METRICS_HOST, METRICS_PORT). */
   health: { host: string; port: number }
   logLevel: string
@@ -50,6 +53,7 @@ export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): Norm
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),
     partitionsConcurrently: read.int('NORMALIZER_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 64 }),
+    consumer: readConsumerSettings(read),
     health: readHealthSettings(read, 9465),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }

@@ -4,7 +4,7 @@
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createNormalizer } from './app.ts'
 import { loadNormalizerConfig } from './config.ts'
@@ -21,6 +21,7 @@ Environment:
   CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (on; off to publish again what the cleaned topic has, for reprocessing),
   DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
+  CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m)
   METRICS_HOST (127.0.0.1), METRICS_PORT (9465): /metrics, /healthz, /readyz
 `
 
@@ -28,15 +29,17 @@ const config = configOrExit('normalizer', HELP, loadNormalizerConfig)
 
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
 const metrics = createRegistry('normalizer', { defaultMetrics: true })
-const normalizer = createNormalizer({ config, logger, metrics })
 const readiness = pipelineChecks(config.kafka, config.registry, logger)
+const stop = () => normalizer.stop().finally(() => readiness.close())
+// A consumer that cannot be restarted stops the service like this and exits 75 for its supervisor.
+const normalizer = createNormalizer({ config, logger, metrics, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop lets the batch in hand finish its transaction, then disconnects; after a forced
 // exit, Kafka aborts the open transaction.
 await runService(
   withHealth(
-    { start: () => normalizer.start(), stop: () => normalizer.stop().finally(() => readiness.close()) },
-    { ...config.health, registry: metrics, checks: readiness.checks },
+    { start: () => normalizer.start(), stop },
+    { ...config.health, registry: metrics, checks: readiness.checks, conditions: normalizer.conditions },
   ),
   logger,
 )

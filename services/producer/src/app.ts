@@ -1,7 +1,7 @@
 import { createCreativeCenterClient } from '@trends/creative-center'
 import { createKafka, createSchemaRegistry } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import type { Registry } from '@trends/metrics'
+import type { Condition, Registry } from '@trends/metrics'
 import type { ProducerConfig } from './config.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
 import { topicsFor } from '@trends/kafka'
@@ -15,6 +15,8 @@ export interface AppDeps {
   role: Role
   logger: Logger
   metrics: Registry
+  /** The worker's consumer cannot be restarted: the process should stop and exit (main wires it). */
+  onConsumerLost?: (name: string) => void
   now?: () => number
 }
 
@@ -53,14 +55,19 @@ export function createApp(deps: AppDeps) {
           rawPartitions: config.rawPartitions,
           taskPartitions: config.taskPartitions,
           sessionTimeoutMs: config.workerSessionTimeoutMs,
+          consumer: { settings: config.consumer, onLost: deps.onConsumerLost },
           ...timeNow,
         })
   let stopping: Promise<void> | undefined
+  const conditions: Record<string, Condition> = {}
+  if (worker !== undefined) conditions['consumer:producer-worker'] = () => worker.health.problem()
 
   return {
     topics,
     scheduler,
     worker,
+    /** For /readyz: the worker's tasks consumer (running, and not stalled with lag). */
+    conditions,
     async start(): Promise<void> {
       // The scheduler creates the tasks topic; a worker subscribes to it.
       await scheduler?.start()

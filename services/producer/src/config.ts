@@ -3,6 +3,7 @@ import path from 'node:path'
 import { readEnv } from '@trends/core'
 import { readCreativeCenterSettings, type CreativeCenterSettings } from '@trends/creative-center'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
 import { parseMatrix, type ChartSpec } from './matrix.ts'
 import { readHealthSettings } from '@trends/metrics'
 
@@ -20,6 +21,8 @@ export interface ProducerConfig {
   workerGroupId: string
   /** How long the group waits for a silent worker before handing its tasks to another. */
   workerSessionTimeoutMs: number
+  /** The tasks consumer's restarts and stall time (CONSUMER_STALL_AFTER, CONSUMER_RESTART_LIMIT, CONSUMER_RESTART_WINDOW). */
+  consumer: ConsumerSettings
   /** Where /metrics, /healthz and /readyz answer (METRICS_HOST, METRICS_PORT). */
   health: { host: string; port: number }
   logLevel: string
@@ -61,6 +64,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     rawPartitions: read.int('RAW_PARTITIONS', 3, { min: 1, max: 1000 }),
     workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
     workerSessionTimeoutMs: read.int('WORKER_SESSION_TIMEOUT_MS', 30_000, { min: 6000, max: 300_000 }),
+    consumer: readConsumerSettings(read),
     health: readHealthSettings(read, 9464),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }

@@ -5,7 +5,7 @@
  * like; workers share the tasks through their consumer group.
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createApp, ROLES, type Role } from './app.ts'
 import { loadProducerConfig } from './config.ts'
@@ -25,6 +25,7 @@ Environment:
   POLL_MATRIX_FILE (services/producer/poll.json) or POLL_MATRIX (inline JSON), POLL_DEFAULT_CADENCE (1h),
   POLL_DEFAULT_MAX_PAGES (5), SCHEDULER_TICK_MS (5000), TOPIC_PREFIX (tiktok), TASK_PARTITIONS (6),
   RAW_PARTITIONS (3), WORKER_GROUP_ID (tiktok-producer-workers), WORKER_SESSION_TIMEOUT_MS (30000), LOG_LEVEL (info)
+  CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m)
   METRICS_HOST (127.0.0.1), METRICS_PORT (9464): /metrics, /healthz, /readyz
 `
 
@@ -36,15 +37,17 @@ const config = configOrExit('producer', HELP, () => {
 
 const logger = createLogger({ service: `producer-${arg}`, level: config.logLevel })
 const metrics = createRegistry('producer', { defaultMetrics: true })
-const app = createApp({ config, role: arg as Role, logger, metrics })
 const readiness = pipelineChecks(config.kafka, config.registry, logger)
+const stop = () => app.stop().finally(() => readiness.close())
+// A worker whose tasks consumer cannot be restarted stops like this and exits 75 for its supervisor.
+const app = createApp({ config, role: arg as Role, logger, metrics, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop aborts fetches in flight, leaves unfinished tasks uncommitted for another worker
 // and disconnects.
 await runService(
   withHealth(
-    { start: () => app.start(), stop: () => app.stop().finally(() => readiness.close()) },
-    { ...config.health, registry: metrics, checks: readiness.checks },
+    { start: () => app.start(), stop },
+    { ...config.health, registry: metrics, checks: readiness.checks, conditions: app.conditions },
   ),
   logger,
 )

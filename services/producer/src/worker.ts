@@ -5,10 +5,16 @@ import type { AttemptEvent, CreativeCenterClient, PageResult } from '@trends/cre
 import {
   chunkByBytes,
   COMPRESSION,
+  ConsumerHealth,
+  DEFAULT_CONSUMER_SETTINGS,
   ensureTopics,
   Partitioners,
   registerTopicSchema,
+  superviseConsumer,
   type Consumer,
+  type ConsumerRunConfig,
+  type ConsumerSettings,
+  type SupervisedConsumer,
   type DeadLetterValue,
   type Kafka,
   type Producer,
@@ -33,6 +39,8 @@ export interface WorkerDeps {
   sessionTimeoutMs: number
   /** Sent as the `worker` header on every record, so one can tell which worker fetched what. */
   workerId?: string
+  /** Restarts of the tasks consumer and when it counts as stalled (packages/kafka superviseConsumer). */
+  consumer?: { settings?: ConsumerSettings; onLost?: (name: string) => void }
   now?: () => number
 }
 
@@ -75,6 +83,9 @@ export function createWorker(deps: WorkerDeps) {
   const taskSeconds = histogram(metrics, 'trends_worker_task_seconds', 'Time to run one task', ['endpoint'], [0.1, 0.5, 1, 5, 15, 60, 300])
   let producer: Producer | undefined
   let consumer: Consumer | undefined
+  let supervised: SupervisedConsumer | undefined
+  const consumerSettings = deps.consumer?.settings ?? DEFAULT_CONSUMER_SETTINGS
+  const health = new ConsumerHealth({ stallAfterMs: consumerSettings.stallAfterMs, now })
   let schemaIds: SchemaIds | undefined
 
   async function deadLetter(value: DeadLetterValue, key: string): Promise<OutMessage> {
@@ -278,6 +289,8 @@ export function createWorker(deps: WorkerDeps) {
     prepare,
     /** Runs one task outside the consumer group (after prepare); returns 'ok' or the error code that ended it. */
     runTask,
+    /** The tasks consumer's readiness (running, lag, progress). */
+    health,
     async start(): Promise<void> {
       await prepare()
       consumer = kafka.consumer({
@@ -285,9 +298,7 @@ export function createWorker(deps: WorkerDeps) {
         sessionTimeout: deps.sessionTimeoutMs,
         heartbeatInterval: Math.floor(deps.sessionTimeoutMs / 10),
       })
-      await consumer.connect()
-      await consumer.subscribe({ topic: topics.tasks, fromBeginning: true })
-      await consumer.run({
+      const run: ConsumerRunConfig = {
         eachMessage: async (payload) => {
           const { message, partition } = payload
           let decoded
@@ -310,15 +321,29 @@ export function createWorker(deps: WorkerDeps) {
             return
           }
           await runTask(decoded.task, decoded.target, () => payload.heartbeat())
+          health.progressed()
         },
+      }
+      supervised = superviseConsumer({
+        name: 'producer-worker',
+        consumer,
+        subscriptions: [{ topics: [topics.tasks], fromBeginning: true }],
+        run,
+        health,
+        settings: consumerSettings,
+        logger,
+        metrics,
+        progressFromBatches: true,
+        onLost: deps.consumer?.onLost,
       })
+      await supervised.start()
       log.info({ groupId: deps.groupId }, 'worker started')
     },
     async stop(): Promise<void> {
       // Abort the HTTP in flight first: the unfinished task's offset stays uncommitted and the
       // group hands it to another worker.
       stopping.abort()
-      await consumer?.disconnect()
+      await supervised?.stop()
       await producer?.disconnect()
       consumer = undefined
       producer = undefined

@@ -4,15 +4,19 @@ import { createClickHouse, describeClickHouse, migrate, type ClickHouseClient } 
 import {
   AvroCodec,
   AvroFrameError,
+  ConsumerHealth,
   createKafka,
   createSchemaRegistry,
   ensureTopics,
   framedSchemaId,
   Partitioners,
   registerTopicSchema,
+  superviseConsumer,
   topicsFor,
   type Admin,
   type Consumer,
+  type ConsumerRunConfig,
+  type SupervisedConsumer,
   type DeadLetterValue,
   type KafkaMessage,
   type Producer,
@@ -31,6 +35,8 @@ export interface SinkDeps {
   metrics: Registry
   /** A client to use instead of one made from the settings (tests, or a process that already holds chDB). */
   clickhouse?: ClickHouseClient
+  /** The consumer cannot be restarted: the process should stop and exit (main wires it). */
+  onConsumerLost?: (name: string) => void
   now?: () => number
 }
 
@@ -123,6 +129,7 @@ export function createSink(deps: SinkDeps) {
   clickhouseUp.set(1)
 
   let consumer: Consumer | undefined
+  let supervised: SupervisedConsumer | undefined
   let dlqProducer: Producer | undefined
   let admin: Admin | undefined
   let deadLetterSchemaId = 0
@@ -132,6 +139,16 @@ export function createSink(deps: SinkDeps) {
   let stopped: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
   const lanes = new Map<string, Lane>()
+  // Gathered and in-flight records are behind too: they are not in ClickHouse and not committed.
+  const health = new ConsumerHealth({
+    stallAfterMs: config.consumer.stallAfterMs,
+    now,
+    pending: () => {
+      let rows = 0
+      for (const lane of lanes.values()) rows += lane.entries.length + lane.flightRows
+      return rows
+    },
+  })
 
   const refreshGauges = () => {
     let rows = 0
@@ -246,6 +263,7 @@ export function createSink(deps: SinkDeps) {
     }
     if (lane.retired && !owned(batch.topic, batch.partition)) return
     await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(batch.last) + 1n) }])
+    health.progressed()
     const stored = rows.length - rejected.length
     rowsInserted.inc({ table }, stored)
     inserts.inc({ table, outcome: 'ok' })
@@ -402,6 +420,8 @@ export function createSink(deps: SinkDeps) {
   return {
     topics,
     routes,
+    /** For /readyz: the consumer runs, and is not stalled with records not yet in ClickHouse. */
+    conditions: { 'consumer:sink': () => health.problem() },
     async start(): Promise<void> {
       if (config.migrate) await migrateWhenReachable()
       await ensureTopics(kafka, [
@@ -433,15 +453,16 @@ export function createSink(deps: SinkDeps) {
         heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
       })
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => assign(payload.memberAssignment))
-      await consumer.connect()
-      for (const route of routes) await consumer.subscribe({ topic: route.topic, fromBeginning: true })
+      // Stopped by a crash (kafkajs left the group): every partition is given away, as in a rebalance.
+      // Batches in flight may still land, but are not committed; the next owner forms them again from the ledger.
+      consumer.on(consumer.events.STOP, () => assign({}))
       timer = setInterval(
         () => {
           for (const lane of lanes.values()) if (lane.ready(limits, now())) startFlush(lane)
         },
         Math.max(20, Math.min(250, Math.floor(config.batchWaitMs / 4))),
       )
-      await consumer.run({
+      const handlers: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 3,
@@ -475,16 +496,28 @@ export function createSink(deps: SinkDeps) {
           recordsIn.inc({ topic: batch.topic }, taken)
           if (taken > 0) {
             const next = BigInt(batch.messages[taken - 1]!.offset) + 1n
-            consumerLag.set(
-              { topic: batch.topic, partition: String(batch.partition) },
-              Math.max(0, Number(BigInt(batch.highWatermark) - next)),
-            )
+            // All taken: kafkajs's own lag also steps over the batch's trailing transaction markers.
+            const behind = taken === batch.messages.length ? Number(batch.offsetLag()) : Number(BigInt(batch.highWatermark) - next)
+            consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, behind))
+            health.lag(batch.topic, batch.partition, behind)
           }
           if (lane.ready(limits, now())) startFlush(lane)
           refreshGauges()
           await payload.heartbeat()
         },
+      }
+      supervised = superviseConsumer({
+        name: 'sink',
+        consumer,
+        subscriptions: [{ topics: routes.map((route) => route.topic), fromBeginning: true }],
+        run: handlers,
+        health,
+        settings: config.consumer,
+        logger,
+        metrics,
+        onLost: deps.onConsumerLost,
       })
+      await supervised.start()
       log.info({ groupId: config.groupId, clickhouse: describeClickHouse(config.clickhouse), limits }, 'sink started')
     },
     /** Stops consuming, lets open batches land (within SINK_DRAIN_TIMEOUT), commits and closes. */
@@ -493,13 +526,17 @@ export function createSink(deps: SinkDeps) {
         stopping = true
         if (timer !== undefined) clearInterval(timer)
         drainDeadline = now() + config.drainTimeoutMs
-        consumer?.pause(routes.map((route) => ({ topic: route.topic })))
+        try {
+          consumer?.pause(routes.map((route) => ({ topic: route.topic })))
+        } catch {
+          // Not running (it crashed and waits for a restart): there is nothing to fetch.
+        }
         for (const lane of lanes.values()) {
           await lane.flight
           if (!lane.formingPlanned()) startFlush(lane)
           await lane.flight
         }
-        await consumer?.disconnect()
+        await supervised?.stop()
         await dlqProducer?.disconnect()
         await admin?.disconnect()
         if (ownsClient) await clickhouse.close()

@@ -1,6 +1,7 @@
 import { parseDuration, readEnv, type EnvReader } from '@trends/core'
 import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
 
 export interface SinkConfig {
@@ -24,6 +25,8 @@ export interface SinkConfig {
   drainTimeoutMs: number
   /** How long the group waits for a silent member before its partitions move (Kafka allows 6s–5m by default). */
   sessionTimeoutMs: number
+  /** The consumer's restarts and stall time (CONSUMER_STALL_AFTER, CONSUMER_RESTART_LIMIT, CONSUMER_RESTART_WINDOW). */
+  consumer: ConsumerSettings
   /** Apply the migrations on start (the default); off when a migration job runs them. */
   migrate: boolean
   /** Where /metrics, /healthz and /readyz answer (METRICS_HOST, METRICS_PORT). */
@@ -56,6 +59,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     retryMaxMs: duration(read, 'SINK_RETRY_MAX', '30s'),
     drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
     sessionTimeoutMs: duration(read, 'SINK_SESSION_TIMEOUT', '30s'),
+    consumer: readConsumerSettings(read),
     migrate: migrateText !== 'false',
     health: readHealthSettings(read, 9466),
     logLevel: read.string('LOG_LEVEL', 'info'),

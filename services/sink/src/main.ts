@@ -5,7 +5,7 @@
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
 import { clickhouseCheck, createClickHouse } from '@trends/clickhouse'
-import { pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createSink } from './app.ts'
 import { loadSinkConfig } from './config.ts'
@@ -24,6 +24,7 @@ Environment:
   SINK_BATCH_ROWS (50000), SINK_BATCH_BYTES (33554432), SINK_BATCH_WAIT (1s), SINK_FETCH_BYTES_PER_PARTITION (4194304),
   SINK_RETRY_BASE (200ms), SINK_RETRY_MAX (30s), SINK_DRAIN_TIMEOUT (8s), SINK_SESSION_TIMEOUT (30s),
   SINK_MIGRATE (true: apply migrations on start), LOG_LEVEL (info)
+  CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m)
   METRICS_HOST (127.0.0.1), METRICS_PORT (9466): /metrics, /healthz, /readyz
 `
 
@@ -32,16 +33,15 @@ const config = configOrExit('sink', HELP, loadSinkConfig)
 const logger = createLogger({ service: 'sink', level: config.logLevel })
 const metrics = createRegistry('sink', { defaultMetrics: true })
 const clickhouse = createClickHouse(config.clickhouse, logger)
-const sink = createSink({ config, logger, metrics, clickhouse })
 const readiness = pipelineChecks(config.kafka, config.registry, logger)
 const checks = { ...readiness.checks, clickhouse: () => clickhouseCheck(clickhouse) }
+const stop = () => sink.stop().finally(() => Promise.all([readiness.close(), clickhouse.close()]))
+// A consumer that cannot be restarted stops the service like this and exits 75 for its supervisor.
+const sink = createSink({ config, logger, metrics, clickhouse, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop lets open batches land and commits past them; after a forced exit, the next run
 // forms the unfinished batch again from its committed range and ClickHouse drops what it already has.
 await runService(
-  withHealth(
-    { start: () => sink.start(), stop: () => sink.stop().finally(() => Promise.all([readiness.close(), clickhouse.close()])) },
-    { ...config.health, registry: metrics, checks },
-  ),
+  withHealth({ start: () => sink.start(), stop }, { ...config.health, registry: metrics, checks, conditions: sink.conditions }),
   logger,
 )

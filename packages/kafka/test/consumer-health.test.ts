@@ -1,0 +1,72 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConsumerHealth } from '../src/consumer-health.ts'
+
+function clock(start = 1_000_000) {
+  let at = start
+  return { now: () => at, advance: (ms: number) => (at += ms) }
+}
+
+test('a consumer is ready once running, and stalled only with lag and no progress for the stall time', () => {
+  const time = clock()
+  const health = new ConsumerHealth({ stallAfterMs: 90_000, now: time.now })
+  assert.equal(health.problem(), 'starting')
+  health.running()
+  assert.equal(health.problem(), undefined)
+
+  // Idle for an hour with no lag: still ready, and the hour does not count once lag appears.
+  time.advance(3_600_000)
+  assert.equal(health.problem(), undefined)
+  health.lag('raw', 0, 700)
+  health.lag('raw', 1, 500)
+  time.advance(89_000)
+  assert.equal(health.problem(), undefined, 'not yet the stall time since the lag appeared')
+  time.advance(1_000)
+  assert.equal(health.problem(), 'stalled: lag 1200, no progress for 90s')
+
+  health.progressed()
+  assert.equal(health.problem(), undefined, 'progress resets the clock')
+  time.advance(120_000)
+  assert.equal(health.problem(), 'stalled: lag 1200, no progress for 120s')
+
+  // Caught up: no lag, so no stall however long since the last progress.
+  health.lag('raw', 0, 0)
+  health.lag('raw', 1, 0)
+  time.advance(600_000)
+  assert.equal(health.problem(), undefined)
+})
+
+test('pending records count as lag; partitions no longer assigned do not', () => {
+  const time = clock()
+  let pending = 0
+  const health = new ConsumerHealth({ stallAfterMs: 1000, now: time.now, pending: () => pending })
+  health.running()
+  health.lag('cleaned', 0, 0)
+  health.lag('cleaned', 3, 40)
+  pending = 500
+  assert.equal(health.totalLag(), 540)
+  health.assigned({ cleaned: [0, 1] })
+  assert.equal(health.totalLag(), 500, 'partition 3 went to another member')
+  time.advance(1500)
+  assert.equal(health.problem(), 'stalled: lag 500, no progress for 1s')
+  pending = 0
+  assert.equal(health.problem(), undefined)
+})
+
+test('a crash makes the consumer not ready until it runs again; the text names the class and what happens next', () => {
+  const health = new ConsumerHealth({ stallAfterMs: 1000 })
+  health.running()
+  health.stopped()
+  assert.equal(health.problem(), 'stopped')
+  health.crashed('KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL', 'restart 1 of 5')
+  health.stopped()
+  assert.equal(
+    health.problem(),
+    'crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart 1 of 5',
+    'a crash is not hidden by the stop after it',
+  )
+  assert.equal(health.isRunning(), false)
+  health.running()
+  assert.equal(health.problem(), undefined)
+  assert.equal(health.isRunning(), true)
+})
