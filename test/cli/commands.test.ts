@@ -21,9 +21,9 @@ test('trends with an unknown command, an unknown flag, or nothing: one line, exi
 })
 
 test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; ClickHouse errors as one line, exit 1', async (t) => {
-  const { port } = await served(t)
+  const { port, path: storePath } = await served(t)
   const { database } = await useFreshDatabase(t, 'cli')
-  const env = { CLICKHOUSE_HTTP_PORT: port, CLICKHOUSE_DATABASE: database }
+  const env = { CLICKHOUSE_HTTP_PORT: port, CLICKHOUSE_PATH: storePath, CLICKHOUSE_DATABASE: database }
   const sql = "SELECT number AS n, concat('item ', toString(number)) AS name FROM numbers(3)"
   const tableOut = await trends(['query', sql], env)
   assert.equal(tableOut.code, 0, tableOut.stderr)
@@ -42,7 +42,7 @@ test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; 
 })
 
 test('trends top: the chart from ClickHouse with rank change', { timeout: 120_000 }, async (t) => {
-  const { port } = await served(t)
+  const { port, path: storePath } = await served(t)
   // Observations through the real sink: three days of a chart, ranks moving.
   const records = [0, 1, 2].flatMap((day) =>
     [0, 1, 2, 3].map((i) => cleanedRecord(i, day, { rank: ((i + day) % 4) + 1, rank_change: day === 0 ? (i % 2 === 0 ? 2 : -1) : null })),
@@ -50,6 +50,7 @@ test('trends top: the chart from ClickHouse with rank change', { timeout: 120_00
   const { database } = await loadThroughSink(t, records)
   const result = await trends(['top', '--kind', 'hashtag', '--country', 'us', '--limit', '3', '--format', 'json'], {
     CLICKHOUSE_HTTP_PORT: port,
+    CLICKHOUSE_PATH: storePath,
     CLICKHOUSE_DATABASE: database,
   })
   assert.equal(result.code, 0, result.stderr)

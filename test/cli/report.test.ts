@@ -49,7 +49,7 @@ test(
   'trends report: an HTML page Chromium shows with trajectories, new entries, movers and coverage, and its PNG',
   { timeout: 180_000 },
   async (t) => {
-    const { port } = await served(t)
+    const { port, path: storePath } = await served(t)
     const { records, fetchLog } = chart()
     const { database } = await loadThroughSink(t, records, fetchLog)
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-report-'))
@@ -58,6 +58,7 @@ test(
     const png = path.join(dir, 'report.png')
     const result = await trends(['report', '--out', html, '--png', png, '--top', '5'], {
       CLICKHOUSE_HTTP_PORT: port,
+      CLICKHOUSE_PATH: storePath,
       CLICKHOUSE_DATABASE: database,
     })
     assert.equal(result.code, 0, result.stderr)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
+import { ensurePassword, startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
 import { metricValue, type Registry } from '@trends/metrics'
 import { EMBEDDED_TEST_PATH, freePort, useAdmin, type Cleanup } from '@trends/testing'
 import {
@@ -55,6 +55,8 @@ test(
     let server = await serveOn(t, port)
     const env = sinkEnv(prefix, database, {
       CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+      // The password the server generates in the store's folder (and keeps across its restart).
+      CLICKHOUSE_PASSWORD: ensurePassword(EMBEDDED_TEST_PATH),
       SINK_BATCH_ROWS: String(BATCH_ROWS),
       SINK_RETRY_BASE: '100ms',
       SINK_RETRY_MAX: '1s',
@@ -102,7 +104,12 @@ test(
   async (t) => {
     const { prefix, topics, client, database, records } = await publishedForSink(t, 2000)
     const port = await freePort()
-    const env = sinkEnv(prefix, database, { CLICKHOUSE_URL: `http://127.0.0.1:${port}`, SINK_RETRY_BASE: '100ms', SINK_RETRY_MAX: '500ms' })
+    const env = sinkEnv(prefix, database, {
+      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+      CLICKHOUSE_PASSWORD: ensurePassword(EMBEDDED_TEST_PATH),
+      SINK_RETRY_BASE: '100ms',
+      SINK_RETRY_MAX: '500ms',
+    })
     const { metrics, started } = await startSink(t, env, undefined, { awaitStart: false })
     await until('the sink reports ClickHouse down', async () => (await gauge(metrics, 'trends_sink_clickhouse_up')) === 0)
     await new Promise((resolve) => setTimeout(resolve, 1000))

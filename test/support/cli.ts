@@ -8,11 +8,14 @@ const CLI = path.resolve(import.meta.dirname, '../../services/cli/src/main.ts')
 /** Runs `trends <args>` as a person would, to its end. */
 export const trends = (args: string[], env: Record<string, string> = {}) => runCommand(CLI, args, env)
 
-/** This process's embedded store, served over HTTP as `trends run` serves it, on a port of its own. */
-export async function served(t: Cleanup): Promise<{ port: string }> {
+/**
+ * This process's embedded store, served over HTTP as `trends run` serves it, on a port of its own;
+ * a command finds its generated password through CLICKHOUSE_PATH (the folder).
+ */
+export async function served(t: Cleanup): Promise<{ port: string; path: string }> {
   useEmbeddedClickHouse(t)
   const port = await freePort()
   const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port })
   defer(t, () => server.close())
-  return { port: String(port) }
+  return { port: String(port), path: EMBEDDED_TEST_PATH }
 }

@@ -56,7 +56,7 @@ export function withInlineSettings(sql: string, settings: Settings): string {
   return `${joined}${tail}`
 }
 
-const identifier = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``
+export const identifier = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``
 
 /**
  * The embedded store behind @clickhouse/client, on chdb's connection with three differences that
@@ -65,11 +65,13 @@ const identifier = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`
  * statement only (chdb's connection applies them with SET, which stays for the rest of the
  * session — a deduplication token would leak into the next insert).
  */
-export function createEmbeddedConnection(path: string, database: string) {
+export function createEmbeddedConnection(path: string, database: string, options: { createDatabase?: boolean } = {}) {
   const inner = createChdbConnection({ path })
   const serial = serialOn(path)
-  // The embedded store is the project's own: its database is made on first use.
-  let use = `CREATE DATABASE IF NOT EXISTS ${identifier(database)}; USE ${identifier(database)}; `
+  // In-process, the embedded store is the project's own: its database is made on first use. The
+  // HTTP server turns this off, so a client naming a database that does not exist gets an error.
+  const create = options.createDatabase === false ? '' : `CREATE DATABASE IF NOT EXISTS ${identifier(database)}; `
+  let use = `${create}USE ${identifier(database)}; `
   const used = <T>(result: T): T => {
     use = `USE ${identifier(database)}; `
     return result

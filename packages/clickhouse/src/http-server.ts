@@ -1,8 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { timingSafeEqual } from 'node:crypto'
-import { gunzipSync } from 'node:zlib'
+import type { Readable } from 'node:stream'
+import { formatSize } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { createEmbeddedConnection } from './embedded.ts'
+import { createEmbeddedConnection, identifier } from './embedded.ts'
+import { allowedHosts, checkAccess, corsHeaders, createAuthenticator, preflightHeaders } from './http-access.ts'
+import { readBody } from './http-body.ts'
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-config.ts'
+import { checkSettings, enforcedSettings } from './limits.ts'
+import { ensurePassword } from './password.ts'
+import { ClickHouseRefusal, httpStatusOf } from './refusal.ts'
 
 /**
  * ClickHouse's HTTP interface in front of the embedded store, so other processes and tools
@@ -11,6 +17,10 @@ import { createEmbeddedConnection } from './embedded.ts'
  * `database`, `default_format`, `query_id`, `param_*` query parameters, any other parameter as a
  * setting for that statement, `/ping`, credentials (basic auth, X-ClickHouse-User/Key headers or
  * user/password parameters), and errors in ClickHouse's form with its status codes.
+ *
+ * Refused as a careful server refuses them: no or wrong credentials, a Host that is not this
+ * server's, an Origin not allowed, a body or a result over its cap, a setting that would lift a
+ * limit, a database that does not exist. Every statement runs under max_execution_time.
  */
 export interface ClickHouseHttpOptions {
   /** The embedded store's data folder (the one folder this process binds). */
@@ -18,8 +28,13 @@ export interface ClickHouseHttpOptions {
   host?: string
   /** 0 picks a free port. */
   port?: number
-  /** Accepted users and their passwords; by default `default` with an empty password. */
+  /** Accepted users and their passwords; by default `default` with the password generated in `path` (./password.ts). */
   users?: Readonly<Record<string, string>>
+  /** Exact origins whose browser pages may call the server; none by default. */
+  allowedOrigins?: readonly string[]
+  limits?: Partial<HttpLimits>
+  /** Databases made at start, besides `default` (the pipeline's CLICKHOUSE_DATABASE); others must exist. */
+  databases?: readonly string[]
   logger?: Logger
 }
 
@@ -27,6 +42,17 @@ export interface ClickHouseHttpServer {
   url: string
   port: number
   close(): Promise<void>
+}
+
+/** A statement as the server is about to run it. */
+export interface HttpStatement {
+  /** The statement: the `query` parameter, else the whole body (then an insert's data follows it, as ClickHouse reads it). */
+  query: string
+  /** The body, when the statement came in the `query` parameter: an insert's data, kept apart from it. */
+  data: string | undefined
+  database: string
+  /** The settings it runs with: the server's limits and the client's (already checked) settings. */
+  settings: Readonly<Record<string, string>>
 }
 
 // URL parameters that are not settings.
@@ -51,9 +77,6 @@ const NOT_SETTINGS = new Set([
   'quota_key',
 ])
 
-/** ClickHouse's HTTP status for some error codes; 500 for the rest. */
-const STATUS_BY_CODE: Readonly<Record<number, number>> = { 60: 404, 81: 404, 62: 400, 516: 403, 192: 403, 164: 403 }
-
 interface Failure {
   code: number
   type: string
@@ -62,7 +85,15 @@ interface Failure {
 
 function failureOf(error: unknown): Failure {
   const cause = (error as { cause?: unknown }).cause
-  const raw = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error)
+  // The server's own refusals carry their text; the engine's errors come wrapped by chdb's connection.
+  const raw =
+    error instanceof ClickHouseRefusal
+      ? error.message
+      : cause instanceof Error
+        ? cause.message
+        : error instanceof Error
+          ? error.message
+          : String(error)
   const match = /Code: (\d+)\. DB::Exception: [\s\S]*\((\w+)\)/.exec(raw)
   if (match !== null) return { code: Number(match[1]), type: match[2] ?? '', text: raw.trimEnd() }
   const fields = error as { code?: unknown; type?: unknown }
@@ -71,108 +102,128 @@ function failureOf(error: unknown): Failure {
   return { code, type, text: `Code: ${code}. DB::Exception: ${raw}. (${type})` }
 }
 
-function credentials(request: IncomingMessage, params: URLSearchParams): { user: string; password: string } {
-  const header = request.headers['x-clickhouse-user']
-  if (typeof header === 'string') {
-    const key = request.headers['x-clickhouse-key']
-    return { user: header, password: typeof key === 'string' ? key : '' }
-  }
-  const authorization = request.headers.authorization
-  if (authorization?.startsWith('Basic ')) {
-    const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8')
-    const colon = decoded.indexOf(':')
-    return colon === -1 ? { user: decoded, password: '' } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
-  }
-  return { user: params.get('user') ?? 'default', password: params.get('password') ?? '' }
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  const body = Buffer.concat(chunks)
-  return (request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8')
-}
-
 function contentType(format: string): string {
   return /^JSON/i.test(format) ? 'application/json; charset=UTF-8' : 'text/plain; charset=UTF-8'
 }
 
-export async function startClickHouseHttpServer(options: ClickHouseHttpOptions): Promise<ClickHouseHttpServer> {
-  const users = options.users ?? { default: '' }
-  const connections = new Map<string, ReturnType<typeof createEmbeddedConnection>>()
-  const connectionFor = (database: string) => {
-    let connection = connections.get(database)
-    if (connection === undefined) {
-      connection = createEmbeddedConnection(options.path, database)
-      connections.set(database, connection)
-    }
-    return connection
+/** The whole result, refused past the cap: the engine's max_result_bytes is checked per block, a block can be larger. */
+async function collect(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array)
+    size += buffer.length
+    if (size > max)
+      throw new ClickHouseRefusal(
+        396,
+        'TOO_MANY_ROWS_OR_BYTES',
+        `Limit for result exceeded, max bytes: ${formatSize(max)} (CLICKHOUSE_HTTP_MAX_RESULT)`,
+      )
+    chunks.push(buffer)
   }
+  return Buffer.concat(chunks, size)
+}
+
+type Connection = ReturnType<typeof createEmbeddedConnection>
+
+export async function startClickHouseHttpServer(options: ClickHouseHttpOptions): Promise<ClickHouseHttpServer> {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
+  const authenticate = createAuthenticator(options.users ?? { default: ensurePassword(options.path) })
+  const origins = new Set(options.allowedOrigins ?? [])
   const log = options.logger?.child({ component: 'clickhouse-http' })
 
-  const fail = (response: ServerResponse, failure: Failure) => {
-    response.writeHead(STATUS_BY_CODE[failure.code] ?? 500, {
+  const system = createEmbeddedConnection(options.path, 'default')
+  for (const database of new Set(options.databases ?? []))
+    await system.command({ query: `CREATE DATABASE IF NOT EXISTS ${identifier(database)}`, query_id: 'create-database' })
+  const connections = new Map<string, Connection>([['default', system]])
+  /** A connection for a database that exists; no database is made for a name a client sends. */
+  async function connectionFor(database: string): Promise<Connection> {
+    const known = connections.get(database)
+    if (known !== undefined) return known
+    const found = await system.exec({
+      query: 'SELECT count() FROM system.databases WHERE name = {name:String}',
+      query_params: { name: database },
+      clickhouse_settings: { default_format: 'TabSeparated' },
+    } as never)
+    if ((await collect(found.stream, 1024)).toString().trim() !== '1')
+      throw new ClickHouseRefusal(81, 'UNKNOWN_DATABASE', `Database ${identifier(database.slice(0, 128))} does not exist`)
+    const connection = createEmbeddedConnection(options.path, database, { createDatabase: false })
+    connections.set(database, connection)
+    return connection
+  }
+
+  const fail = (request: IncomingMessage, response: ServerResponse, failure: Failure) => {
+    response.writeHead(httpStatusOf(failure.code), {
       'content-type': 'text/plain; charset=UTF-8',
       'x-clickhouse-exception-code': String(failure.code),
+      // A body left unread is not read: the connection closes after the answer.
+      ...(request.complete ? {} : { connection: 'close' }),
     })
     response.end(`${failure.text}\n`)
   }
 
+  let hosts: ReadonlySet<string> = new Set()
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    response.setHeader('x-content-type-options', 'nosniff')
+    const origin = checkAccess(request, hosts, origins)
+    if (origin !== undefined) for (const [name, value] of Object.entries(corsHeaders(origin))) response.setHeader(name, value)
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, origin === undefined ? { allow: 'GET, POST, OPTIONS' } : preflightHeaders(origin))
+      response.end()
+      return
+    }
     const url = new URL(request.url ?? '/', 'http://localhost')
     if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
       response.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8' })
       response.end('Ok.\n')
       return
     }
-    if (url.pathname !== '/') {
-      fail(response, { code: 1001, type: 'NOT_FOUND', text: `Code: 1001. DB::Exception: no handler for ${url.pathname}. (NOT_FOUND)` })
-      return
-    }
+    if (url.pathname !== '/') throw new ClickHouseRefusal(1001, 'NOT_FOUND', 'There is no handler for this path')
     const params = url.searchParams
-    const { user, password } = credentials(request, params)
-    const expected = users[user]
-    if (expected === undefined || !sameSecret(password, expected)) {
-      // Same answer for an unknown user and a wrong password, as ClickHouse gives.
-      fail(response, {
-        code: 516,
-        type: 'AUTHENTICATION_FAILED',
-        text: `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
-      })
-      return
-    }
-    const body = request.method === 'POST' ? await readBody(request) : ''
-    const head = params.get('query') ?? ''
-    const sql = head === '' ? body : body === '' ? head : `${head}\n${body}`
-    if (sql.trim() === '') {
-      fail(response, { code: 62, type: 'SYNTAX_ERROR', text: 'Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)' })
-      return
-    }
-    // A server's defaults where chDB's differ: 64-bit integers quoted in JSON output.
-    const settings: Record<string, string> = { output_format_json_quote_64bit_integers: '1' }
+    authenticate(request, params)
+
+    const clientSettings: Record<string, string> = {}
     const queryParams: Record<string, string> = {}
     for (const [key, value] of params) {
       if (key.startsWith('param_')) queryParams[key.slice(6)] = value
-      else if (!NOT_SETTINGS.has(key)) settings[key] = value
+      else if (!NOT_SETTINGS.has(key)) clientSettings[key] = value
     }
+    checkSettings(clientSettings, limits)
+    const header = request.headers['x-clickhouse-database']
+    const database = params.get('database') ?? (typeof header === 'string' ? header : 'default')
+    const connection = await connectionFor(database)
+
+    const body = request.method === 'POST' ? (await readBody(request, response, limits)).toString('utf8') : ''
+    const head = params.get('query') ?? ''
+    const sql = head === '' ? body : body === '' ? head : `${head}\n${body}`
+    if (sql.trim() === '') throw new ClickHouseRefusal(62, 'SYNTAX_ERROR', 'Empty query')
     const format = /\bFORMAT\s+(\w+)\s*$/i.exec(head === '' ? body : head)?.[1] ?? params.get('default_format') ?? 'TabSeparated'
+    const statement: HttpStatement = {
+      query: head === '' ? body : head,
+      data: head === '' || body === '' ? undefined : body,
+      database,
+      // A server's defaults where chDB's differ (64-bit integers quoted in JSON output), the limits,
+      // and the client's own settings, which may only lower them (checked above).
+      settings: { output_format_json_quote_64bit_integers: '1', ...enforcedSettings(limits), ...clientSettings },
+    }
+
+    // ── The statement is known whole here, and nothing has run: the SQL guard checks it at this point. ──
+
     const queryId = params.get('query_id') ?? crypto.randomUUID()
-    const database = params.get('database') ?? 'default'
-    const result = await connectionFor(database).exec({
-      query: sql,
-      query_id: queryId,
-      clickhouse_settings: { ...settings, default_format: format },
-      ...(Object.keys(queryParams).length > 0 ? { query_params: queryParams } : {}),
-    } as never)
-    const chunks: Buffer[] = []
-    for await (const chunk of result.stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array))
-    const output = Buffer.concat(chunks)
+    const result = await connection
+      .exec({
+        query: sql,
+        query_id: queryId,
+        clickhouse_settings: { ...statement.settings, default_format: format },
+        ...(Object.keys(queryParams).length > 0 ? { query_params: queryParams } : {}),
+      } as never)
+      .catch((error: unknown) => {
+        // A database dropped since its connection was made: forget the connection.
+        if (failureOf(error).code === 81 && database !== 'default') connections.delete(database)
+        throw error
+      })
+    const output = await collect(result.stream, limits.maxResultBytes)
     response.writeHead(200, {
       'content-type': contentType(format),
       'x-clickhouse-query-id': queryId,
@@ -182,24 +233,43 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
     response.end(output)
   }
 
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch((error: unknown) => {
       const failure = failureOf(error)
       // The code and name only: ClickHouse's text can quote the statement's data.
-      log?.debug({ code: failure.code, type: failure.type }, 'statement failed')
-      if (!response.headersSent) fail(response, failure)
+      log?.debug({ code: failure.code, type: failure.type }, 'request refused')
+      if (!response.headersSent) fail(request, response, failure)
       else response.destroy()
     })
-  })
+  }
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above this often (30 s by default, longer than they are).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    listener,
+  )
+  server.maxConnections = limits.maxConnections
+  // `Expect: 100-continue` reaches the handler too, which refuses a body it will not read before inviting it.
+  server.on('checkContinue', listener)
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 8123, host, () => resolve())
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 8123, host, () => resolve())
+    })
+  } catch (error) {
+    await system.close()
+    throw error
+  }
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8123)
+  hosts = allowedHosts(host, port)
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     async close() {
       server.closeAllConnections()

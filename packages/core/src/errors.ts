@@ -18,6 +18,10 @@ export const ErrorCodes = [
   'SCHEMA_INCOMPATIBLE',
   'SCHEMA_SUBJECT_CONFIG',
   'CLICKHOUSE_UNAVAILABLE',
+  // The embedded store's HTTP server: its generated password file is unsafe or unreadable ...
+  'CLICKHOUSE_PASSWORD_FILE',
+  // ... or it refused a request (ClickHouse's own code and name ride on the error)
+  'CLICKHOUSE_REFUSED',
   'MIGRATION_FAILED',
   'MIGRATION_CHANGED',
   'REPLAY_GROUP_ACTIVE',

@@ -35,7 +35,8 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
       connectTimeoutMs: env.int('CC_CONNECT_TIMEOUT_MS', 10_000, { min: 1 }),
       headersTimeoutMs: env.int('CC_HEADERS_TIMEOUT_MS', 30_000, { min: 1 }),
       bodyTimeoutMs: env.int('CC_BODY_TIMEOUT_MS', 30_000, { min: 1 }),
-      maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024 }),
+      // At most 15 MiB so that any one item of a body, dead-lettered whole, fits the dead-letter topic (16 MiB).
+      maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024, max: 15 * 1024 * 1024 }),
     },
     retry: {
       maxAttempts: env.int('CC_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, { min: 1, max: 100 }),

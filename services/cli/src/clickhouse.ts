@@ -1,7 +1,7 @@
 import { readEnv } from '@trends/core'
-import { createClickHouse, readClickHouseSettings, type ClickHouseClient, type ClickHouseSettings } from '@trends/clickhouse'
+import { createClickHouse, readClickHouseSettings, readPassword, type ClickHouseClient, type ClickHouseSettings } from '@trends/clickhouse'
 import { createLogger } from '@trends/logger'
-import { usage } from './errors.ts'
+import { CliError, usage } from './errors.ts'
 
 /** The client's own log lines stay out of a person's terminal; errors reach them as one line. */
 export const quiet = createLogger({ service: 'trends', level: 'silent' })
@@ -9,7 +9,9 @@ export const quiet = createLogger({ service: 'trends', level: 'silent' })
 /**
  * The ClickHouse a command talks to: CLICKHOUSE_URL when set; else the embedded store — over HTTP
  * when a process already serves it (`trends run` does, on CLICKHOUSE_HTTP_PORT, 8123), since chDB
- * lets only one process open the folder; else opened here.
+ * lets only one process open the folder, with the password the server made in the store's folder
+ * (or CLICKHOUSE_USER/CLICKHOUSE_PASSWORD when set, for a server given CLICKHOUSE_HTTP_USERS); else
+ * opened here.
  */
 export async function resolveClickHouse(
   env: NodeJS.ProcessEnv = process.env,
@@ -17,6 +19,8 @@ export async function resolveClickHouse(
   const read = readEnv(env)
   let settings = readClickHouseSettings(read)
   const port = read.port('CLICKHOUSE_HTTP_PORT', 8123)
+  const username = read.string('CLICKHOUSE_USER', 'default')
+  const givenPassword = read.optionalString('CLICKHOUSE_PASSWORD')
   try {
     read.done()
   } catch (error) {
@@ -28,7 +32,17 @@ export async function resolveClickHouse(
       (response) => response.ok,
       () => false,
     )
-    if (served) settings = { mode: 'server', url, username: 'default', password: '', database: settings.database }
+    if (served) {
+      let credentials = { username, password: givenPassword ?? '' }
+      if (givenPassword === undefined) {
+        try {
+          credentials = { username: 'default', password: readPassword(settings.path) ?? '' }
+        } catch (error) {
+          throw new CliError(`the embedded store served on ${url}: ${(error as Error).message}`)
+        }
+      }
+      settings = { mode: 'server', url, ...credentials, database: settings.database }
+    }
   }
   return { client: createClickHouse(settings, quiet), settings }
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@trends/core'
 import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
 import type { DeadLetterValue, RawRecordValue } from '@trends/kafka'
 import type { FetchTask } from './tasks.ts'
@@ -72,12 +73,25 @@ export function fetchLogValue(
   }
 }
 
-/** An upstream item that cannot become a raw record (it has no id to key it by), kept whole. */
-export function itemDeadLetter(page: PageResult, item: RawItem, task: FetchTask, fetchId: string, nowMs: number): DeadLetterValue {
+/**
+ * An upstream item that cannot become a raw record, kept whole: by default because it has no id to
+ * key it by; `why` names another reason (refused by the classifier, too large for the raw topic).
+ */
+export function itemDeadLetter(
+  page: PageResult,
+  item: RawItem,
+  task: FetchTask,
+  fetchId: string,
+  nowMs: number,
+  why: { code: ErrorCode; message: string } = {
+    code: 'CC_ITEM_WITHOUT_ID',
+    message: `list item has no ${page.target.endpoint.idPath.join('.')}`,
+  },
+): DeadLetterValue {
   return {
     stage: 'producer',
-    error_class: 'CC_ITEM_WITHOUT_ID',
-    message: `list item has no ${page.target.endpoint.idPath.join('.')}`,
+    error_class: why.code,
+    message: why.message,
     source_topic: null,
     source_partition: null,
     source_offset: null,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import { isTrendsError } from '@trends/core'
-import type { AttemptEvent, CreativeCenterClient, PageResult } from '@trends/creative-center'
+import { isTrendsError, type ErrorCode } from '@trends/core'
+import { CreativeCenterError, type AttemptEvent, type CreativeCenterClient, type PageResult } from '@trends/creative-center'
 import {
   chunkByBytes,
   COMPRESSION,
@@ -52,6 +52,20 @@ interface SchemaIds {
 
 /** Raw topics accept records as large as the largest response the client accepts (8 MiB). */
 const RAW_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+/**
+ * Room for the record batch's and the record's own framing (61 bytes of batch header, a few
+ * varints) so that a record counted below the limit is never refused by the broker. Counted before
+ * compression: a record is never sent that only zstd could make fit.
+ */
+const RECORD_FRAMING_BYTES = 512
+
+/** Bytes a message takes in a record batch, without compression. */
+function messageBytes(message: { key: string; value: Buffer; headers: Record<string, string> }): number {
+  let bytes = Buffer.byteLength(message.key) + message.value.length + RECORD_FRAMING_BYTES
+  for (const [name, value] of Object.entries(message.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 8
+  return bytes
+}
 
 /** A send gathers at most this many records (about 2.5 MB of raw records). */
 const MAX_BATCH_MESSAGES = 2000
@@ -107,17 +121,30 @@ export function createWorker(deps: WorkerDeps) {
     if (schemaId === undefined) throw new Error(`no schema registered for ${topic}`)
     const messages: OutMessage[] = []
     for (const item of page.items) {
-      if (item.id === undefined) {
-        messages.push(await deadLetter(itemDeadLetter(page, item, task, fetchId, now()), `${task.taskId}:${page.page}:${item.position}`))
+      const letterKey = `${task.taskId}:${page.page}:${item.position}`
+      // Refused by the classifier (nested too deep, a key twice) or without an id: kept whole, not published.
+      if (item.refused !== undefined || item.id === undefined) {
+        messages.push(await deadLetter(itemDeadLetter(page, item, task, fetchId, now(), item.refused), letterKey))
         continue
       }
       const value = rawRecordValue(page, { ...item, id: item.id }, task, fetchId)
-      messages.push({
+      const message = {
         topic,
         key: value.natural_key,
         value: await registry.encode(schemaId, value),
         headers: { 'fetch-id': fetchId, 'task-id': task.taskId, endpoint: value.endpoint, worker: workerId },
-      })
+      }
+      // One huge item would fail every send of its task, on every retry: it goes to the dead letters instead.
+      const bytes = messageBytes(message)
+      if (bytes > RAW_MAX_MESSAGE_BYTES) {
+        const why = {
+          code: 'RECORD_TOO_LARGE' as const,
+          message: `the raw record takes ${bytes} bytes, above ${topic}'s ${RAW_MAX_MESSAGE_BYTES}`,
+        }
+        messages.push(await deadLetter(itemDeadLetter(page, item, task, fetchId, now(), why), letterKey))
+        continue
+      }
+      messages.push(message)
     }
     return messages
   }
@@ -213,7 +240,9 @@ export function createWorker(deps: WorkerDeps) {
       return id
     }
     const attempts: FetchLogValue[] = []
+    let lastAttempt: AttemptEvent | undefined
     const onAttempt = (event: AttemptEvent) => {
+      lastAttempt = event
       attempts.push(fetchLogValue(event, target, task, fetchIdFor(event.page), now()))
     }
     const fetchLogId = schemaIds.fetchLog
@@ -229,7 +258,7 @@ export function createWorker(deps: WorkerDeps) {
       )
     }
     const started = performance.now()
-    let outcome = 'ok'
+    let outcome: 'ok' | ErrorCode = 'ok'
     try {
       const pages = client.fetchPages(
         target,
@@ -238,10 +267,39 @@ export function createWorker(deps: WorkerDeps) {
       )
       await publishPages(pages, task, fetchIdFor, flushAttempts, heartbeat)
     } catch (error) {
-      if (!isTrendsError(error)) throw error
-      outcome = error.code
-      if (error.code === 'CC_ABORTED') throw error
-      log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: error.code }, 'task ended early')
+      // Whatever a page does, it ends that page and the task here; a throw would make kafkajs
+      // restart the consumer on this same task, forever. Only a shutdown leaves the task to redo.
+      if (isTrendsError(error) && error.code === 'CC_ABORTED') throw error
+      outcome = isTrendsError(error) ? error.code : 'CC_UNEXPECTED'
+      if (isTrendsError(error)) log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: outcome }, 'task ended early')
+      else {
+        const errorClass = error instanceof Error ? error.name : typeof error
+        log.error({ taskId: task.taskId, endpoint: task.endpoint, code: outcome, errorClass, err: error }, 'task failed unexpectedly')
+      }
+      // The client logged its own failures attempt by attempt; any other one is logged against the page in hand.
+      if (!(error instanceof CreativeCenterError)) {
+        const page = lastAttempt?.page ?? 1
+        attempts.push(
+          fetchLogValue(
+            {
+              endpoint: task.endpoint,
+              page,
+              attempt: lastAttempt?.attempt ?? 0,
+              status: undefined,
+              latencyMs: 0,
+              outcome,
+              items: 0,
+              requestId: lastAttempt?.requestId,
+              willRetry: false,
+              params: lastAttempt?.params ?? {},
+            },
+            target,
+            task,
+            fetchIdFor(page),
+            now(),
+          ),
+        )
+      }
     } finally {
       await send(await flushAttempts()).catch((error: unknown) => log.error({ err: error, taskId: task.taskId }, 'fetch log not written'))
     }

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readEnv, withTimeout } from '@trends/core'
-import { createClickHouse, migrate } from '@trends/clickhouse'
+import { createClickHouse, migrate, readPassword, readServeSettings } from '@trends/clickhouse'
 import {
   createKafka,
   kafkaCheck,
@@ -23,7 +23,8 @@ export const RUN_HELP = `Usage: trends run [--simulator] [--status-every 5s]    
 
 Runs the whole pipeline: starts the local stack if it is not running (unless KAFKA_BROKERS or
 SCHEMA_REGISTRY_URL name servers of your own, which must answer), serves the embedded ClickHouse
-over HTTP (unless CLICKHOUSE_URL points at a server), applies the migrations, and runs the producer
+over HTTP (unless CLICKHOUSE_URL points at a server; password in .data/clickhouse/http-password,
+made on the first start), applies the migrations, and runs the producer
 (scheduler and workers), the normalizer and the sink, each as its own process with its logs in
 .data/logs/. Prints a status line as records move, and the top trends per kind once the first cycle
 is in ClickHouse. Ctrl-C or SIGTERM stops fetching, lets the in-flight batches commit, and closes
@@ -205,7 +206,9 @@ export async function run(args: string[]): Promise<void> {
   const read = readEnv(process.env)
   const dataDir = path.resolve(ROOT, read.string('STACK_DATA_DIR', '.data'))
   const externalClickHouse = read.optionalUrl('CLICKHOUSE_URL')
-  const httpPort = read.port('CLICKHOUSE_HTTP_PORT', 8123)
+  // Read here too, so a bad CLICKHOUSE_HTTP_* setting stops the run before anything starts.
+  const serve = readServeSettings(read)
+  const httpPort = serve.port
   const simPort = read.port('SIM_PORT', 8480)
   const ports = {
     producer: read.port('METRICS_PORT_PRODUCER', 9464),
@@ -259,6 +262,15 @@ export async function run(args: string[]): Promise<void> {
         throw new CliError(
           `port ${httpPort} already answers: another trends run is serving the embedded store (or set CLICKHOUSE_HTTP_PORT)`,
         )
+      const password = () => {
+        try {
+          return readPassword(serve.path)
+        } catch (error) {
+          throw new CliError(`the embedded ClickHouse: ${(error as Error).message}`)
+        }
+      }
+      // An unsafe password file is named here in one line, before the store is started.
+      if (serve.users === undefined) password()
       const store = startChild(
         'clickhouse',
         'packages/clickhouse/src/serve-main.ts',
@@ -268,9 +280,13 @@ export async function run(args: string[]): Promise<void> {
       )
       children.push({ name: 'clickhouse', process: store })
       await waitForHttp(`${clickhouseUrl}/ping`, store, 'the embedded ClickHouse')
+      // The services get the credentials in their environment, never on a command line (which
+      // every user of the machine can list): the generated password, or the first of CLICKHOUSE_HTTP_USERS.
+      const [user, given] = Object.entries(serve.users ?? {})[0] ?? ['default', password()]
+      if (given === undefined) throw new CliError(`the embedded ClickHouse made no password file in ${serve.path}`)
       env['CLICKHOUSE_URL'] = clickhouseUrl
-      env['CLICKHOUSE_USER'] = 'default'
-      env['CLICKHOUSE_PASSWORD'] = ''
+      env['CLICKHOUSE_USER'] = user
+      env['CLICKHOUSE_PASSWORD'] = given
       log(`ClickHouse: the embedded store, served on ${clickhouseUrl}`)
     } else {
       log(`ClickHouse: ${new URL(clickhouseUrl).host}`)
