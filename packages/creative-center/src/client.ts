@@ -7,6 +7,7 @@ import type { EndpointDef } from './endpoints.ts'
 import { HttpTransport, TransportError, type HttpRequest } from './http.ts'
 import { sharedBucket, type TokenBucket } from './rate-limit.ts'
 import { nextDelay, parseRetryAfter } from './retry.ts'
+import { createScrubber, secretForms } from './scrub.ts'
 import type { CreativeCenterSettings } from './settings.ts'
 import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
 import { upstreamParams, type FetchTarget } from './target.ts'
@@ -109,6 +110,10 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   const bucket = deps.bucket ?? sharedBucket(new URL(settings.baseUrl).host, settings.ratePerSecond, settings.burst)
   const identity: LegacyIdentity = newIdentity(settings.webId)
   const log = logger.child({ component: 'creative-center' })
+  // An error body can echo the request's cookie or CSRF token; every body and transport message is
+  // scrubbed of them before it is read, so nothing derived from it (messages, request ids, the
+  // fetch log, dead letters, the error's detail) can carry them.
+  const scrub = createScrubber(secretForms(settings.cookie, settings.csrfToken === undefined ? [] : [settings.csrfToken]))
 
   const requests = counter(metrics, 'trends_cc_requests_total', 'Creative Center HTTP attempts by endpoint and outcome', [
     'endpoint',
@@ -142,6 +147,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       // agw-js-conv asks the gateway to send 64-bit numbers as strings; the parser copes either way.
       Object.assign(headers, { origin, 'agw-js-conv': 'str' })
       cookies.push('creative_one_locale=en', 'lang_type=en')
+      if (settings.csrfToken !== undefined) headers['x-secsdk-csrf-token'] = settings.csrfToken
     }
     if (settings.cookie !== undefined) cookies.push(settings.cookie)
     headers['cookie'] = cookies.join('; ')
@@ -174,16 +180,17 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     const started = performance.now()
     try {
       const response = await transport.send(request)
+      const text = scrub(response.text)
       return {
         latencyMs: performance.now() - started,
         status: response.status,
-        body: response.text,
+        body: text,
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], now()),
-        outcome: classify(response.status, response.headers['content-type'] ?? '', response.text),
+        outcome: classify(response.status, response.headers['content-type'] ?? '', text),
       }
     } catch (error) {
       if (!(error instanceof TransportError)) throw error
-      const outcome: Outcome<T> = { kind: 'error', code: error.code, retryable: error.retryable, message: error.message }
+      const outcome: Outcome<T> = { kind: 'error', code: error.code, retryable: error.retryable, message: scrub(error.message) }
       return { latencyMs: performance.now() - started, status: undefined, body: '', retryAfterMs: undefined, outcome }
     }
   }

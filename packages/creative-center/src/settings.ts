@@ -14,6 +14,8 @@ export interface CreativeCenterSettings {
   userAgent: string
   /** A logged-in session's Cookie header. A secret: never logged, never in records. */
   cookie?: string
+  /** A logged-in session's `x-secsdk-csrf-token`, sent to the TikTok One endpoints. A secret like the cookie. */
+  csrfToken?: string
   /** Sent as `web-id` and signed over when set. */
   webId?: string
 }
@@ -24,7 +26,8 @@ const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKi
 /**
  * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
  * CC_BODY_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
- * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, and the login cookie from CC_COOKIE or CC_COOKIE_FILE.
+ * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
+ * and CC_CSRF_TOKEN.
  */
 export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
   const settings: CreativeCenterSettings = {
@@ -63,6 +66,11 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
     } catch {
       env.problem(`CC_COOKIE_FILE: cannot read ${cookieFile}`)
     }
+  }
+  const csrfToken = env.optionalString('CC_CSRF_TOKEN')
+  if (csrfToken !== undefined) {
+    if (/^[\x21-\x7e]+$/.test(csrfToken)) settings.csrfToken = csrfToken
+    else env.problem('CC_CSRF_TOKEN: set the token as the browser sends it (printable characters, no spaces)')
   }
   return settings
 }
