@@ -2,10 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { naturalKey } from '@trends/creative-center'
 import { createRegistry, metricValue } from '@trends/metrics'
-import { createWorker, decodeTask, encodeTask, loadProducerConfig, taskFor, topicsFor, type FetchTask } from '@trends/producer'
+import { createWorker, loadProducerConfig, topicsFor } from '@trends/producer'
 import { createCreativeCenterClient, TokenBucket } from '@trends/creative-center'
 import { defer, testLogger } from '@trends/testing'
-import { useSimulator, type FaultRule } from '../support/simulator.ts'
+import { runFaultCases, type FaultCase } from '../support/fault-tasks.ts'
+import { useSimulator } from '../support/simulator.ts'
 import { expectedItems, producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
 
 // Every simulator fault through a real worker: what reaches the raw topic (only whole, keyed
@@ -15,11 +16,8 @@ import { expectedItems, producerEnv, readAll, stackClients } from '../support/ra
 const PATH = '/creative_radar_api/v1/popular_trend/creator/list'
 const NEW_PATH = '/CreativeOne/KnowledgeAPI/GetHashtagList'
 
-interface Case {
-  fault: FaultRule
+interface Case extends FaultCase {
   endpoint: 'creators-legacy' | 'hashtags-creative-one'
-  /** The task's outcome: ok, or the error that ended it. */
-  outcome: string
   /** Pages expected in the raw topic (of 2), and whether one item is dead-lettered. */
   pages: number
   deadLetters: number
@@ -171,19 +169,7 @@ test('every fault through the worker: no malformed record reaches a raw topic', 
   const expected = await expectedItems(simulator.url, config.charts, naturalKey)
 
   // One task per case: the same chart, a distinct slot each, so records tell the cases apart.
-  const byTask = new Map<string, Case>()
-  for (const [index, testCase] of CASES.entries()) {
-    const chart = config.charts.find((c) => c.target.endpoint.name === testCase.endpoint)
-    assert.ok(chart)
-    const task: FetchTask = taskFor(chart, Date.UTC(2026, 0, 1) + index * chart.cadenceMs)
-    byTask.set(task.taskId, testCase)
-    await simulator.clearFaults()
-    await simulator.fault(testCase.fault)
-    const { target } = decodeTask(encodeTask(task))
-    const outcome = await worker.runTask(task, target)
-    assert.equal(outcome, testCase.outcome, JSON.stringify(testCase.fault))
-  }
-  await simulator.clearFaults()
+  const byTask = await runFaultCases(worker, simulator, config.charts, CASES)
 
   const raw = await readAll(kafka, registry, topics.allRaw())
   const log = await readAll(kafka, registry, [topics.fetchLog])

@@ -7,9 +7,10 @@ import { CreativeCenterError, createCreativeCenterClient, TokenBucket, type Json
 import type { Kafka } from '@trends/kafka'
 import { createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
-import { createWorker, decodeTask, encodeTask, loadProducerConfig, taskFor, topicsFor, type FetchTask } from '@trends/producer'
+import { createWorker, loadProducerConfig, topicsFor } from '@trends/producer'
 import { defer } from '@trends/testing'
-import { useSimulator, type FaultRule } from '../support/simulator.ts'
+import { runFaultCases, type FaultCase } from '../support/fault-tasks.ts'
+import { useSimulator } from '../support/simulator.ts'
 import { countRecords, producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
 
 // A server that echoes the request's session back (in an error message, in an error body, inside
@@ -20,10 +21,7 @@ import { countRecords, producerEnv, readAll, stackClients } from '../support/raw
 const LEGACY = '/creative_radar_api/v1/popular_trend/creator/list'
 const NEW = '/CreativeOne/KnowledgeAPI/GetHashtagList'
 
-interface Case {
-  fault: FaultRule
-  endpoint: 'creators-legacy' | 'hashtags-creative-one'
-  outcome: string
+interface Case extends FaultCase {
   deadLetters: number
 }
 
@@ -110,17 +108,7 @@ test('a session echoed by the server stays out of the fetch log, dead letters, l
   })
   await worker.prepare()
 
-  const byTask = new Map<string, Case>()
-  for (const [index, testCase] of CASES.entries()) {
-    const chart = config.charts.find((c) => c.target.endpoint.name === testCase.endpoint)
-    assert.ok(chart)
-    const task: FetchTask = taskFor(chart, Date.UTC(2026, 0, 1) + index * chart.cadenceMs)
-    byTask.set(task.taskId, testCase)
-    await simulator.clearFaults()
-    await simulator.fault(testCase.fault)
-    const { target } = decodeTask(encodeTask(task))
-    assert.equal(await worker.runTask(task, target), testCase.outcome, testCase.fault.fault)
-  }
+  const byTask = await runFaultCases(worker, simulator, config.charts, CASES)
 
   // The error a caller gets: its message and its detail (the body excerpt) say what happened, minus the session.
   await simulator.clearFaults()
