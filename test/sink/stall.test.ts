@@ -1,27 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import { startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
-import { EMBEDDED_TEST_PATH, freePort, type Cleanup } from '@trends/testing'
+import { freePort } from '@trends/testing'
 import { startServiceProcess } from '../support/processes.ts'
-import { cleanedRecord, expectObservations, freshSinkDatabase, freshSinkTopics, publish, sinkEnv, waitForNumber } from '../support/sink.ts'
+import {
+  cleanedRecord,
+  expectObservations,
+  freshSinkDatabase,
+  freshSinkTopics,
+  publish,
+  serveStoreOn,
+  sinkEnv,
+  waitForNumber,
+} from '../support/sink.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const USERS = { sink: 'stall-test-password' }
-
-/** The embedded store over HTTP on a fixed port; closed after the test if still up. */
-async function serveOn(t: Cleanup, port: number): Promise<ClickHouseHttpServer> {
-  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port, users: USERS })
-  let closed = false
-  const close = server.close.bind(server)
-  server.close = async () => {
-    if (closed) return
-    closed = true
-    await close()
-  }
-  t.after(() => server.close())
-  return server
-}
 
 interface Readiness {
   status: number
@@ -54,7 +48,7 @@ test(
     const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
     const { client, database } = await freshSinkDatabase(t)
     const chPort = await freePort()
-    let server = await serveOn(t, chPort)
+    let server = await serveStoreOn(t, chPort, USERS)
     const metricsPort = await freePort()
     const child = startServiceProcess(
       t,
@@ -100,7 +94,7 @@ test(
     assert.doesNotMatch(stalled.text, new RegExp(USERS.sink))
     assert.equal(child.exitCode, null, 'a stall is not a reason to exit')
 
-    server = await serveOn(t, chPort)
+    server = await serveStoreOn(t, chPort, USERS)
     const caughtUp = await readinessUntil(url, 'ready again', (r) => r.status === 200, 120_000)
     assert.deepEqual(caughtUp.checks, { kafka: 'ok', registry: 'ok', clickhouse: 'ok', 'consumer:sink': 'ok' })
     await expectObservations(client, before.length + during.length)

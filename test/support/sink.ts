@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
-import { migrate, type ClickHouseClient } from '@trends/clickhouse'
+import { migrate, startClickHouseHttpServer, type ClickHouseClient, type ClickHouseHttpServer } from '@trends/clickhouse'
 import { chunkByBytes, ensureTopics, registerTopicSchema, SEND_CHUNK_BYTES, topicsFor, type Admin, type Topics } from '@trends/kafka'
 import { createRegistry, type Registry } from '@trends/metrics'
 import type { CleanedRecord } from '@trends/normalizer'
@@ -204,4 +204,18 @@ export async function loadThroughSink(
   await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length)
   if (fetchLog.length > 0) await waitForNumber(client, 'SELECT count() AS n FROM fetch_log', (n) => n >= fetchLog.length)
   return { client, database }
+}
+
+/** This process's embedded store over HTTP on a fixed port (so a sink can lose it and find it again); closed after the test if still up. */
+export async function serveStoreOn(t: Cleanup, port: number, users?: Record<string, string>): Promise<ClickHouseHttpServer> {
+  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port, ...(users === undefined ? {} : { users }) })
+  let closed = false
+  const close = server.close.bind(server)
+  server.close = async () => {
+    if (closed) return
+    closed = true
+    await close()
+  }
+  t.after(() => server.close())
+  return server
 }
