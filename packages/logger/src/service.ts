@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { scrubText } from './redact.ts'
 
 export interface Service {
   start(): Promise<void>
@@ -49,7 +50,8 @@ export function configOrExit<C>(name: string, help: string, load: () => C): C {
   try {
     return load()
   } catch (error) {
-    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`)
+    // A value echoed in a settings problem can be a URL with credentials in it.
+    process.stderr.write(`${name}: ${scrubText(error instanceof Error ? error.message : String(error))}\n`)
     process.exit(2)
   }
 }

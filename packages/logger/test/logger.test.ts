@@ -173,3 +173,13 @@ test("the caller's objects are left as they were; cycles and deep nesting do not
   assert.equal(all[1]?.['kept'], 'yes')
   assert.equal(all[1]?.['msg'], 'deep')
 })
+
+test('a settings problem that echoes a URL with credentials is printed without them', () => {
+  const script = [
+    `import { configOrExit } from '@trends/logger'`,
+    `configOrExit('svc', '', () => { throw new Error('X_URL: set an http(s) URL (got "ftp://u:${MARK}@db.example")') })`,
+  ].join('\n')
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: import.meta.dirname })
+  assert.equal(run.status, 2)
+  assert.equal(run.stderr, 'svc: X_URL: set an http(s) URL (got "ftp://[redacted]@db.example")\n')
+})

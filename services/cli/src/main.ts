@@ -4,6 +4,7 @@
  * meaningful exit code (0 done, 1 failed, 2 wrong use); --verbose adds the stack trace.
  */
 import { isTrendsError } from '@trends/core'
+import { scrubText } from '@trends/logger'
 import { DELEGATES, delegate } from './commands/delegate.ts'
 import { DLQ_HELP, dlq } from './commands/dlq.ts'
 import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
@@ -56,8 +57,9 @@ function fail(error: unknown): never {
           : error instanceof Error
             ? error.message
             : String(error)
-  process.stderr.write(`trends${name === undefined ? '' : ` ${name}`}: ${message}\n`)
-  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`)
+  // Settings and server errors can carry a URL with credentials in it; the terminal gets it without them.
+  process.stderr.write(`trends${name === undefined ? '' : ` ${name}`}: ${scrubText(message)}\n`)
+  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${scrubText(error.stack)}\n`)
   const parseError =
     typeof (error as { code?: unknown }).code === 'string' && String((error as { code: string }).code).startsWith('ERR_PARSE_ARGS')
   process.exit(parseError ? EXIT.usage : code)
