@@ -93,7 +93,11 @@ test('bad records: each stored, dead-lettered with its reason, or skipped as doc
   await client.command({ query: 'ALTER TABLE trend_observations ADD COLUMN region Nullable(String)' })
   await send(await registry.encode(newerId, { ...cleanedRecord(8), region: 'EU' }))
   await waitForNumber(client, "SELECT count() AS n FROM trend_observations WHERE region = 'EU'", (n) => n === 1)
-  assert.equal(await metricValue(metrics, 'trends_sink_rows_inserted_total', { table: 'trend_observations' }), 6)
+  // The row is visible once inserted; the metric counts it after the offset commit that follows.
+  const inserted = () => metricValue(metrics, 'trends_sink_rows_inserted_total', { table: 'trend_observations' })
+  for (const until = Date.now() + 10_000; (await inserted()) < 6 && Date.now() < until;)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(await inserted(), 6)
 
   // The dead letters reach ClickHouse too, with their original bytes exact.
   await waitForNumber(client, "SELECT count() AS n FROM dead_letters WHERE stage = 'sink'", (n) => n === 3)
