@@ -13,9 +13,11 @@ export const trends = (args: string[], env: Record<string, string> = {}) => runC
  * a command finds its generated password through CLICKHOUSE_PATH (the folder).
  */
 export async function served(t: Cleanup): Promise<{ port: string; path: string }> {
-  useEmbeddedClickHouse(t)
   const port = await freePort()
+  // The server opens the engine first (it takes its configuration from the first session), then
+  // this process's own client, which also removes the folder when the process exits.
   const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port })
   defer(t, () => server.close())
+  useEmbeddedClickHouse(t)
   return { port: String(port), path: EMBEDDED_TEST_PATH }
 }

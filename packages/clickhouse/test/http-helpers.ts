@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import net from 'node:net'
 import { ensurePassword, startClickHouseHttpServer, type ClickHouseHttpOptions, type ClickHouseHttpServer } from '@trends/clickhouse'
-import { defer, EMBEDDED_TEST_PATH, freePort, useEmbeddedClickHouse, type Cleanup } from '@trends/testing'
+import { defer, EMBEDDED_TEST_PATH, freePort, type Cleanup } from '@trends/testing'
+
+let removeOnExit = false
 
 /**
  * The embedded store of this test file's process, served over HTTP on a port of its own (closed
@@ -12,7 +15,12 @@ export async function serve(
   t: Cleanup,
   options: Omit<ClickHouseHttpOptions, 'path' | 'port'> = {},
 ): Promise<ClickHouseHttpServer & { password: string }> {
-  useEmbeddedClickHouse(t) // this process's folder, removed when the process exits
+  // This process's folder, removed when the process exits. No client of this process opens the
+  // engine before the server does: the engine takes its configuration from the first session.
+  if (!removeOnExit) {
+    removeOnExit = true
+    process.once('exit', () => rmSync(EMBEDDED_TEST_PATH, { recursive: true, force: true }))
+  }
   const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port: await freePort(), ...options })
   defer(t, () => server.close())
   return Object.assign(server, { password: ensurePassword(EMBEDDED_TEST_PATH) })
@@ -52,7 +60,7 @@ export function send(
 }
 
 /** A statement as curl sends it (`--data-binary`), with the generated password. */
-export const query = (server: { url: string; password: string }, sql: string, path = '/', headers: Record<string, string> = {}) =>
+export const query = (server: { url: string; password: string }, sql: string | Buffer, path = '/', headers: Record<string, string> = {}) =>
   send(server.url, { path, headers: { ...basic('default', server.password), ...headers }, body: sql })
 
 /** A refusal in ClickHouse's form: the status, X-ClickHouse-Exception-Code and the error's name. */
