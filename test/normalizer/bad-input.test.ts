@@ -1,57 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ensureTopics, registerTopicSchema, topicsFor } from '@trends/kafka'
 import { metricValue } from '@trends/metrics'
-import { defer, useProducer } from '@trends/testing'
+import { useProducer } from '@trends/testing'
 import { startNormalizer, waitForCommitted } from '../support/pipeline.ts'
-import { producerEnv, stackClients } from '../support/raw-topics.ts'
+import { useHashtagRawTopic } from '../support/hashtag-raw.ts'
 
 // Each bad input goes to the dead letters with its reason and the original bytes, or, where it is
 // still a valid observation, through; the service keeps running and the next good record passes.
-
-const REQUEST_ID = '20261124101500A1B2C3D4E5F6A7B8C9D0'
-
-function rawValue(itemJson: string, itemId: string) {
-  return {
-    item_json: itemJson,
-    item_id: itemId,
-    natural_key: `hashtag:US:7:all:all:${itemId}`,
-    family: 'hashtag',
-    endpoint: 'hashtags-legacy',
-    generation: 'legacy',
-    api_path: '/creative_radar_api/v1/popular_trend/hashtag/list',
-    request_params: { country_code: 'US', period: '7', page: '1', limit: '50' },
-    country: 'US',
-    period: '7',
-    industry: null,
-    page: 1,
-    position: 0,
-    http_status: 200,
-    request_id: REQUEST_ID,
-    fetch_id: `fetch-${itemId}`,
-    task_id: 'task-bad-input',
-    fetched_at: Date.UTC(2026, 10, 24, 10, 15),
-  }
-}
 
 const item = (fields: Record<string, unknown>) =>
   JSON.stringify({ rank: 1, publish_cnt: 10, video_views: 100, rank_diff_type: 4, ...fields })
 
 test('bad raw records land in the dead letters with their reason; the stream moves on', { timeout: 180_000 }, async (t) => {
-  const env = producerEnv('http://127.0.0.1:9', { charts: [{ endpoint: 'creators-legacy', countries: ['US'] }] })
-  const topics = topicsFor(env['TOPIC_PREFIX'] ?? '')
-  const { kafka, registry } = stackClients()
-  const topic = topics.raw('hashtag')
-  // One partition keeps the order; the topic takes a record with a 2 MB name.
-  await ensureTopics(kafka, [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }])
-  defer(t, async () => {
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.deleteTopics({ topics: [...topics.allRaw(), topics.cleaned, topics.deadLetters] }).catch(() => undefined)
-    await admin.disconnect()
-  })
-  const schemaId = await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc')
-  const encode = (itemJson: string, itemId: string) => registry.encode(schemaId, rawValue(itemJson, itemId))
+  const { env, topics, kafka, registry, topic, schemaId, encode } = await useHashtagRawTopic(t, 'task-bad-input')
 
   const longName = 'x'.repeat(2 * 1024 * 1024)
   const inputs: Array<{ label: string; value: Buffer; outcome: string }> = [

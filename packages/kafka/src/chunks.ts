@@ -29,5 +29,25 @@ function byteLength(value: string | Buffer | null | undefined): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length
 }
 
+/**
+ * Room for a record batch's and a record's own framing (61 bytes of batch header, a few varints),
+ * so that a record counted below a topic's max.message.bytes is never refused for it.
+ */
+const FRAMING_BYTES = 512
+
+/**
+ * What one message takes in a record batch of its own, before compression: a record counted at or
+ * below a topic's max.message.bytes is accepted even if zstd gains nothing.
+ */
+export function recordBytes(message: {
+  key?: string | Buffer | null
+  value: Buffer | string | null
+  headers?: Record<string, string>
+}): number {
+  let bytes = byteLength(message.key) + byteLength(message.value) + FRAMING_BYTES
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 8
+  return bytes
+}
+
 /** Room below the broker's default 1 MiB limit for batch and record headers. */
 export const SEND_CHUNK_BYTES = 768 * 1024

@@ -10,6 +10,18 @@ export interface Topics {
 
 const FAMILIES = ['keyword', 'hashtag', 'sound', 'creator', 'video'] as const
 
+/**
+ * `max.message.bytes` of each kind of topic, which a stage checks a record against before sending
+ * it (a record above it fails its whole send, on every retry). Raw topics take the largest body the
+ * client accepts; the cleaned topic keeps Kafka's default (1048588), which no service overrides;
+ * dead letters take twice a raw record, so that any original is kept whole.
+ */
+export const TOPIC_MAX_MESSAGE_BYTES = {
+  raw: 8 * 1024 * 1024,
+  cleaned: 1_048_588,
+  deadLetters: 16 * 1024 * 1024,
+} as const
+
 export function topicsFor(prefix: string): Topics {
   return {
     tasks: `${prefix}.tasks`,

@@ -6,6 +6,8 @@
  * leading '#'. Scripts, RTL letters and emoji are kept as they are.
  */
 
+import { RecordError } from '@trends/core'
+
 // Zero-width space, non-joiner, word joiner, BOM; bidi marks and embeddings/isolates; C0/C1 controls.
 const INVISIBLE = /[\u200B\u200C\u2060\uFEFF\u200E\u200F\u202A-\u202E\u2066-\u2069\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu
 // A zero-width joiner is part of an emoji sequence (👩‍💻) when emoji stand on both sides.
@@ -36,20 +38,37 @@ export function displayName(text: string, kind: string): string {
   return kind === 'hashtag' ? trimmed.replace(/^[#＃]+/u, '') : trimmed
 }
 
-/** A count as a number: numbers stay, numeric strings ("52400", "1.2e3") become numbers, else null. */
-export function toCount(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value) : null
-  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value)) {
-    const parsed = Number(value)
-    return Number.isFinite(parsed) ? Math.round(parsed) : null
+/**
+ * Thrown for a number the item does send but no field can hold (1e400 reads as Infinity; a count
+ * beyond 2^53 is no longer exact; a rank beyond a 32-bit int): the item goes to the dead letters
+ * rather than pass on Infinity, NaN or a guess.
+ */
+export class NumberRangeError extends RecordError {
+  override name = 'NumberRangeError'
+  constructor(what: string) {
+    super('NUMBER_OUT_OF_RANGE', `a number does not fit ${what}`)
   }
-  return null
 }
 
-/** A small integer (rank, rank diff, type) from a number or numeric string; null otherwise. */
+/** A count as a number: numbers stay, numeric strings ("52400", "1.2e3") become numbers, else null. Throws NumberRangeError. */
+export function toCount(value: unknown): number | null {
+  let number: number
+  if (typeof value === 'number') number = value
+  else if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value)) number = Number(value)
+  else return null
+  if (Number.isNaN(number)) return null
+  const rounded = Math.round(number)
+  if (!Number.isSafeInteger(rounded)) throw new NumberRangeError('a 64-bit count exactly')
+  return rounded
+}
+
+const INT_MAX = 2_147_483_647
+
+/** A small integer (rank, rank diff, type) from a number or numeric string; null otherwise. Throws NumberRangeError. */
 export function toInt(value: unknown): number | null {
   const count = toCount(value)
-  return count === null || Math.abs(count) > 2_147_483_647 ? null : count
+  if (count !== null && Math.abs(count) > INT_MAX) throw new NumberRangeError('a 32-bit integer')
+  return count
 }
 
 /** An id as a string: strings stay, numbers (already exact strings for 64-bit ones) become text. */
@@ -69,9 +88,10 @@ export function toEpochMs(value: unknown): number | null {
 /** Popularity on one scale, 0–100: legacy `trend[].value` is 0–1, the new popularityCurve is 0–100. */
 export function toPopularity(value: unknown, scale: 'unit' | 'percent'): number | null {
   const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN
-  if (!Number.isFinite(number)) return null
-  const scaled = scale === 'unit' ? number * 100 : number
-  return Math.round(scaled * 1000) / 1000
+  if (Number.isNaN(number)) return null
+  const scaled = Math.round((scale === 'unit' ? number * 100 : number) * 1000) / 1000
+  if (!Number.isFinite(scaled)) throw new NumberRangeError('a popularity value')
+  return scaled
 }
 
 /** Days since 1970-01-01 (Avro `date`) of an epoch-millisecond instant, in UTC. */

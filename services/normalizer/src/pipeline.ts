@@ -1,7 +1,15 @@
 import { RecordError } from '@trends/core'
 import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
-import { parseJson, type Json } from '@trends/creative-center'
-import { AvroFrameError, framedSchemaId, type AvroCodec, type DeadLetterValue, type KafkaMessage } from '@trends/kafka'
+import { MAX_JSON_DEPTH, parseJson, scanJson, type Json, type JsonProblem } from '@trends/creative-center'
+import {
+  AvroFrameError,
+  framedSchemaId,
+  recordBytes,
+  TOPIC_MAX_MESSAGE_BYTES,
+  type AvroCodec,
+  type DeadLetterValue,
+  type KafkaMessage,
+} from '@trends/kafka'
 import { shardId, type DedupStore } from './dedup.ts'
 import { observe, type Observation, type RawRecord, type Source } from './observation.ts'
 
@@ -34,6 +42,8 @@ export interface TransformDeps {
   codec: AvroCodec
   cleanedSchemaId: number
   now: () => number
+  /** A cleaned record above this (key, value and headers, uncompressed) is dead-lettered: the cleaned topic's max.message.bytes by default. */
+  maxCleanedBytes?: number
 }
 
 export interface PipelineDeps extends TransformDeps {
@@ -104,19 +114,48 @@ const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
   'bad-body': 'AVRO_DECODE_FAILED',
 }
 
+/** Whether a string of the record (its fields, its map's values) holds U+FFFD, the one sign that its bytes may not have been UTF-8. */
+function hasReplacementCharacter(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\uFFFD')
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(hasReplacementCharacter)
+  return false
+}
+
 const decodeRecords = (deps: TransformDeps): OperatorFunction<Step<Buffer | null>, Step<RawRecord>> =>
   stage('decode', deps.now, (value, step) => {
     step.source.schemaId = framedSchemaId(value) ?? -1
+    let raw: RawRecord
     try {
-      return deps.codec.decode(value).value as RawRecord
+      raw = deps.codec.decode(value).value as RawRecord
     } catch (error) {
       if (error instanceof AvroFrameError) throw new StageError(DECODE_ERRORS[error.reason], error.message)
       throw error
     }
+    // Avro's decoder turns bytes that are not UTF-8 into U+FFFD without a word. Only when one shows
+    // is the record encoded again: a real U+FFFD comes back as the same bytes, a replaced byte does not.
+    if (value !== null && hasReplacementCharacter(raw) && !deps.codec.encode(step.source.schemaId, raw).equals(value)) {
+      throw new StageError('INVALID_UTF8', 'a string of the raw record is not valid UTF-8 (the original keeps its bytes)')
+    }
+    return raw
   })
+
+const ITEM_PROBLEMS: Readonly<Record<JsonProblem['kind'], { errorClass: string; what: string }>> = {
+  'too-deep': { errorClass: 'JSON_TOO_DEEP', what: `nests deeper than ${MAX_JSON_DEPTH} levels` },
+  'duplicate-key': { errorClass: 'DUPLICATE_KEY', what: 'has a key twice in one object (ambiguous: which one holds?)' },
+  'number-out-of-range': {
+    errorClass: 'NUMBER_OUT_OF_RANGE',
+    what: 'has a number beyond the range of a double (it would read as Infinity)',
+  },
+}
 
 const parseItems = (deps: TransformDeps): OperatorFunction<Step<RawRecord>, Step<{ raw: RawRecord; item: Json }>> =>
   stage('parse', deps.now, (raw) => {
+    // One linear pass before anything recursive (the big-integer reviver, JSON.stringify) sees the item.
+    const problem = scanJson(raw.item_json, { finiteNumbers: true })
+    if (problem !== undefined) {
+      const { errorClass, what } = ITEM_PROBLEMS[problem.kind]
+      throw new StageError(errorClass, `item_json ${what}, at character ${problem.at}`)
+    }
     try {
       return { raw, item: parseJson(raw.item_json) }
     } catch (error) {
@@ -127,8 +166,28 @@ const parseItems = (deps: TransformDeps): OperatorFunction<Step<RawRecord>, Step
 const observeItems = (deps: TransformDeps): OperatorFunction<Step<{ raw: RawRecord; item: Json }>, Step<Observation>> =>
   stage('validate', deps.now, ({ raw, item }, step) => observe(raw, item, step.source, deps.now()))
 
+/** The headers a cleaned record travels with; counted in its size before it is sent. */
+const cleanedHeaders = (topic: string, partition: number, offset: string, kind: string): Record<string, string> => ({
+  'source-topic': topic,
+  'source-partition': String(partition),
+  'source-offset': offset,
+  kind,
+})
+
 const encodeRecords = (deps: TransformDeps): OperatorFunction<Step<Observation>, Step<{ observation: Observation; bytes: Buffer }>> =>
-  stage('encode', deps.now, (observation) => ({ observation, bytes: deps.codec.encode(deps.cleanedSchemaId, observation.record) }))
+  stage('encode', deps.now, (observation, step) => {
+    const bytes = deps.codec.encode(deps.cleanedSchemaId, observation.record)
+    const { topic, partition, offset } = step.source
+    const size = recordBytes({
+      key: observation.record.natural_key,
+      value: bytes,
+      headers: cleanedHeaders(topic, partition, offset, observation.record.kind),
+    })
+    const limit = deps.maxCleanedBytes ?? TOPIC_MAX_MESSAGE_BYTES.cleaned
+    // Sent anyway, it would fail its transaction on every retry and hold the partition for good.
+    if (size > limit) throw new StageError('RECORD_TOO_LARGE', `the cleaned record takes ${size} bytes, above the cleaned topic's ${limit}`)
+    return { observation, bytes }
+  })
 
 type Kept = Extract<Transformed, { dedupKey: string }>
 
@@ -224,7 +283,7 @@ export async function selectBatch(
     result.cleaned.push({
       key: cleaned.key,
       value: cleaned.value,
-      headers: { 'source-topic': topic, 'source-partition': String(partition), 'source-offset': cleaned.offset, kind: cleaned.kind },
+      headers: cleanedHeaders(topic, partition, cleaned.offset, cleaned.kind),
       shard,
       dedupKey: cleaned.dedupKey,
       fingerprint: cleaned.fingerprint,

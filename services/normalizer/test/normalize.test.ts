@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { caseFold, displayName, normalizeName, requestIdTime, toCount, toEpochMs, toId, toPopularity } from '../src/normalize.ts'
+import { RecordError } from '@trends/core'
+import { caseFold, displayName, normalizeName, requestIdTime, toCount, toEpochMs, toId, toInt, toPopularity } from '../src/normalize.ts'
 
 test('NFKC: full-width and compatibility forms become plain', () => {
   assert.equal(normalizeName('ＳＰＲＩＮＧ　Ｏｕｔｆｉｔｓ', 'hashtag'), 'spring outfits')
@@ -47,6 +48,22 @@ test('numbers that arrive as numeric strings become numbers; junk is null', () =
   assert.equal(toCount('12k'), null)
   assert.equal(toCount(null), null)
   assert.equal(toCount(Number.NaN), null)
+})
+
+test('a number the item sends but no field can hold is NUMBER_OUT_OF_RANGE, never Infinity, NaN or a guess', () => {
+  const outOfRange = (run: () => unknown) =>
+    assert.throws(run, (error: unknown) => error instanceof RecordError && error.errorClass === 'NUMBER_OUT_OF_RANGE')
+  for (const value of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '1e400', '-1e400', 2 ** 53 + 2, '123456789012345678901']) {
+    outOfRange(() => toCount(value))
+  }
+  assert.equal(toCount(2 ** 53 - 1), 2 ** 53 - 1)
+  outOfRange(() => toInt(3_000_000_000))
+  outOfRange(() => toInt('-2147483649'))
+  assert.equal(toInt(2_147_483_647), 2_147_483_647)
+  outOfRange(() => toPopularity(1e307, 'unit'))
+  outOfRange(() => toPopularity('1e400', 'percent'))
+  assert.equal(toPopularity('abc', 'percent'), null)
+  outOfRange(() => toEpochMs(Number.POSITIVE_INFINITY))
 })
 
 test('ids stay strings: bare 19-digit numbers (already exact strings from the parser) and numbers', () => {

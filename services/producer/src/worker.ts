@@ -9,8 +9,10 @@ import {
   DEFAULT_CONSUMER_SETTINGS,
   ensureTopics,
   Partitioners,
+  recordBytes,
   registerTopicSchema,
   superviseConsumer,
+  TOPIC_MAX_MESSAGE_BYTES,
   type Consumer,
   type ConsumerRunConfig,
   type ConsumerSettings,
@@ -51,21 +53,7 @@ interface SchemaIds {
 }
 
 /** Raw topics accept records as large as the largest response the client accepts (8 MiB). */
-const RAW_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-
-/**
- * Room for the record batch's and the record's own framing (61 bytes of batch header, a few
- * varints) so that a record counted below the limit is never refused by the broker. Counted before
- * compression: a record is never sent that only zstd could make fit.
- */
-const RECORD_FRAMING_BYTES = 512
-
-/** Bytes a message takes in a record batch, without compression. */
-function messageBytes(message: { key: string; value: Buffer; headers: Record<string, string> }): number {
-  let bytes = Buffer.byteLength(message.key) + message.value.length + RECORD_FRAMING_BYTES
-  for (const [name, value] of Object.entries(message.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 8
-  return bytes
-}
+const RAW_MAX_MESSAGE_BYTES = TOPIC_MAX_MESSAGE_BYTES.raw
 
 /** A send gathers at most this many records (about 2.5 MB of raw records). */
 const MAX_BATCH_MESSAGES = 2000
@@ -135,7 +123,7 @@ export function createWorker(deps: WorkerDeps) {
         headers: { 'fetch-id': fetchId, 'task-id': task.taskId, endpoint: value.endpoint, worker: workerId },
       }
       // One huge item would fail every send of its task, on every retry: it goes to the dead letters instead.
-      const bytes = messageBytes(message)
+      const bytes = recordBytes(message)
       if (bytes > RAW_MAX_MESSAGE_BYTES) {
         const why = {
           code: 'RECORD_TOO_LARGE' as const,
@@ -322,7 +310,7 @@ export function createWorker(deps: WorkerDeps) {
       {
         topic: topics.deadLetters,
         numPartitions: 1,
-        configEntries: [{ name: 'max.message.bytes', value: String(2 * RAW_MAX_MESSAGE_BYTES) }],
+        configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES.deadLetters) }],
       },
     ])
     const raw = new Map<string, number>()
