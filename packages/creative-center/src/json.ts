@@ -168,22 +168,53 @@ function isNumberPart(code: number): boolean {
   return isDigit(code) || code === 46 || code === LOWER_E || code === UPPER_E || code === 43 || code === MINUS
 }
 
+/**
+ * One open object or array. An object's keys are held as spans of the text, compared by length
+ * and then character by character, so a scan allocates nothing for them; a frame moves to a Set of
+ * key strings only past LINEAR_KEYS keys or at a key with an escape (`"\u0061"` is `"a"`).
+ */
 interface Frame {
   object: boolean
-  keys: string[]
+  starts: number[]
+  ends: number[]
+  count: number
   set: Set<string> | undefined
 }
 
-/** Adds a key to an object's frame; false when it was already there. */
-function addKey(frame: Frame, key: string): boolean {
-  if (frame.set !== undefined) {
-    if (frame.set.has(key)) return false
-    frame.set.add(key)
+function sameText(text: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false
+  return true
+}
+
+function hasBackslash(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (text.charCodeAt(k) === BACKSLASH) return true
+  return false
+}
+
+/**
+ * Adds the key whose text lies between `start` and `end` (inside its quotes) to an object's frame;
+ * false when the object already has it. Throws SyntaxError for an escape that is not JSON.
+ */
+function addKey(text: string, frame: Frame, start: number, end: number): boolean {
+  const escaped = hasBackslash(text, start, end)
+  if (frame.set === undefined && !escaped && frame.count < LINEAR_KEYS) {
+    const length = end - start
+    for (let k = 0; k < frame.count; k++) {
+      const other = frame.starts[k] ?? 0
+      if ((frame.ends[k] ?? 0) - other === length && sameText(text, other, start, length)) return false
+    }
+    frame.starts[frame.count] = start
+    frame.ends[frame.count] = end
+    frame.count++
     return true
   }
-  if (frame.keys.includes(key)) return false
-  frame.keys.push(key)
-  if (frame.keys.length > LINEAR_KEYS) frame.set = new Set(frame.keys)
+  if (frame.set === undefined) {
+    frame.set = new Set()
+    for (let k = 0; k < frame.count; k++) frame.set.add(text.slice(frame.starts[k], frame.ends[k]))
+  }
+  const key = escaped ? (JSON.parse(text.slice(start - 1, end + 1)) as string) : text.slice(start, end)
+  if (frame.set.has(key)) return false
+  frame.set.add(key)
   return true
 }
 
@@ -196,6 +227,7 @@ function addKey(frame: Frame, key: string): boolean {
  */
 export function scanJson(text: string, options: ScanOptions = {}, start = 0, end = text.length): JsonProblem | undefined {
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
+  const finiteNumbers = options.finiteNumbers === true
   const frames: Frame[] = []
   let depth = 0
   let expectKey = false
@@ -204,53 +236,60 @@ export function scanJson(text: string, options: ScanOptions = {}, start = 0, end
     const code = text.charCodeAt(i)
     if (code === QUOTE) {
       const close = skipString(text, i)
-      if (expectKey) {
+      const frame = expectKey ? frames[depth - 1] : undefined
+      if (frame !== undefined) {
         expectKey = false
-        let key = text.slice(i + 1, close - 1)
-        if (key.includes('\\')) {
-          try {
-            key = JSON.parse(text.slice(i, close)) as string
-          } catch {
-            return undefined
-          }
+        let added: boolean
+        try {
+          added = addKey(text, frame, i + 1, close - 1)
+        } catch {
+          return undefined
         }
-        const frame = frames[depth - 1]
-        if (frame !== undefined && !addKey(frame, key)) return { kind: 'duplicate-key', at: i }
+        if (!added) return { kind: 'duplicate-key', at: i }
       }
       i = close
       continue
     }
-    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-      if (depth >= maxDepth) return { kind: 'too-deep', at: i }
-      const object = code === OPEN_BRACE
-      const frame = frames[depth]
-      if (frame === undefined) frames[depth] = { object, keys: [], set: undefined }
-      else {
-        frame.object = object
-        frame.keys.length = 0
-        frame.set = undefined
+    switch (code) {
+      case OPEN_BRACE:
+      case OPEN_BRACKET: {
+        if (depth >= maxDepth) return { kind: 'too-deep', at: i }
+        const object = code === OPEN_BRACE
+        const frame = frames[depth]
+        if (frame === undefined) frames[depth] = { object, starts: [], ends: [], count: 0, set: undefined }
+        else {
+          frame.object = object
+          frame.count = 0
+          frame.set = undefined
+        }
+        depth++
+        expectKey = object
+        break
       }
-      depth++
-      expectKey = object
-    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-      if (depth === 0) return undefined
-      depth--
-      expectKey = false
-    } else if (code === COMMA) {
-      expectKey = frames[depth - 1]?.object === true
-    } else if (options.finiteNumbers === true && (isDigit(code) || code === MINUS)) {
-      let j = i + 1
-      let exponent = false
-      while (j < end) {
-        const next = text.charCodeAt(j)
-        if (!isNumberPart(next)) break
-        if (next === LOWER_E || next === UPPER_E) exponent = true
-        j++
-      }
-      // Only an exponent or more than 308 digits can take a double to Infinity.
-      if ((exponent || j - i > 308) && !Number.isFinite(Number(text.slice(i, j)))) return { kind: 'number-out-of-range', at: i }
-      i = j
-      continue
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        if (depth === 0) return undefined
+        depth--
+        expectKey = false
+        break
+      case COMMA:
+        expectKey = frames[depth - 1]?.object === true
+        break
+      default:
+        if (finiteNumbers && (isDigit(code) || code === MINUS)) {
+          let j = i + 1
+          let exponent = false
+          while (j < end) {
+            const next = text.charCodeAt(j)
+            if (!isNumberPart(next)) break
+            if (next === LOWER_E || next === UPPER_E) exponent = true
+            j++
+          }
+          // Only an exponent or more than 308 digits can take a double to Infinity.
+          if ((exponent || j - i > 308) && !Number.isFinite(Number(text.slice(i, j)))) return { kind: 'number-out-of-range', at: i }
+          i = j
+          continue
+        }
     }
     i++
   }
