@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
@@ -102,8 +102,40 @@ test(
     )
     assert.match(run.output(), /tasks \d+\/\d+ · raw \d+ · cleaned \d+ .* in ClickHouse \d+ · dead letters 0/)
 
-    // While it runs, the other commands work against its data (ClickHouse through the served store).
-    const against = { CLICKHOUSE_HTTP_PORT: env['CLICKHOUSE_HTTP_PORT']!, TOPIC_PREFIX: env['TOPIC_PREFIX']! }
+    // The served store asks for a password nobody set: made in the store's folder, mode 0600.
+    const file = path.join(env['CLICKHOUSE_PATH']!, 'http-password')
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    const password = readFileSync(file, 'utf8').trim()
+    const served = `http://127.0.0.1:${env['CLICKHOUSE_HTTP_PORT']}/`
+    // What `curl --data-binary 'SELECT 1' http://127.0.0.1:8123/` sends: no credentials.
+    const authorization = (secret: string) => ({ authorization: `Basic ${Buffer.from(`default:${secret}`).toString('base64')}` })
+    for (const headers of [{}, authorization('wrong')]) {
+      const refused = await fetch(served, { method: 'POST', body: 'SELECT 1', headers })
+      assert.equal(refused.status, 401)
+      assert.equal(refused.headers.get('x-clickhouse-exception-code'), '516')
+      assert.match(await refused.text(), /^Code: 516\. DB::Exception: .*\(AUTHENTICATION_FAILED\)\n$/)
+    }
+    const answered = await fetch(served, { method: 'POST', body: 'SELECT 1', headers: authorization(password) })
+    assert.deepEqual([answered.status, await answered.text()], [200, '1\n'])
+    // The services got it in their environment: no command line on the machine shows it.
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      let line = ''
+      try {
+        line = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {
+        continue // a process that ended meanwhile
+      }
+      assert.ok(!line.includes(password), `process ${pid} shows the password on its command line`)
+    }
+    assert.ok(!run.output().includes(password), 'nor does trends run print it')
+
+    // While it runs, the other commands work against its data (ClickHouse through the served store,
+    // with the password they read from the store's folder).
+    const against = {
+      CLICKHOUSE_HTTP_PORT: env['CLICKHOUSE_HTTP_PORT']!,
+      CLICKHOUSE_PATH: env['CLICKHOUSE_PATH']!,
+      TOPIC_PREFIX: env['TOPIC_PREFIX']!,
+    }
     const top = await trends(['top', '--kind', 'sound', '--country', 'US', '--period', '7', '--limit', '3', '--format', 'json'], against)
     assert.equal(top.code, 0, top.stderr)
     assert.equal((JSON.parse(top.stdout) as unknown[]).length, 3)
@@ -177,3 +209,20 @@ test(
     assert.equal(stored.distinct, expected)
   },
 )
+
+test('trends run with a password file others can read: one line naming the file and the fix, nothing started', async (t) => {
+  const env = await runEnv(t, { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 1 }] })
+  const file = path.join(env['CLICKHOUSE_PATH']!, 'http-password')
+  mkdirSync(env['CLICKHOUSE_PATH']!, { recursive: true })
+  writeFileSync(file, 'a-password-others-can-read\n')
+  chmodSync(file, 0o644)
+  const result = await trends(['run', '--simulator'], env)
+  assert.equal(result.code, 1, result.stderr)
+  assert.match(
+    result.stderr,
+    /^trends run: the embedded ClickHouse: .*http-password is readable by group or others \(mode 644\): chmod 600 it/,
+  )
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+  assert.doesNotMatch(result.stdout, /running: producer/)
+  assert.ok(!`${result.stdout}${result.stderr}`.includes('a-password-others-can-read'))
+})
