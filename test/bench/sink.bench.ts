@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
-import { createClickHouse, migrate, type ClickHouseClient, type ClickHouseSettings } from '@trends/clickhouse'
+import { createClickHouse, migrate, readPassword, type ClickHouseClient, type ClickHouseSettings } from '@trends/clickhouse'
 import { freePort } from '@trends/testing'
 import { chunkByBytes, Partitioners, SEND_CHUNK_BYTES, topicsFor, type Producer } from '@trends/kafka'
 import { createRegistry, metricValue, type Registry } from '@trends/metrics'
@@ -97,7 +97,7 @@ async function ceiling(client: ClickHouseClient): Promise<number> {
 }
 
 /** The embedded store of `dataFolder` served over HTTP by its own process (as in production). */
-async function serveProcess(dataFolder: string, port: number): Promise<{ url: string; stop: () => Promise<void> }> {
+async function serveProcess(dataFolder: string, port: number): Promise<{ url: string; password: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(import.meta.dirname, '../../packages/clickhouse/src/serve-main.ts')], {
     env: { ...process.env, CLICKHOUSE_PATH: dataFolder, CLICKHOUSE_HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -114,6 +114,8 @@ async function serveProcess(dataFolder: string, port: number): Promise<{ url: st
   }
   return {
     url,
+    // The password the server made in the folder on its first start (the same after a restart).
+    password: readPassword(dataFolder) ?? '',
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGTERM')
@@ -197,7 +199,7 @@ const overHttp = (database: string): ClickHouseSettings => ({
   mode: 'server',
   url: server.url,
   username: 'default',
-  password: '',
+  password: server.password,
   database,
 })
 const httpAdmin = createClickHouse(overHttp('default'))
@@ -208,7 +210,7 @@ const httpAdmin = createClickHouse(overHttp('default'))
   await ceilingClient.close()
   const database = await freshDatabase(httpAdmin, 'sink_http')
   await settle(httpAdmin)
-  const run = await timedSink(prefix, { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: database })
+  const run = await timedSink(prefix, { CLICKHOUSE_URL: server.url, CLICKHOUSE_PASSWORD: server.password, CLICKHOUSE_DATABASE: database })
   results['sink.http.rows_per_s'] = Math.round(run.sustained)
   results['sink.http.whole_run_rows_per_s'] = Math.round(run.whole)
 }
@@ -220,7 +222,11 @@ phase('http done')
   created.push(...sinkTopics(outageTopics))
   const database = await freshDatabase(httpAdmin, 'outage')
   const metrics = createRegistry('bench-outage')
-  const sink = await sinkRun(outagePrefix, { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: database }, metrics)
+  const sink = await sinkRun(
+    outagePrefix,
+    { CLICKHOUSE_URL: server.url, CLICKHOUSE_PASSWORD: server.password, CLICKHOUSE_DATABASE: database },
+    metrics,
+  )
   // Flowing first (every partition has loaded its ledger and inserted), then ClickHouse goes away.
   const warmUp = Array.from({ length: 6000 }, (_, k) => cleanedRecord(k, 99))
   await publishAll(producer, outageTopics.cleaned, schemaId, warmUp)
