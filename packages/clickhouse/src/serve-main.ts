@@ -58,7 +58,7 @@ await runService(
           url: server.url,
           path: config.path,
           users: Object.keys(config.users),
-          ...(config.generated ? { passwordFile: passwordFile(config.path) } : {}),
+          ...(config.generated ? { credentialsFile: passwordFile(config.path) } : {}),
         },
         'serving the embedded store over HTTP',
       )
