@@ -1,5 +1,6 @@
 import type { Session } from 'chdb'
 import { astOf, MalformedAstError, type AstNode } from './ast.ts'
+import { ClickHouseRefusal } from './refusal.ts'
 
 /**
  * Decides whether a statement sent to the served store may run, with ClickHouse's own parser (run
@@ -21,19 +22,8 @@ import { astOf, MalformedAstError, type AstNode } from './ast.ts'
 /** ClickHouse's max_query_size default: the part of a request that is SQL, not insert data. */
 export const MAX_STATEMENT_BYTES = 262_144
 
-export class StatementRefusedError extends Error {
-  override name = 'StatementRefusedError'
-  readonly code: number
-  readonly type: string
-  constructor(code: number, type: string, text: string) {
-    super(`Code: ${code}. DB::Exception: ${text}. (${type})`)
-    this.code = code
-    this.type = type
-  }
-}
-
 const denied = (what: string) =>
-  new StatementRefusedError(497, 'ACCESS_DENIED', `${what} is not allowed here: the served store reaches only its own tables`)
+  new ClickHouseRefusal(497, 'ACCESS_DENIED', `${what} is not allowed here: the served store reaches only its own tables`)
 
 /** Statement kinds, by the parser's node name (or its prefix), that may run. */
 const STATEMENT_KINDS = [
@@ -152,18 +142,18 @@ function hasSequence(words: readonly string[], first: string, second: string): b
   return words.some((word, i) => word === first && words[i + 1] === second)
 }
 
-function refusalFrom(error: unknown): StatementRefusedError {
+function refusalFrom(error: unknown): ClickHouseRefusal {
   const message = error instanceof Error ? error.message : String(error)
   const match = /Code: (\d+)\. DB::Exception: ([\s\S]*?)(?:: In scope [\s\S]*)?\. \((\w+)\)/.exec(message)
-  if (match === null) return new StatementRefusedError(62, 'SYNTAX_ERROR', 'the statement could not be parsed')
-  return new StatementRefusedError(Number(match[1]), match[3]!, match[2]!.replace(/^Query failed: /, ''))
+  if (match === null) return new ClickHouseRefusal(62, 'SYNTAX_ERROR', 'the statement could not be parsed')
+  return new ClickHouseRefusal(Number(match[1]), match[3]!, match[2]!.replace(/^Query failed: /, '').replace(/\.$/, ''))
 }
 
 export interface StatementGuard {
   /**
    * Checks the text a request would run (the `query` parameter and the body, joined as ClickHouse's
    * HTTP interface joins them) with the request's query parameters, and returns the text unchanged when it may run; throws
-   * StatementRefusedError (ClickHouse's code, name and message) when it may not.
+   * ClickHouseRefusal (ClickHouse's code, name and message) when it may not.
    */
   check(text: string, params?: Readonly<Record<string, string>>): Promise<string>
 }
@@ -212,7 +202,7 @@ export async function createStatementGuard(session: Session): Promise<StatementG
         canonical = await format(statement, params)
       } catch (error) {
         if (sql.length > MAX_STATEMENT_BYTES)
-          throw new StatementRefusedError(62, 'SYNTAX_ERROR', `Max query size exceeded (${MAX_STATEMENT_BYTES} bytes of SQL)`)
+          throw new ClickHouseRefusal(62, 'SYNTAX_ERROR', `Max query size exceeded (${MAX_STATEMENT_BYTES} bytes of SQL)`)
         throw error
       }
       const words = keywords(canonical)
@@ -226,7 +216,7 @@ export async function createStatementGuard(session: Session): Promise<StatementG
       if (/^INSERT INTO\b/.test(canonical) && /\bFORMAT Values$/.test(canonical)) {
         const semicolon = sql.indexOf(';')
         if (semicolon !== -1 && semicolon !== sql.trimEnd().length - 1)
-          throw new StatementRefusedError(
+          throw new ClickHouseRefusal(
             62,
             'SYNTAX_ERROR',
             'Multi-statements are not allowed: VALUES data may not hold a semicolon here (send such rows in a format such as JSONEachRow or TSV)',

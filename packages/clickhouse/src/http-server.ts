@@ -7,8 +7,10 @@ import { allowedHosts, checkAccess, corsHeaders, createAuthenticator, preflightH
 import { readBody } from './http-body.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-config.ts'
 import { checkSettings, enforcedSettings } from './limits.ts'
+import { createStatementGuard } from './guard.ts'
 import { ensurePassword } from './password.ts'
 import { ClickHouseRefusal, httpStatusOf } from './refusal.ts'
+import { openSandbox } from './sandbox.ts'
 
 /**
  * ClickHouse's HTTP interface in front of the embedded store, so other processes and tools
@@ -42,17 +44,6 @@ export interface ClickHouseHttpServer {
   url: string
   port: number
   close(): Promise<void>
-}
-
-/** A statement as the server is about to run it. */
-export interface HttpStatement {
-  /** The statement: the `query` parameter, else the whole body (then an insert's data follows it, as ClickHouse reads it). */
-  query: string
-  /** The body, when the statement came in the `query` parameter: an insert's data, kept apart from it. */
-  data: string | undefined
-  database: string
-  /** The settings it runs with: the server's limits and the client's (already checked) settings. */
-  settings: Readonly<Record<string, string>>
 }
 
 // URL parameters that are not settings.
@@ -132,6 +123,9 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
   const origins = new Set(options.allowedOrigins ?? [])
   const log = options.logger?.child({ component: 'clickhouse-http' })
 
+  // The engine's access control first: it holds only if this is the process's first chDB session.
+  const sandbox = openSandbox(options.path, limits)
+  const guard = await createStatementGuard(sandbox)
   const system = createEmbeddedConnection(options.path, 'default')
   for (const database of new Set(options.databases ?? []))
     await system.command({ query: `CREATE DATABASE IF NOT EXISTS ${identifier(database)}`, query_id: 'create-database' })
@@ -199,23 +193,19 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
     const sql = head === '' ? body : body === '' ? head : `${head}\n${body}`
     if (sql.trim() === '') throw new ClickHouseRefusal(62, 'SYNTAX_ERROR', 'Empty query')
     const format = /\bFORMAT\s+(\w+)\s*$/i.exec(head === '' ? body : head)?.[1] ?? params.get('default_format') ?? 'TabSeparated'
-    const statement: HttpStatement = {
-      query: head === '' ? body : head,
-      data: head === '' || body === '' ? undefined : body,
-      database,
-      // A server's defaults where chDB's differ (64-bit integers quoted in JSON output), the limits,
-      // and the client's own settings, which may only lower them (checked above).
-      settings: { output_format_json_quote_64bit_integers: '1', ...enforcedSettings(limits), ...clientSettings },
-    }
+    // A server's defaults where chDB's differ (64-bit integers quoted in JSON output), the limits,
+    // and the client's own settings, which may only lower them (checked above).
+    const settings = { output_format_json_quote_64bit_integers: '1', ...enforcedSettings(limits), ...clientSettings }
 
-    // ── The statement is known whole here, and nothing has run: the SQL guard checks it at this point. ──
+    // Nothing has run yet: the statement is checked whole, as the engine will read it.
+    await guard.check(sql, queryParams)
 
     const queryId = params.get('query_id') ?? crypto.randomUUID()
     const result = await connection
       .exec({
         query: sql,
         query_id: queryId,
-        clickhouse_settings: { ...statement.settings, default_format: format },
+        clickhouse_settings: { ...settings, default_format: format },
         ...(Object.keys(queryParams).length > 0 ? { query_params: queryParams } : {}),
       } as never)
       .catch((error: unknown) => {
@@ -263,6 +253,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
     })
   } catch (error) {
     await system.close()
+    sandbox.close()
     throw error
   }
   const address = server.address()
@@ -275,6 +266,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       for (const connection of connections.values()) await connection.close()
+      sandbox.close()
     },
   }
 }

@@ -4,7 +4,7 @@ export { createClickHouse, describeClickHouse, clickhouseCheck } from './client.
 export type { ClickHouseClient } from './client.ts'
 export { migrate, statementsOf, MIGRATIONS_DIR } from './migrate.ts'
 export type { MigrationResult } from './migrate.ts'
-export { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpOptions, type HttpStatement } from './http-server.ts'
+export { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpOptions } from './http-server.ts'
 export { readServeSettings, DEFAULT_HTTP_LIMITS, type ClickHouseServeSettings, type HttpLimits } from './http-config.ts'
 export { checkSettings, settingViolation, enforcedSettings, PROTECTED_SETTINGS, type StatementLimits } from './limits.ts'
 export { ClickHouseRefusal } from './refusal.ts'

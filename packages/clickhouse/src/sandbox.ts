@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Session } from 'chdb'
+import type { StatementLimits } from './limits.ts'
 
 /**
  * The engine's own access control, for the store served over HTTP. chDB runs clickhouse-local,
@@ -9,16 +10,10 @@ import { Session } from 'chdb'
  * and setting constraints as a server does (checked on chDB 26.7): without the FILE, URL, REMOTE,
  * S3… source grants, `file()`, `url()`, `remote()`, `CREATE TABLE … ENGINE = File`, dictionaries
  * with external sources, SYSTEM and BACKUP answer ACCESS_DENIED; a SETTINGS clause that raises a
- * limit answers SETTING_CONSTRAINT_VIOLATION. What grants cannot cover (INTO OUTFILE, FROM INFILE
+ * limit (max_execution_time, max_result_bytes: the server's StatementLimits) answers
+ * SETTING_CONSTRAINT_VIOLATION. What grants cannot cover (INTO OUTFILE, FROM INFILE
  * and the scalar `file()`, which clickhouse-local runs itself) is the statement guard's part.
  */
-export interface EngineLimits {
-  /** Per statement; the engine stops a statement past it with TIMEOUT_EXCEEDED. */
-  maxExecutionSeconds: number
-  /** Per result, uncompressed, as the engine counts it. */
-  maxResultBytes: number
-}
-
 /** What the served store may do: its own databases, tables and views, and nothing outside. */
 const GRANTS = [
   'SHOW',
@@ -37,8 +32,8 @@ const GRANTS = [
   'CHECK',
 ]
 
-function usersXml(limits: EngineLimits): string {
-  const seconds = Math.max(1, Math.ceil(limits.maxExecutionSeconds))
+function usersXml(limits: StatementLimits): string {
+  const seconds = Math.max(1, Math.ceil(limits.maxExecutionTimeSeconds))
   const bytes = Math.max(1, Math.floor(limits.maxResultBytes))
   return `<clickhouse>
   <profiles>
@@ -102,7 +97,7 @@ export class SandboxNotActiveError extends Error {
  * connection to the folder. It checks that the grants took hold and throws otherwise, so a server
  * never starts open by mistake.
  */
-export function openSandbox(storePath: string, limits: EngineLimits): Session {
+export function openSandbox(storePath: string, limits: StatementLimits): Session {
   const dir = sandboxDir(storePath)
   mkdirSync(path.join(dir, 'user_files'), { recursive: true, mode: 0o700 })
   mkdirSync(path.join(dir, 'user_scripts'), { recursive: true, mode: 0o700 })
