@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { defer, freePort, useAdmin } from '@trends/testing'
 import { holdGroup } from '../support/groups.ts'
+import { readyzUntil, until } from '../support/readiness.ts'
 import { startServiceProcess } from '../support/processes.ts'
 import { useSimulator } from '../support/simulator.ts'
 import { fillRawTopics, readCommitted, waitForCommitted } from '../support/pipeline.ts'
@@ -10,16 +11,6 @@ import { countRecords } from '../support/raw-topics.ts'
 
 const MAIN = path.resolve(import.meta.dirname, '../../services/normalizer/src/main.ts')
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR']
-
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what} (last: ${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 // A crash mid-stream that kafkajs does not restart: the normalizer is frozen (SIGSTOP) past its
 // session, the group meanwhile taken by a member Kafka will not let it join beside, and thawed. Its
@@ -43,12 +34,6 @@ test('the normalizer crashed mid-stream and restarted by its supervisor: no dupl
     DEDUP_MAX_KEYS_PER_SHARD: '1',
     CONSUMER_RESTART_LIMIT: '30',
   })
-  const readyz = async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (response === undefined) return undefined
-    const { checks } = (await response.json()) as { checks: Record<string, string> }
-    return { status: response.status, checks }
-  }
 
   const before = await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= 300, 120_000)
   normalizer.kill('SIGSTOP')
@@ -63,14 +48,14 @@ test('the normalizer crashed mid-stream and restarted by its supervisor: no dupl
   assert.ok(frozen < expected, `frozen mid-stream (${frozen} of ${expected} cleaned)`)
   const held = await holdGroup(t, groupId)
   normalizer.kill('SIGCONT')
-  const crashed = await until(
+  const crashed = await readyzUntil(
+    port,
     'the consumer is reported crashed',
-    readyz,
-    (r) => r?.checks['consumer:normalizer']?.startsWith('crashed:') === true,
+    (r) => r.checks['consumer:normalizer']?.startsWith('crashed:') === true,
   )
-  assert.equal(crashed?.status, 503)
+  assert.equal(crashed.status, 503)
   t.diagnostic(
-    `frozen at ${frozen} of ${expected} cleaned (${before.length} seen first); /readyz then: ${crashed?.checks['consumer:normalizer']}`,
+    `frozen at ${frozen} of ${expected} cleaned (${before.length} seen first); /readyz then: ${crashed.checks['consumer:normalizer']}`,
   )
   await held.release()
 
@@ -80,7 +65,7 @@ test('the normalizer crashed mid-stream and restarted by its supervisor: no dupl
   const final = await readCommitted(kafka, registry, topics.cleaned)
   assert.equal(new Set(final.map((record) => record.key)).size, expected, 'no gap: every raw record has its cleaned record')
   assert.equal(final.length, expected, 'no duplicate')
-  const ready = await until('ready again', readyz, (r) => r?.status === 200)
-  assert.equal(ready?.checks['consumer:normalizer'], 'ok')
+  const ready = await readyzUntil(port, 'ready again', (r) => r.status === 200)
+  assert.equal(ready.checks['consumer:normalizer'], 'ok')
   assert.equal(normalizer.exitCode, null, 'restarted, not exited')
 })

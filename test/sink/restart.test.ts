@@ -5,22 +5,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { defer, freePort, useAdmin } from '@trends/testing'
 import { holdGroup } from '../support/groups.ts'
+import { readyzUntil, until } from '../support/readiness.ts'
 import { startServiceProcess } from '../support/processes.ts'
 import { cleanedRecord, committedTotal, freshSinkTopics, publish, queryFolder, sinkEnv } from '../support/sink.ts'
 
 const MAIN = path.resolve(import.meta.dirname, '../../services/sink/src/main.ts')
 const ITEMS = 6000
 const DAYS = 3
-
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what} (last: ${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 // A crash in the middle of inserts, of the kind kafkajs does not restart: the sink is frozen
 // (SIGSTOP) past its session, the group meanwhile taken by a member Kafka will not let it join
@@ -47,12 +38,6 @@ test('the sink crashed mid-stream and restarted by its supervisor: every row onc
   const groupId = env['SINK_GROUP_ID']!
   const admin = await useAdmin(t)
   const committed = () => committedTotal(admin, groupId, topics.cleaned)
-  const readyz = async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (response === undefined) return undefined
-    const { checks } = (await response.json()) as { checks: Record<string, string> }
-    return { status: response.status, checks }
-  }
 
   const sink = startServiceProcess(t, MAIN, [], env)
   await until('a quarter is committed', committed, (n) => n >= first.length / 4, 120_000)
@@ -68,20 +53,20 @@ test('the sink crashed mid-stream and restarted by its supervisor: every row onc
   await publish(t, topics.cleaned, cleanedSchemaId, later)
   sink.kill('SIGCONT')
 
-  const crashed = await until(
+  const crashed = await readyzUntil(
+    port,
     'the sink reports its consumer crashed',
-    readyz,
-    (r) => r?.checks['consumer:sink']?.startsWith('crashed:') === true,
+    (r) => r.checks['consumer:sink']?.startsWith('crashed:') === true,
   )
-  assert.equal(crashed?.status, 503)
-  assert.match(crashed?.checks['consumer:sink'] ?? '', /^crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart \d+ of 30$/)
+  assert.equal(crashed.status, 503)
+  assert.match(crashed.checks['consumer:sink'] ?? '', /^crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart \d+ of 30$/)
   assert.ok(frozenAt < first.length, `frozen mid-stream (${frozenAt} of ${first.length} committed)`)
 
-  t.diagnostic(`frozen at ${frozenAt} of ${first.length} committed; /readyz then: ${crashed?.checks['consumer:sink']}`)
+  t.diagnostic(`frozen at ${frozenAt} of ${first.length} committed; /readyz then: ${crashed.checks['consumer:sink']}`)
   await held.release()
   await until('every record is committed', committed, (n) => n >= records.length, 120_000)
-  const ready = await until('ready again', readyz, (r) => r?.status === 200)
-  assert.equal(ready?.checks['consumer:sink'], 'ok')
+  const ready = await readyzUntil(port, 'ready again', (r) => r.status === 200)
+  assert.equal(ready.checks['consumer:sink'], 'ok')
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   const restarts = /^trends_consumer_restarts_total\{[^}]*by="supervisor"[^}]*\} (\d+)$/m.exec(metrics)
   assert.ok(restarts !== null && Number(restarts[1]) >= 1, 'the supervisor restarted it')

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { freePort } from '@trends/testing'
 import { startServiceProcess } from '../support/processes.ts'
+import { readyzUntil } from '../support/readiness.ts'
 import {
   cleanedRecord,
   expectObservations,
@@ -17,38 +18,15 @@ import {
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const USERS = { sink: 'stall-test-password' }
 
-interface Readiness {
-  status: number
-  checks: Record<string, string>
-  text: string
-}
-
-async function readiness(url: string): Promise<Readiness | undefined> {
-  const response = await fetch(url).catch(() => undefined)
-  if (response === undefined) return undefined
-  const text = await response.text()
-  return { status: response.status, checks: (JSON.parse(text) as { checks: Record<string, string> }).checks, text }
-}
-
-async function readinessUntil(url: string, what: string, done: (r: Readiness) => boolean, timeoutMs = 60_000): Promise<Readiness> {
-  const deadline = Date.now() + timeoutMs
-  let last: Readiness | undefined
-  for (;;) {
-    last = (await readiness(url)) ?? last
-    if (last !== undefined && done(last)) return last
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; last /readyz: ${last?.text ?? 'no answer'}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
 test(
   'the sink with ClickHouse away: /readyz names the stalled consumer and its lag, and is 200 again once it caught up',
   { timeout: 180_000 },
   async (t) => {
     const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
-    const { client, database } = await freshSinkDatabase(t)
+    // The served store first: it must be the first chDB session of this process.
     const chPort = await freePort()
     let server = await serveStoreOn(t, chPort, USERS)
+    const { client, database } = await freshSinkDatabase(t)
     const metricsPort = await freePort()
     const child = startServiceProcess(
       t,
@@ -65,8 +43,7 @@ test(
         CONSUMER_STALL_AFTER: '2s',
       }),
     )
-    const url = `http://127.0.0.1:${metricsPort}/readyz`
-    const first = await readinessUntil(url, 'the sink is ready', (r) => r.status === 200)
+    const first = await readyzUntil(metricsPort, 'the sink is ready', (r) => r.status === 200)
     assert.equal(first.checks['consumer:sink'], 'ok')
 
     const before = Array.from({ length: 1000 }, (_, i) => cleanedRecord(i, 1))
@@ -74,13 +51,13 @@ test(
     await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= before.length)
     // Stored and committed, with nothing behind: ready however long it now goes without a batch.
     await new Promise((resolve) => setTimeout(resolve, 2500))
-    assert.equal((await readinessUntil(url, 'ready after the first records', (r) => r.status === 200)).checks['consumer:sink'], 'ok')
+    assert.equal((await readyzUntil(metricsPort, 'ready after the first records', (r) => r.status === 200)).checks['consumer:sink'], 'ok')
 
     await server.close()
     const during = Array.from({ length: 5000 }, (_, i) => cleanedRecord(i, 0))
     await publish(t, topics.cleaned, cleanedSchemaId, during)
-    const stalled = await readinessUntil(
-      url,
+    const stalled = await readyzUntil(
+      metricsPort,
       'the sink is reported stalled',
       (r) => r.checks['consumer:sink']?.startsWith('stalled') === true,
     )
@@ -95,7 +72,7 @@ test(
     assert.equal(child.exitCode, null, 'a stall is not a reason to exit')
 
     server = await serveStoreOn(t, chPort, USERS)
-    const caughtUp = await readinessUntil(url, 'ready again', (r) => r.status === 200, 120_000)
+    const caughtUp = await readyzUntil(metricsPort, 'ready again', (r) => r.status === 200, 120_000)
     assert.deepEqual(caughtUp.checks, { kafka: 'ok', registry: 'ok', clickhouse: 'ok', 'consumer:sink': 'ok' })
     await expectObservations(client, before.length + during.length)
   },
