@@ -44,3 +44,44 @@ test('kafkajs errors it retries itself are logged lower; the ones it gives up on
     ['debug', 'warn', 'error', 'warn'],
   )
 })
+
+test("kafkajs's lines about a crash or a failed handler keep the error's class and position, not its text", () => {
+  const { lines, log } = capture()
+  const text = 'rank must be a number in {"name":"private item"}'
+  log({
+    namespace: 'Consumer',
+    level: logLevel.ERROR,
+    label: 'ERROR',
+    log: {
+      timestamp: '',
+      message: `Crash: KafkaJSNonRetriableError: ${text}`,
+      groupId: 'g',
+      retryCount: 0,
+      stack: `Error: ${text}\n    at x`,
+    },
+  })
+  log({
+    namespace: 'Runner',
+    level: logLevel.ERROR,
+    label: 'ERROR',
+    log: {
+      timestamp: '',
+      message: 'Error when calling eachBatch',
+      topic: 't',
+      partition: 2,
+      offset: '41',
+      error: new TypeError(text),
+      stack: text,
+    },
+  })
+  assert.doesNotMatch(JSON.stringify(lines), /private item|rank must be/)
+  assert.deepEqual(
+    lines.map((line) => [line.level, line.msg]),
+    [
+      ['debug', 'consumer crash'],
+      ['error', 'Error when calling eachBatch'],
+    ],
+  )
+  assert.equal((lines[1] as unknown as { errorClass: string }).errorClass, 'TypeError')
+  assert.equal((lines[1] as unknown as { offset: string }).offset, '41')
+})
