@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ensurePassword, startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
+import { DEFAULT_HTTP_LIMITS, ensurePassword, openSandbox, startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
 import { metricValue, type Registry } from '@trends/metrics'
 import { EMBEDDED_TEST_PATH, freePort, useAdmin, type Cleanup } from '@trends/testing'
 import {
@@ -16,6 +16,10 @@ import {
   startSink,
   waitForNumber,
 } from '../support/sink.ts'
+
+// This process serves the store, as `trends run` does: the engine's access control must be its first
+// chDB session (the server's later ones find it in place), before the tests' own clients open it.
+openSandbox(EMBEDDED_TEST_PATH, DEFAULT_HTTP_LIMITS)
 
 const DOWN_RECORDS = 20_000
 const BATCH_ROWS = 500

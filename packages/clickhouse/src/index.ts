@@ -9,3 +9,4 @@ export { readServeSettings, DEFAULT_HTTP_LIMITS, type ClickHouseServeSettings, t
 export { checkSettings, settingViolation, enforcedSettings, PROTECTED_SETTINGS, type StatementLimits } from './limits.ts'
 export { ClickHouseRefusal } from './refusal.ts'
 export { ensurePassword, readPassword, passwordFile, PasswordFileError, PASSWORD_FILE_NAME } from './password.ts'
+export { openSandbox, sandboxDir, SandboxNotActiveError } from './sandbox.ts'
