@@ -81,6 +81,14 @@ export function describeCrash(error: unknown): { errorClass: string; code?: stri
   }
 }
 
+/** What a crash shows: the root cause's class and code for /readyz, and a bounded reason for the metric. */
+function summarise(error: unknown): { crash: ReturnType<typeof describeCrash>; text: string; reason: string } {
+  const crash = describeCrash(error)
+  const errorClass = crash.causeClass ?? crash.errorClass
+  const code = crash.causeCode ?? crash.code
+  return { crash, text: code === undefined ? errorClass : `${errorClass} ${code}`, reason: REASONS.has(errorClass) ? errorClass : 'other' }
+}
+
 export interface SuperviseOptions {
   /** The consumer's name in logs, metrics and /readyz (`consumer:<name>`). */
   name: string
@@ -154,23 +162,20 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
     }
   })
   consumer.on(CRASH, ({ payload }) => {
-    const crash = describeCrash(payload.error)
-    const reason = crash.causeClass ?? crash.errorClass
-    const code = crash.causeCode ?? crash.code
-    const text = code === undefined ? reason : `${reason} ${code}`
     if (halted) return
     down = true
+    const summary = summarise(payload.error)
     if (payload.restart) {
-      restarts.inc({ consumer: name, reason: REASONS.has(reason) ? reason : 'other', by: 'kafkajs' })
-      health.crashed(text, 'kafkajs restarts it')
-      log.warn(crash, 'consumer crashed; kafkajs restarts it')
+      restarts.inc({ consumer: name, reason: summary.reason, by: 'kafkajs' })
+      health.crashed(summary.text, 'kafkajs restarts it')
+      log.warn(summary.crash, 'consumer crashed; kafkajs restarts it')
       return
     }
-    log.error(crash, 'consumer crashed; kafkajs will not restart it')
-    schedule(text, reason)
+    log.error(summary.crash, 'consumer crashed; kafkajs will not restart it')
+    schedule(summary)
   })
 
-  function schedule(text: string, reason: string): void {
+  function schedule({ text, reason }: { text: string; reason: string }): void {
     const at = Date.now()
     while (recent.length > 0 && at - recent[0]! > settings.restartWindowMs) recent.shift()
     if (recent.length >= settings.restartLimit) {
@@ -187,7 +192,7 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
     recent.push(at + wait)
     timer = setTimeout(() => {
       timer = undefined
-      restarts.inc({ consumer: name, reason: REASONS.has(reason) ? reason : 'other', by: 'supervisor' })
+      restarts.inc({ consumer: name, reason, by: 'supervisor' })
       restarting = restart().finally(() => {
         restarting = undefined
       })
@@ -210,11 +215,9 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
       await run()
     } catch (error) {
       if (halted) return
-      const crash = describeCrash(error)
-      log.error(crash, 'consumer restart failed')
-      const reason = crash.causeClass ?? crash.errorClass
-      const code = crash.causeCode ?? crash.code
-      schedule(code === undefined ? reason : `${reason} ${code}`, reason)
+      const summary = summarise(error)
+      log.error(summary.crash, 'consumer restart failed')
+      schedule(summary)
     }
   }
 
