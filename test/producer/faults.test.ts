@@ -2,12 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { naturalKey } from '@trends/creative-center'
 import { createRegistry, metricValue } from '@trends/metrics'
-import { createWorker, loadProducerConfig, topicsFor } from '@trends/producer'
-import { createCreativeCenterClient, TokenBucket } from '@trends/creative-center'
-import { defer, testLogger } from '@trends/testing'
+import { loadProducerConfig, topicsFor } from '@trends/producer'
 import { runFaultCases, type FaultCase } from '../support/fault-tasks.ts'
 import { useSimulator } from '../support/simulator.ts'
 import { expectedItems, producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
+import { useWorker } from '../support/worker.ts'
 
 // Every simulator fault through a real worker: what reaches the raw topic (only whole, keyed
 // records of pages that arrived), the fetch log (every attempt with its error class), the dead
@@ -145,26 +144,7 @@ test('every fault through the worker: no malformed record reaches a raw topic', 
   const topics = topicsFor(config.topicPrefix)
   const { kafka, registry } = stackClients()
   const metrics = createRegistry('faults')
-  const client = createCreativeCenterClient({
-    settings: config.creativeCenter,
-    logger: testLogger(),
-    metrics,
-    bucket: new TokenBucket(1000, 1000),
-  })
-  const worker = createWorker({
-    kafka,
-    registry,
-    client,
-    topics,
-    logger: testLogger('worker'),
-    metrics,
-    groupId: config.workerGroupId,
-    rawPartitions: 1,
-    taskPartitions: 1,
-    sessionTimeoutMs: 10_000,
-  })
-  defer(t, () => client.close())
-  defer(t, () => worker.stop())
+  const worker = useWorker(t, config, { kafka, registry }, metrics)
   await worker.prepare()
   const expected = await expectedItems(simulator.url, config.charts, naturalKey)
 

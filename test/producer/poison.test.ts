@@ -1,11 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createCreativeCenterClient, naturalKey, TokenBucket, type CreativeCenterClient } from '@trends/creative-center'
+import { naturalKey, type CreativeCenterClient } from '@trends/creative-center'
 import { createRegistry, metricValue } from '@trends/metrics'
-import { createWorker, encodeTask, loadProducerConfig, taskFor, topicsFor, type FetchTask } from '@trends/producer'
-import { defer, testLogger, useProducer } from '@trends/testing'
+import { encodeTask, loadProducerConfig, taskFor, topicsFor, type FetchTask } from '@trends/producer'
+import { useProducer } from '@trends/testing'
 import { useSimulator, type FaultRule } from '../support/simulator.ts'
 import { expectedItems, producerEnv, readAll, stackClients, type DecodedRecord } from '../support/raw-topics.ts'
+import { useWorker } from '../support/worker.ts'
 
 // Poison pages through a worker in its consumer group: each ends as a named failure in the fetch
 // log and the task's outcome, or as dead letters for the items alone (with their exact bytes), and
@@ -138,26 +139,7 @@ test('poison pages end as named failures or dead letters; the worker goes on wit
   const topics = topicsFor(config.topicPrefix)
   const { kafka, registry } = stackClients()
   const metrics = createRegistry('poison')
-  const client = createCreativeCenterClient({
-    settings: config.creativeCenter,
-    logger: testLogger(),
-    metrics,
-    bucket: new TokenBucket(1000, 1000),
-  })
-  defer(t, () => client.close())
-  const worker = createWorker({
-    kafka,
-    registry,
-    client: breakingOnGb(client),
-    topics,
-    logger: testLogger('worker'),
-    metrics,
-    groupId: config.workerGroupId,
-    rawPartitions: 1,
-    taskPartitions: 1,
-    sessionTimeoutMs: 10_000,
-  })
-  defer(t, () => worker.stop())
+  const worker = useWorker(t, config, { kafka, registry }, metrics, { client: breakingOnGb })
   const [us, gb, normal] = config.charts
   assert.ok(us && gb && normal)
   const expected = await expectedItems(simulator.url, [us, normal], naturalKey)

@@ -52,6 +52,17 @@ interface SchemaIds {
   deadLetter: number
 }
 
+/**
+ * Kafka did not take a send (the broker down, the topic gone). Not the page's fault, so it does not
+ * end the task: the original error is thrown on to kafkajs, which runs the task again.
+ */
+class KafkaSendFailed extends Error {
+  override name = 'KafkaSendFailed'
+  constructor(cause: unknown) {
+    super('Kafka did not take the records', { cause })
+  }
+}
+
 /** Raw topics accept records as large as the largest response the client accepts (8 MiB). */
 const RAW_MAX_MESSAGE_BYTES = TOPIC_MAX_MESSAGE_BYTES.raw
 
@@ -154,14 +165,18 @@ export function createWorker(deps: WorkerDeps) {
         if (list === undefined) topicsOfChunk.set(message.topic, [message])
         else list.push(message)
       }
-      await producer.sendBatch({
-        acks: -1,
-        compression: COMPRESSION,
-        topicMessages: [...topicsOfChunk].map(([topic, list]) => ({
-          topic,
-          messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
-        })),
-      })
+      await producer
+        .sendBatch({
+          acks: -1,
+          compression: COMPRESSION,
+          topicMessages: [...topicsOfChunk].map(([topic, list]) => ({
+            topic,
+            messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
+          })),
+        })
+        .catch((cause: unknown) => {
+          throw new KafkaSendFailed(cause)
+        })
     }
     for (const [topic, list] of byTopic) recordsOut.inc({ topic }, list.length)
   }
@@ -256,8 +271,10 @@ export function createWorker(deps: WorkerDeps) {
       await publishPages(pages, task, fetchIdFor, flushAttempts, heartbeat)
     } catch (error) {
       // Whatever a page does, it ends that page and the task here; a throw would make kafkajs
-      // restart the consumer on this same task, forever. Only a shutdown leaves the task to redo.
+      // restart the consumer on this same task, forever. Only a shutdown, and Kafka not taking the
+      // records, leave the task to redo: what was fetched is then published at least once.
       if (isTrendsError(error) && error.code === 'CC_ABORTED') throw error
+      if (error instanceof KafkaSendFailed) throw error.cause
       outcome = isTrendsError(error) ? error.code : 'CC_UNEXPECTED'
       if (isTrendsError(error)) log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: outcome }, 'task ended early')
       else {
