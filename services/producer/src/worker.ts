@@ -274,7 +274,10 @@ export function createWorker(deps: WorkerDeps) {
       // restart the consumer on this same task, forever. Only a shutdown, and Kafka not taking the
       // records, leave the task to redo: what was fetched is then published at least once.
       if (isTrendsError(error) && error.code === 'CC_ABORTED') throw error
-      if (error instanceof KafkaSendFailed) throw error.cause
+      if (error instanceof KafkaSendFailed) {
+        await replaceProducer()
+        throw error.cause
+      }
       outcome = isTrendsError(error) ? error.code : 'CC_UNEXPECTED'
       if (isTrendsError(error)) log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: outcome }, 'task ended early')
       else {
@@ -337,13 +340,30 @@ export function createWorker(deps: WorkerDeps) {
       fetchLog: await registerTopicSchema(registry, topics.fetchLog, 'tiktok.fetch-log.avsc'),
       deadLetter: await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc'),
     }
-    producer = kafka.producer({
+    producer = await connectProducer()
+  }
+
+  async function connectProducer(): Promise<Producer> {
+    const made = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     })
-    await producer.connect()
+    await made.connect()
+    return made
+  }
+
+  /**
+   * After a failed send, kafkajs's idempotent producer rolls back its sequence numbers for every
+   * partition of the request, including those the broker had already written. The redone task's
+   * next batch of the same size would then carry a sequence the broker has seen, and be dropped
+   * as a duplicate without a word. A new producer gets a new producer id, so nothing is mistaken.
+   */
+  async function replaceProducer(): Promise<void> {
+    const old = producer
+    producer = await connectProducer()
+    await old?.disconnect().catch((error: unknown) => log.warn({ err: error }, 'old producer did not disconnect'))
   }
 
   return {
