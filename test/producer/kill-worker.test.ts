@@ -14,7 +14,8 @@ const MAIN = path.resolve(import.meta.dirname, '../../services/producer/src/main
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR', 'CA', 'AU', 'MX', 'ID']
 
 // At-least-once: a worker killed mid-task never committed that task's offset, so once the group
-// notices it is gone, the other worker runs the task again. Every item arrives; some may twice.
+// notices it is gone, the other worker runs the task again. Every item arrives; some may twice;
+// tasks finished before the kill are not run again.
 test('killing a worker mid-run loses no task', { timeout: 300_000 }, async (t) => {
   const simulator = await useSimulator(t)
   const matrix = { charts: [{ endpoint: 'creators-legacy', countries: COUNTRIES, maxPages: 4, pageSize: 20 }] }
@@ -34,10 +35,13 @@ test('killing a worker mid-run loses no task', { timeout: 300_000 }, async (t) =
   defer(t, () => scheduler.stop())
   await scheduler.start()
   const victimId = `${hostname()}/${victim.pid}`
-  await waitForRecords(kafka, topics.allRaw(), 1, 60_000)
+  // Two tasks finished and a third begun: a task is 80 records.
+  await waitForRecords(kafka, topics.allRaw(), 2 * 80 + 1, 90_000)
   const survivor = startServiceProcess(t, MAIN, ['worker'], env)
   const before = await readAll(kafka, registry, topics.allRaw())
   assert.ok(before.length > 0 && before.every((record) => record.headers['worker'] === victimId), 'the victim was at work')
+  const finishedBefore = tasksWithAllItems(before)
+  assert.ok(finishedBefore.size >= 2, `the victim had finished ${finishedBefore.size} tasks`)
   victim.kill('SIGKILL')
   await new Promise((resolve) => victim.once('exit', resolve))
   const atKill = await countRecords(kafka, topics.allRaw())
@@ -62,4 +66,27 @@ test('killing a worker mid-run loses no task', { timeout: 300_000 }, async (t) =
   assert.ok(
     records.some((record) => record.headers['worker'] === victimId) && records.some((record) => record.headers['worker'] !== victimId),
   )
+  // Each task's offset is committed when it is done, so only the task in flight is run again.
+  const byBoth = new Set(
+    records.filter((record) => record.headers['worker'] !== victimId && victimTasks(records, victimId).has(taskOf(record))).map(taskOf),
+  )
+  assert.equal(byBoth.size, 1, `tasks run by both workers: ${[...byBoth].join(', ')}`)
+  for (const task of finishedBefore) assert.ok(!byBoth.has(task), `a task the victim had finished was run again: ${task}`)
 })
+
+type RawRecords = Awaited<ReturnType<typeof readAll>>
+const taskOf = (record: RawRecords[number]) => String(record.value['task_id'])
+const victimTasks = (records: RawRecords, victimId: string) =>
+  new Set(records.filter((record) => record.headers['worker'] === victimId).map(taskOf))
+
+/** Tasks whose 80 items have all been published. */
+function tasksWithAllItems(records: RawRecords): Set<string> {
+  const items = new Map<string, Set<string>>()
+  for (const record of records) {
+    const task = taskOf(record)
+    const keys = items.get(task) ?? new Set<string>()
+    keys.add(record.key)
+    items.set(task, keys)
+  }
+  return new Set([...items].filter(([, keys]) => keys.size === 80).map(([task]) => task))
+}

@@ -382,6 +382,10 @@ export function createWorker(deps: WorkerDeps) {
         heartbeatInterval: Math.floor(deps.sessionTimeoutMs / 10),
       })
       const run: ConsumerRunConfig = {
+        // A task's offset is committed as soon as the task is done (kafkajs's default is at the end
+        // of a batch of tasks): a worker killed mid-batch then redoes only the task in flight, not
+        // tasks it had finished, each of which costs the upstream its requests again.
+        autoCommitThreshold: 1,
         eachMessage: async (payload) => {
           const { message, partition } = payload
           let decoded
