@@ -51,7 +51,7 @@ test('the normalizer crashed mid-stream and restarted by its supervisor: no dupl
   const crashed = await readyzUntil(
     port,
     'the consumer is reported crashed',
-    (r) => r.checks['consumer:normalizer']?.startsWith('crashed:') === true,
+    (r) => r.checks['consumer:normalizer']?.startsWith('consumer crashed:') === true,
   )
   assert.equal(crashed.status, 503)
   t.diagnostic(

@@ -56,10 +56,13 @@ test('the sink crashed mid-stream and restarted by its supervisor: every row onc
   const crashed = await readyzUntil(
     port,
     'the sink reports its consumer crashed',
-    (r) => r.checks['consumer:sink']?.startsWith('crashed:') === true,
+    (r) => r.checks['consumer:sink']?.startsWith('consumer crashed:') === true,
   )
   assert.equal(crashed.status, 503)
-  assert.match(crashed.checks['consumer:sink'] ?? '', /^crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart \d+ of 30$/)
+  assert.match(
+    crashed.checks['consumer:sink'] ?? '',
+    /^consumer crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart \d+ of 30$/,
+  )
   assert.ok(frozenAt < first.length, `frozen mid-stream (${frozenAt} of ${first.length} committed)`)
 
   t.diagnostic(`frozen at ${frozenAt} of ${first.length} committed; /readyz then: ${crashed.checks['consumer:sink']}`)

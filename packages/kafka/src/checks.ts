@@ -38,7 +38,8 @@ export function registryCheck(settings: RegistrySettings): () => Promise<void> {
       headers['authorization'] = `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}`
     const response = await fetch(`${settings.url.replace(/\/$/, '')}/subjects`, { headers, signal: AbortSignal.timeout(2000) })
     await response.body?.cancel()
-    if (!response.ok) throw new Error(`registry answered ${response.status}`)
+    // The status as a field: /readyz shows `HTTP 503`, never the error's text.
+    if (!response.ok) throw Object.assign(new Error(`registry answered ${response.status}`), { status: response.status })
   }
 }
 

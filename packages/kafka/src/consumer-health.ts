@@ -12,17 +12,24 @@ export interface ConsumerHealthOptions {
    * in-flight batches); read whenever the lag is.
    */
   pending?: () => number
+  /** Told every partition's lag as it is learnt (the service's lag gauge follows it, so both agree). */
+  onLag?: (topic: string, partition: number, records: number) => void
   now?: () => number
 }
 
 type State = { kind: 'starting' } | { kind: 'running' } | { kind: 'stopped' } | { kind: 'crashed'; reason: string; next: string }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
+/** Partitions named in a stall, at most; the rest are counted. */
+const NAMED_PARTITIONS = 8
 
 export class ConsumerHealth {
   readonly #stallAfterMs: number
   readonly #pending: () => number
   readonly #now: () => number
+  readonly #onLag: ((topic: string, partition: number, records: number) => void) | undefined
+  /** Why the consumer's work fails (set by its owner), until it next makes progress. */
+  #failure: string | undefined
   #state: State = { kind: 'starting' }
   #lastProgress: number
   /** When the lag was first seen above 0 since it was last seen at 0. */
@@ -33,17 +40,29 @@ export class ConsumerHealth {
     this.#stallAfterMs = options.stallAfterMs
     this.#pending = options.pending ?? (() => 0)
     this.#now = options.now ?? Date.now
+    this.#onLag = options.onLag
     this.#lastProgress = this.#now()
   }
 
   /** The consumer moved forward: a batch committed, a task finished. */
   progressed(): void {
     this.#lastProgress = this.#now()
+    this.#failure = undefined
+  }
+
+  /**
+   * The consumer's work failed and will be tried again (e.g. `transaction failing:
+   * CONCURRENT_TRANSACTIONS`): shown with a stall, and cleared by the next progress.
+   */
+  failing(reason: string): void {
+    this.#failure = reason
   }
 
   /** Records of a partition not yet taken, as the consumer last saw them. */
   lag(topic: string, partition: number, records: number): void {
-    this.#lag.set(key(topic, partition), Math.max(0, Number.isFinite(records) ? records : 0))
+    const behind = Math.max(0, Number.isFinite(records) ? records : 0)
+    this.#lag.set(key(topic, partition), behind)
+    this.#onLag?.(topic, partition, behind)
     this.#observe()
   }
 
@@ -85,12 +104,30 @@ export class ConsumerHealth {
     const state = this.#state
     if (state.kind === 'starting') return 'starting'
     if (state.kind === 'stopped') return 'stopped'
-    if (state.kind === 'crashed') return `crashed: ${state.reason}, ${state.next}`
+    if (state.kind === 'crashed') return `consumer crashed: ${state.reason}, ${state.next}`
     const lag = this.#observe()
     if (lag === 0) return undefined
     const quiet = this.#now() - Math.max(this.#lastProgress, this.#lagSince ?? 0)
     if (quiet < this.#stallAfterMs) return undefined
-    return `stalled: lag ${lag}, no progress for ${Math.floor(quiet / 1000)}s`
+    const where = this.#behind()
+    const why = this.#failure === undefined ? '' : `; ${this.#failure}`
+    return `stalled: lag ${lag}${where === '' ? '' : ` on ${where}`}, no progress for ${Math.floor(quiet / 1000)}s${why}`
+  }
+
+  /** The partitions with lag, by topic: `raw.hashtag 0,2; raw.song 1` (bounded, the rest counted). */
+  #behind(): string {
+    const behind = [...this.#lag]
+      .filter(([, records]) => records > 0)
+      .map(([name]) => {
+        const [topic = '', partition = ''] = name.split('\u0000')
+        return { topic, partition: Number(partition) }
+      })
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of behind.slice(0, NAMED_PARTITIONS)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition])
+    const more = behind.length - Math.min(behind.length, NAMED_PARTITIONS)
+    const text = [...byTopic].map(([topic, partitions]) => `${topic} ${partitions.join(',')}`).join('; ')
+    return more === 0 ? text : `${text} (+${more} more)`
   }
 
   #observe(): number {

@@ -17,6 +17,7 @@ export type {
   ConsumerConfig,
   ConsumerRunConfig,
   ProducerConfig,
+  Transaction,
 } from 'kafkajs'
 export { CompressionTypes, Partitioners } from 'kafkajs'
 export { silenceKafkajsTimerWarning } from './warnings.ts'

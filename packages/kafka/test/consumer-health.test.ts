@@ -22,12 +22,12 @@ test('a consumer is ready once running, and stalled only with lag and no progres
   time.advance(89_000)
   assert.equal(health.problem(), undefined, 'not yet the stall time since the lag appeared')
   time.advance(1_000)
-  assert.equal(health.problem(), 'stalled: lag 1200, no progress for 90s')
+  assert.equal(health.problem(), 'stalled: lag 1200 on raw 0,1, no progress for 90s')
 
   health.progressed()
   assert.equal(health.problem(), undefined, 'progress resets the clock')
   time.advance(120_000)
-  assert.equal(health.problem(), 'stalled: lag 1200, no progress for 120s')
+  assert.equal(health.problem(), 'stalled: lag 1200 on raw 0,1, no progress for 120s')
 
   // Caught up: no lag, so no stall however long since the last progress.
   health.lag('raw', 0, 0)
@@ -62,11 +62,41 @@ test('a crash makes the consumer not ready until it runs again; the text names t
   health.stopped()
   assert.equal(
     health.problem(),
-    'crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart 1 of 5',
+    'consumer crashed: KafkaJSProtocolError INCONSISTENT_GROUP_PROTOCOL, restart 1 of 5',
     'a crash is not hidden by the stop after it',
   )
   assert.equal(health.isRunning(), false)
   health.running()
   assert.equal(health.problem(), undefined)
   assert.equal(health.isRunning(), true)
+})
+
+test('a stall names the partitions behind (at most eight) and why the work fails, until progress clears it', () => {
+  const time = clock()
+  const seen: string[] = []
+  const health = new ConsumerHealth({
+    stallAfterMs: 1000,
+    now: time.now,
+    onLag: (topic, partition, records) => seen.push(`${topic}/${partition}=${records}`),
+  })
+  health.running()
+  health.lag('raw.song', 2, 30)
+  health.lag('raw.hashtag', 1, 10)
+  health.lag('raw.hashtag', 0, 0)
+  health.lag('raw.hashtag', 2, Number.NaN)
+  assert.deepEqual(seen, ['raw.song/2=30', 'raw.hashtag/1=10', 'raw.hashtag/0=0', 'raw.hashtag/2=0'], 'the gauge hears every value')
+  health.failing('transaction failing: CONCURRENT_TRANSACTIONS')
+  time.advance(5000)
+  assert.equal(
+    health.problem(),
+    'stalled: lag 40 on raw.hashtag 1; raw.song 2, no progress for 5s; transaction failing: CONCURRENT_TRANSACTIONS',
+  )
+  for (let partition = 0; partition < 12; partition++) health.lag('raw.video', partition, 1)
+  assert.equal(
+    health.problem(),
+    'stalled: lag 52 on raw.hashtag 1; raw.song 2; raw.video 0,1,2,3,4,5 (+6 more), no progress for 5s; transaction failing: CONCURRENT_TRANSACTIONS',
+  )
+  health.progressed()
+  time.advance(1000)
+  assert.equal(health.problem(), 'stalled: lag 52 on raw.hashtag 1; raw.song 2; raw.video 0,1,2,3,4,5 (+6 more), no progress for 1s')
 })

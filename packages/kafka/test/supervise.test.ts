@@ -76,7 +76,7 @@ test(
     })
     await run.supervisor.start()
     await until('the first ten are read, the poisoned one again after the restart', () => new Set(deliveries).size === 10)
-    assert.deepEqual(run.crashes, ['crashed: KafkaJSNonRetriableError, restart 1 of 3'])
+    assert.deepEqual(run.crashes, ['consumer crashed: KafkaJSNonRetriableError, restart 1 of 3'])
     assert.equal(await run.restarts('supervisor', 'KafkaJSNonRetriableError'), 1)
     assert.equal(await run.restarts('kafkajs'), 0)
 
@@ -115,7 +115,7 @@ test('a retriable handler error: kafkajs restarts the consumer itself, counted a
   await until('all five are read', () => new Set(deliveries).size === 5)
   assert.equal(await run.restarts('kafkajs', 'Error'), 1)
   assert.equal(await run.restarts('supervisor'), 0)
-  assert.deepEqual(run.crashes, ['crashed: Error, kafkajs restarts it'])
+  assert.deepEqual(run.crashes, ['consumer crashed: Error, kafkajs restarts it'])
   await until('running again', () => run.health.problem() === undefined)
 })
 
@@ -137,6 +137,6 @@ test('restarts exhausted within the window: the supervisor gives up once and say
   assert.deepEqual(run.lost, ['test'])
   assert.equal(await run.restarts('supervisor', 'KafkaJSNonRetriableError'), 2)
   assert.equal(deliveries, 3, 'the first record, read on the first run and on each of two restarts')
-  assert.equal(run.health.problem(), 'crashed: KafkaJSNonRetriableError, restarts exhausted')
-  assert.deepEqual(run.crashes.at(-1), 'crashed: KafkaJSNonRetriableError, restarts exhausted')
+  assert.equal(run.health.problem(), 'consumer crashed: KafkaJSNonRetriableError, restarts exhausted')
+  assert.deepEqual(run.crashes.at(-1), 'consumer crashed: KafkaJSNonRetriableError, restarts exhausted')
 })

@@ -1,6 +1,7 @@
-import { withTimeout, type EnvReader } from '@trends/core'
+import type { EnvReader } from '@trends/core'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
+import { describeFailure } from './reason.ts'
 
 /** A dependency the service needs: resolves when it is reachable, rejects (or times out) when not. */
 export type Check = () => Promise<unknown>
@@ -33,8 +34,10 @@ export interface HealthServer {
 /**
  * Each service's operations endpoint: `/metrics` (Prometheus text format), `/healthz` (the process
  * is alive: always 200 while it serves) and `/readyz` (200 when every dependency answers, else 503;
- * the body names each check and, for a failing one, the error's class — never its text, which can
- * carry a URL with credentials — and each condition with why it is not met).
+ * the body names each check and, for a failing one, why: `kafka unreachable: ECONNREFUSED
+ * 127.0.0.1:9092`, `registry failing: HTTP 503` (describeFailure: codes, addresses and statuses,
+ * never an error's text, which can carry a URL with credentials) — and each condition with why it
+ * is not met).
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const checks = options.checks ?? {}
@@ -63,9 +66,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       const names = Object.keys(checks)
       void Promise.all(
         names.map((name) =>
-          withTimeout(checks[name]!(), timeoutMs).then(
+          answerWithin(checks[name]!(), timeoutMs).then(
             () => [name, 'ok'] as const,
-            (error: unknown) => [name, `failed: ${error instanceof Error ? error.name : 'error'}`] as const,
+            (error: unknown) => [name, checkFailure(name, error, timeoutMs)] as const,
           ),
         ),
       ).then((checked) => {
@@ -103,8 +106,27 @@ function conditionState(condition: Condition): string {
   try {
     return condition() ?? 'ok'
   } catch (error) {
-    return `failed: ${error instanceof Error ? error.name : 'error'}`
+    return `failing: ${describeFailure(error).reason}`
   }
+}
+
+/** The check's own deadline passed (told apart from an error the check threw). */
+class NoAnswer extends Error {}
+
+function answerWithin(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    work,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new NoAnswer()), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+function checkFailure(name: string, error: unknown, timeoutMs: number): string {
+  if (error instanceof NoAnswer) return `${name} not answering within ${timeoutMs}ms`
+  const failure = describeFailure(error)
+  return `${name} ${failure.unreachable ? 'unreachable' : 'failing'}: ${failure.reason}`
 }
 
 /** METRICS_HOST (127.0.0.1) and METRICS_PORT (the service's default; 0 picks a free port). */

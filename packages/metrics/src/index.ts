@@ -54,3 +54,4 @@ export {
   type Check,
   type Condition,
 } from './health.ts'
+export { describeFailure, type FailureReason } from './reason.ts'

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { counter, createRegistry, startHealthServer } from '@trends/metrics'
 
-test('/metrics, /healthz and /readyz: ready only when every check passes, failures named without their text', async (t) => {
+test('/metrics, /healthz and /readyz: ready only when every check passes, failures named by their reason without their text', async (t) => {
   const registry = createRegistry('health-test')
   counter(registry, 'trends_test_things_total', 'Things', []).inc(3)
   let registryUp = false
@@ -15,6 +15,9 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
       kafka: async () => undefined,
       registry: async () => {
         if (!registryUp) throw new TypeError('fetch failed: http://user:secret@host')
+      },
+      clickhouse: async () => {
+        if (!registryUp) throw Object.assign(new Error('refused: secret'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 8123 })
       },
       slow: () => new Promise((resolve) => setTimeout(resolve, registryUp ? 0 : 5000)),
     },
@@ -34,8 +37,9 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
   const body = (await notReady.json()) as { checks: Record<string, string> }
   assert.deepEqual(body.checks, {
     kafka: 'ok',
-    registry: 'failed: TypeError',
-    slow: 'failed: Error',
+    registry: 'registry failing: TypeError',
+    clickhouse: 'clickhouse unreachable: ECONNREFUSED 127.0.0.1:8123',
+    slow: 'slow not answering within 200ms',
     'consumer:normalizer': 'stalled: lag 1200, no progress for 90s',
   })
   assert.doesNotMatch(JSON.stringify(body), /secret/)
@@ -46,6 +50,7 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
   assert.deepEqual(((await stalled.json()) as { checks: unknown }).checks, {
     kafka: 'ok',
     registry: 'ok',
+    clickhouse: 'ok',
     slow: 'ok',
     'consumer:normalizer': 'stalled: lag 1200, no progress for 90s',
   })
@@ -55,6 +60,7 @@ test('/metrics, /healthz and /readyz: ready only when every check passes, failur
   assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, {
     kafka: 'ok',
     registry: 'ok',
+    clickhouse: 'ok',
     slow: 'ok',
     'consumer:normalizer': 'ok',
   })

@@ -14,11 +14,11 @@ import {
   type SupervisedConsumer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, gauge, histogram, type Registry } from '@trends/metrics'
+import { counter, describeFailure, gauge, histogram, type Registry } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { factsFingerprint, type CleanedRecord } from './observation.ts'
-import { createGroupCommitter } from './commit.ts'
+import { createGroupCommitter, transactionalProducer } from './commit.ts'
 import { driftLabels } from './families.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
@@ -73,6 +73,13 @@ export function createNormalizer(deps: NormalizerDeps) {
     ['topic', 'partition'],
   )
 
+  const transactionRetries = counter(
+    metrics,
+    'trends_normalizer_transaction_retries_total',
+    'Transactions begun again because the coordinator was still completing the one before, by answer',
+    ['reason'],
+  )
+
   let consumer: Consumer | undefined
   let supervised: SupervisedConsumer | undefined
   const health = new ConsumerHealth({ stallAfterMs: config.consumer.stallAfterMs, now })
@@ -125,15 +132,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         )
       }
 
-      // Right after a commit the coordinator is still writing its markers and answers the next
-      // transaction with CONCURRENT_TRANSACTIONS for a few milliseconds; retry soon and often.
-      producer = kafka.producer({
-        transactionalId: config.transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 20 },
-      })
+      producer = transactionalProducer(kafka, config.transactionalId)
       await producer.connect()
       consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false, maxBytesPerPartition: config.maxBytesPerPartition })
       // After a rebalance: drop the partitions given away, and rebuild the state of partitions
@@ -161,7 +160,9 @@ export function createNormalizer(deps: NormalizerDeps) {
         owned = new Set()
       })
       const run = pipeline
-      const committer = createGroupCommitter(producer, topics.cleaned, topics.deadLetters, config.groupId)
+      const committer = createGroupCommitter(producer, topics.cleaned, topics.deadLetters, config.groupId, {
+        onRetry: (reason) => transactionRetries.inc({ reason }),
+      })
       const handlers: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -183,13 +184,19 @@ export function createNormalizer(deps: NormalizerDeps) {
           const lastOffset = batch.messages.at(-1)?.offset ?? batch.lastOffset()
           // Batches of other partitions are processed (CPU) while a transaction waits on the
           // broker, and are committed together in the next one.
-          await committer.commit({
-            cleaned: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
-            dead: deadMessages,
-            topic: batch.topic,
-            partition: batch.partition,
-            nextOffset: String(BigInt(lastOffset) + 1n),
-          })
+          try {
+            await committer.commit({
+              cleaned: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
+              dead: deadMessages,
+              topic: batch.topic,
+              partition: batch.partition,
+              nextOffset: String(BigInt(lastOffset) + 1n),
+            })
+          } catch (error) {
+            // The batch is read again; until a transaction commits, /readyz says why none does.
+            health.failing(`transaction failing: ${describeFailure(error).reason}`)
+            throw error
+          }
           // Committed: only now are these keys seen.
           if (config.dedupEnabled) for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)

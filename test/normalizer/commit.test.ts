@@ -1,0 +1,86 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { randomSuffix, readEnv } from '@trends/core'
+import { createKafka, readKafkaSettings, readTopic } from '@trends/kafka'
+import { createLogger } from '@trends/logger'
+import { createGroupCommitter, transactionalProducer } from '@trends/normalizer'
+import { defer, freshGroupId, freshTopic, useAdmin } from '@trends/testing'
+
+const ROUNDS = 240
+const PARTITIONS = 3
+
+/** A kafkajs client whose log lines (debug included) are kept, to count the broker's answers. */
+function loggedKafka(lines: string[]) {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString())
+      done()
+    },
+  })
+  const env = readEnv(process.env)
+  const settings = readKafkaSettings(env, `test-commit-${randomSuffix(3)}`)
+  env.done()
+  return createKafka(settings, { logger: createLogger({ service: 'commit-test', level: 'debug', destination }) })
+}
+
+// Back-to-back transactions, as the normalizer runs them under load: the coordinator is still
+// writing the last commit's markers when the next transaction's first request arrives, and answers
+// CONCURRENT_TRANSACTIONS. Every other round commits offsets only (a batch of duplicates), whose
+// first request is AddOffsetsToTxn — which kafkajs does not retry at all.
+test('back-to-back group commits, half of them offsets only: every one commits, none fails on CONCURRENT_TRANSACTIONS', async (t) => {
+  const input = await freshTopic(t, 'commit-in', PARTITIONS)
+  const output = await freshTopic(t, 'commit-out', 3)
+  const dead = await freshTopic(t, 'commit-dead')
+  const groupId = freshGroupId('commit')
+  const lines: string[] = []
+  const kafka = loggedKafka(lines)
+  const producer = transactionalProducer(kafka, `test.commit.${randomSuffix()}`)
+  await producer.connect()
+  defer(t, () => producer.disconnect())
+  const retries: string[] = []
+  const committer = createGroupCommitter(producer, output, dead, groupId, { onRetry: (reason) => retries.push(reason) })
+
+  const failures: string[] = []
+  const started = Date.now()
+  for (let round = 0; round < ROUNDS; round++) {
+    const withRecord = round % 2 === 0
+    await committer
+      .commit({
+        cleaned: withRecord ? [{ key: `k${round}`, value: Buffer.from(`v${round}`), headers: {} }] : [],
+        dead: [],
+        topic: input,
+        partition: round % PARTITIONS,
+        nextOffset: String(round + 1),
+      })
+      .catch((error: unknown) => failures.push((error as { type?: string }).type ?? (error as Error).name))
+  }
+  const elapsed = Date.now() - started
+  const answers = lines.filter((line) => line.includes('concurrent operation on the same transaction')).length
+  const warnings = lines.filter(
+    (line) => /"level":"(warn|error)"/.test(line) && /concurrent operation|CONCURRENT_TRANSACTIONS|Failed to send/i.test(line),
+  ).length
+  t.diagnostic(
+    `${ROUNDS} commits in ${elapsed} ms: ${failures.length} failed, ${answers} CONCURRENT_TRANSACTIONS answers, ` +
+      `${retries.length} retried by the committer, ${warnings} warn/error lines about them`,
+  )
+
+  assert.deepEqual(failures, [], 'no commit failed')
+  assert.equal(warnings, 0, 'no warning: a retried CONCURRENT_TRANSACTIONS is normal running')
+  assert.ok(retries.every((reason) => reason === 'CONCURRENT_TRANSACTIONS'))
+  const keys: string[] = []
+  await readTopic(kafka, output, ({ message }) => void keys.push(message.key?.toString() ?? ''), { readCommitted: true })
+  assert.equal(keys.length, ROUNDS / 2, 'every record committed once')
+  assert.equal(new Set(keys).size, ROUNDS / 2)
+  const admin = await useAdmin(t)
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [input] })
+  const expected = Array.from({ length: PARTITIONS }, (_, partition) => ({
+    partition,
+    offset: String(ROUNDS - PARTITIONS + partition + 1),
+  }))
+  assert.deepEqual(
+    offsets?.partitions.map(({ partition, offset }) => ({ partition, offset })).sort((a, b) => a.partition - b.partition),
+    expected,
+    'every offset committed with its transaction',
+  )
+})
