@@ -6,6 +6,9 @@ import { createKafka, readKafkaSettings, readTopic } from '@trends/kafka'
 import { createLogger } from '@trends/logger'
 import { createGroupCommitter, transactionalProducer } from '@trends/normalizer'
 import { defer, freshGroupId, freshTopic, useAdmin } from '@trends/testing'
+import { fillRawTopics, startNormalizer, waitForCommitted } from '../support/pipeline.ts'
+import { countRecords } from '../support/raw-topics.ts'
+import { useSimulator } from '../support/simulator.ts'
 
 const ROUNDS = 240
 const PARTITIONS = 3
@@ -84,3 +87,34 @@ test('back-to-back group commits, half of them offsets only: every one commits, 
     'every offset committed with its transaction',
   )
 })
+
+// The raw topics are written without transactions, but the lag is taken from the batch's last
+// offset with markers included, so either way a drained partition reads 0, in /readyz and the gauge.
+test(
+  'a drained normalizer reads lag 0 on every raw partition it consumed, and /readyz has nothing to say',
+  { timeout: 180_000 },
+  async (t) => {
+    const simulator = await useSimulator(t)
+    const matrix = { charts: [{ endpoint: 'hashtags-legacy', countries: ['US', 'GB'], periods: ['7'], maxPages: 2 }] }
+    const { env, topics, kafka, registry } = await fillRawTopics(t, simulator.url, matrix)
+    const expected = await countRecords(kafka, topics.allRaw())
+    const { normalizer, metrics } = await startNormalizer(t, env, { DEDUP_MAX_KEYS_PER_SHARD: '1' })
+    await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= expected, 120_000)
+    const gauge = metrics.getSingleMetric('trends_normalizer_consumer_lag')
+    const deadline = Date.now() + 10_000
+    let values = (await gauge?.get())?.values ?? []
+    while (values.some((entry) => entry.value !== 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      values = (await gauge?.get())?.values ?? []
+    }
+    t.diagnostic(
+      `${expected} raw records; lag ${values.map((entry) => `${entry.labels['topic']}/${entry.labels['partition']}=${entry.value}`).join(' ')}`,
+    )
+    assert.ok(values.length >= 1, 'the gauge has a series per partition consumed')
+    assert.deepEqual(
+      values.map((entry) => entry.value),
+      values.map(() => 0),
+    )
+    assert.equal(normalizer.conditions['consumer:normalizer'](), undefined)
+  },
+)

@@ -69,7 +69,7 @@ export function createNormalizer(deps: NormalizerDeps) {
   const consumerLag = gauge(
     metrics,
     'trends_normalizer_consumer_lag',
-    'Records behind the end of each raw partition, after the last batch',
+    'Records of each raw partition not yet committed (transaction markers do not count: a drained partition reads 0)',
     ['topic', 'partition'],
   )
 
@@ -82,7 +82,12 @@ export function createNormalizer(deps: NormalizerDeps) {
 
   let consumer: Consumer | undefined
   let supervised: SupervisedConsumer | undefined
-  const health = new ConsumerHealth({ stallAfterMs: config.consumer.stallAfterMs, now })
+  // The lag gauge follows the health's lag: /readyz and the metric never disagree.
+  const health = new ConsumerHealth({
+    stallAfterMs: config.consumer.stallAfterMs,
+    now,
+    onLag: (topic, partition, records) => consumerLag.set({ topic, partition: String(partition) }, records),
+  })
   let producer: Producer | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
@@ -200,9 +205,8 @@ export function createNormalizer(deps: NormalizerDeps) {
           // Committed: only now are these keys seen.
           if (config.dedupEnabled) for (const record of result.cleaned) dedup.remember(record.shard, record.dedupKey, record.fingerprint)
           payload.resolveOffset(lastOffset)
-          const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n))
-          consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag)
-          health.lag(batch.topic, batch.partition, lag)
+          // From the batch's last offset, transaction markers included: a drained partition reads 0.
+          health.lag(batch.topic, batch.partition, Number(batch.offsetLag()))
           health.progressed()
           for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
           for (const kind of result.duplicateKinds) duplicates.inc({ kind })

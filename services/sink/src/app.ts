@@ -107,10 +107,12 @@ export function createSink(deps: SinkDeps) {
     [],
   )
   const bufferedRows = gauge(metrics, 'trends_sink_buffered_rows', 'Records gathered and not yet acknowledged by ClickHouse', [])
-  const consumerLag = gauge(metrics, 'trends_sink_consumer_lag', 'Records behind the end of each partition, after the last batch taken', [
-    'topic',
-    'partition',
-  ])
+  const consumerLag = gauge(
+    metrics,
+    'trends_sink_consumer_lag',
+    'Records of each partition not yet taken (transaction markers do not count: a drained partition reads 0)',
+    ['topic', 'partition'],
+  )
   const pausedPartitions = gauge(metrics, 'trends_sink_paused_partitions', 'Partitions paused while their previous batch is retried', [])
   const freshness = histogram(
     metrics,
@@ -143,6 +145,9 @@ export function createSink(deps: SinkDeps) {
   const health = new ConsumerHealth({
     stallAfterMs: config.consumer.stallAfterMs,
     now,
+    // The gauge follows the health's lag, so a batch of commit markers only (which never reaches
+    // eachBatch; the supervisor sees it) also brings it to 0.
+    onLag: (topic, partition, records) => consumerLag.set({ topic, partition: String(partition) }, records),
     pending: () => {
       let rows = 0
       for (const lane of lanes.values()) rows += lane.entries.length + lane.flightRows
@@ -498,7 +503,6 @@ export function createSink(deps: SinkDeps) {
             const next = BigInt(batch.messages[taken - 1]!.offset) + 1n
             // All taken: kafkajs's own lag also steps over the batch's trailing transaction markers.
             const behind = taken === batch.messages.length ? Number(batch.offsetLag()) : Number(BigInt(batch.highWatermark) - next)
-            consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, behind))
             health.lag(batch.topic, batch.partition, behind)
           }
           if (lane.ready(limits, now())) startFlush(lane)
