@@ -33,7 +33,14 @@ export interface NormalizerConfig {
   logLevel: string
 }
 
-export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
+/**
+ * `instanceId` names this instance when NORMALIZER_TRANSACTIONAL_ID is unset; main.ts gives one that
+ * stays distinct among the instances on this host (claimInstanceSlot), so two never fence each other.
+ */
+export function loadNormalizerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  instanceId: (groupId: string) => string = (groupId) => `${groupId}.${hostname()}`,
+): NormalizerConfig {
   const read = readEnv(env)
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
   const dedupText = read.string('NORMALIZER_DEDUP', 'on')
@@ -46,7 +53,7 @@ export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): Norm
     registry: readRegistrySettings(read),
     topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
     groupId,
-    transactionalId: read.string('NORMALIZER_TRANSACTIONAL_ID', `${groupId}.${hostname()}`),
+    transactionalId: read.optionalString('NORMALIZER_TRANSACTIONAL_ID') ?? instanceId(groupId),
     cleanedPartitions: read.int('CLEANED_PARTITIONS', 6, { min: 1, max: 1000 }),
     dedupEnabled: dedupText !== 'off',
     dedupTtlMs: ttlMs ?? 0,

@@ -3,6 +3,9 @@
  * Normalizer entry point: `node services/normalizer/src/main.ts`. Configured only by the
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
+import { hostname, tmpdir } from 'node:os'
+import path from 'node:path'
+import { claimInstanceSlot } from '@trends/core'
 import { configOrExit, createLogger, runService } from '@trends/logger'
 import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
@@ -17,7 +20,8 @@ Environment:
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD
   SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
   TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
-  NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>; give each instance its own, stable across restarts),
+  NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>.<n>, n the lowest free among this host's instances,
+    taken back on restart; set it to give each instance its own, stable across restarts),
   CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (on; off to publish again what the cleaned topic has, for reprocessing),
   DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
@@ -25,7 +29,11 @@ Environment:
   METRICS_HOST (127.0.0.1), METRICS_PORT (9465): /metrics, /healthz, /readyz
 `
 
-const config = configOrExit('normalizer', HELP, loadNormalizerConfig)
+// Instances on one host count themselves 0, 1, 2… in a folder they share; a restarted one takes its
+// number back, so its transactional id fences the dead predecessor's open transaction at once.
+const instanceId = (groupId: string) =>
+  `${groupId}.${hostname()}.${claimInstanceSlot(path.join(tmpdir(), 'trends-instances'), groupId.replace(/[^\w.-]/g, '_')).slot}`
+const config = configOrExit('normalizer', HELP, () => loadNormalizerConfig(process.env, instanceId))
 
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
 const metrics = createRegistry('normalizer', { defaultMetrics: true })
