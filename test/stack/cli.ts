@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { defer, freePort, type Cleanup } from '@trends/testing'
 
-const MAIN = path.resolve(import.meta.dirname, '../src/main.ts')
+const MAIN = path.resolve(import.meta.dirname, '../../services/stack/src/main.ts')
 
 export interface CliResult {
   code: number | null
