@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomSuffix } from '@trends/core'
+import { topicsFor, type Topics } from '@trends/kafka'
+import { defer, type Cleanup } from '@trends/testing'
+import { countFault, type FaultCount } from './faults-count.ts'
+import { drained, recovery, STAGES, untilSample, watchProgress, type Groups, type Progress, type Stage } from './faults-progress.ts'
+import type { PrivateStack } from './faults-stack.ts'
+import { startServiceProcess } from './processes.ts'
+import { until } from './readiness.ts'
+import { useSimulator } from './simulator.ts'
+
+const SERVICES = path.resolve(import.meta.dirname, '../../services')
+const MAINS = {
+  scheduler: [path.join(SERVICES, 'producer/src/main.ts'), 'scheduler'],
+  worker: [path.join(SERVICES, 'producer/src/main.ts'), 'worker'],
+  normalizer: [path.join(SERVICES, 'normalizer/src/main.ts')],
+  sink: [path.join(SERVICES, 'sink/src/main.ts')],
+} as const
+export type Service = keyof typeof MAINS
+
+const DAY_MS = 86_400_000
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR']
+
+export interface FaultPipeline {
+  topics: Topics
+  groups: Groups
+  progress: Progress
+  /** Environment every service of the run gets (private stack, prefix, groups, the sink's store). */
+  env: Record<string, string>
+  /** Starts one more service process of the run; `extra` overrides its environment. */
+  start: (service: Service, extra?: Record<string, string>) => ChildProcess
+  /** Waits until the producer has written `records` raw records. */
+  untilRaw: (records: number, timeoutMs?: number) => Promise<void>
+  /** Seconds from `faultEnd` until each stage moved again (or `idle`); printed with the count. */
+  recovered: (faultEnd: number) => Promise<Record<Stage, number | 'idle'>>
+  /** Lets the pipeline drain, stops every service (SIGTERM) and counts; prints the fault's line and asserts it. */
+  finish: (recovered: Record<Stage, number | 'idle'>) => Promise<FaultCount>
+}
+
+/**
+ * The fault suite's run: the Creative Center simulator in this process, and the real services as
+ * processes against a private stack (scheduler, one producer worker, a normalizer, a sink with its
+ * embedded ClickHouse in a folder of its own). Eight creator charts of ten pages are fetched at
+ * `ratePerSecond` pages a second, about fifty seconds of steady load at the default rate, so a
+ * fault injected after the first thousand records lands mid-stream.
+ */
+export async function startFaultPipeline(
+  t: Cleanup,
+  stack: PrivateStack,
+  name: string,
+  options: { ratePerSecond?: number; env?: Record<string, string> } = {},
+): Promise<FaultPipeline> {
+  const began = Date.now()
+  // The simulator's clock never leaves the day the run began in, so a chart fetched twice returns
+  // the same observations (one data date each); it keeps real time otherwise, as request signatures
+  // are checked against it.
+  const dayEnd = (Math.floor(began / DAY_MS) + 1) * DAY_MS - 1
+  const simulator = await useSimulator(t, { now: () => Math.min(Date.now(), dayEnd) })
+  const prefix = `fault-${randomSuffix()}`
+  const topics = topicsFor(prefix)
+  const groups: Groups = { workers: `${prefix}.workers`, normalizer: `${prefix}.normalizer`, sink: `${prefix}.sink` }
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'trends-fault-store-'))
+  defer(t, () => rmSync(folder, { recursive: true, force: true }))
+  const env: Record<string, string> = {
+    ...stack.env,
+    CC_BASE_URL: simulator.url,
+    CC_RATE_PER_SECOND: String(options.ratePerSecond ?? 1.6),
+    CC_BURST: '1',
+    CC_RETRY_BASE_MS: '50',
+    CC_RETRY_MAX_MS: '500',
+    TOPIC_PREFIX: prefix,
+    POLL_MATRIX: JSON.stringify({ charts: [{ endpoint: 'creators-legacy', countries: COUNTRIES, maxPages: 10 }] }),
+    SCHEDULER_TICK_MS: '500',
+    WORKER_GROUP_ID: groups.workers,
+    NORMALIZER_GROUP_ID: groups.normalizer,
+    NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.1`,
+    SINK_GROUP_ID: groups.sink,
+    SINK_BATCH_WAIT: '200ms',
+    CLICKHOUSE_PATH: folder,
+    ...options.env,
+  }
+  const children = new Map<ChildProcess, Service>()
+  const start = (service: Service, extra: Record<string, string> = {}) => {
+    const [main, ...args] = MAINS[service]
+    const child = startServiceProcess(t, main, [...args], { ...env, ...extra })
+    children.set(child, service)
+    return child
+  }
+  const kafka = stack.kafka()
+  const progress = watchProgress(kafka, topics, groups)
+  defer(t, () => progress.stop())
+  // One at a time, consumers first, so the load meets a running pipeline; and at once on a fresh
+  // broker, two services creating the same topic race (one sees it listed before it has a leader).
+  const admin = kafka.admin()
+  await admin.connect()
+  defer(t, () => admin.disconnect())
+  const joined = (groupId: string) =>
+    until(
+      `a member in ${groupId}`,
+      async () => (await admin.describeGroups([groupId])).groups[0],
+      (group) => group?.state === 'Stable' && group.members.length > 0,
+      120_000,
+    )
+  for (const [service, group] of [
+    ['sink', groups.sink],
+    ['normalizer', groups.normalizer],
+    ['worker', groups.workers],
+  ] as const) {
+    start(service)
+    await joined(group)
+  }
+  start('scheduler')
+
+  const untilRaw = async (records: number, timeoutMs = 180_000) => {
+    await untilSample(progress, `${records} raw records`, (s) => s.done.producer >= records, timeoutMs)
+  }
+  const finish = async (recovered: Record<Stage, number | 'idle'>) => {
+    await drained(progress, 300_000)
+    const running = [...children.keys()].filter((child) => child.exitCode === null && child.signalCode === null)
+    const exitedEarly = [...children]
+      .filter(([child]) => !running.includes(child))
+      .map(([child, service]) => `${service} (exit ${child.exitCode})`)
+    await Promise.all(
+      running.map(async (child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        await exited
+      }),
+    )
+    const count = await countFault(kafka, stack.registry(), topics, folder)
+    const { fetchLog, deadLetters } = count.detail
+    const stages = STAGES.map((stage) => {
+      const value = recovered[stage]
+      return `${stage} ${typeof value === 'number' ? `${value.toFixed(1)}s` : value}`
+    })
+    const slowest = Math.max(0, ...STAGES.map((stage) => recovered[stage]).filter((v) => typeof v === 'number'))
+    const line =
+      `fault ${name}: observations ${count.observations}, missing ${count.missing}, duplicated ${count.duplicated}; ` +
+      `fetch log ${fetchLog.rows}/${fetchLog.distinct}; dead letters ${deadLetters.rows}/${deadLetters.topic}; ` +
+      `recovered in ${slowest.toFixed(1)}s (${stages.join(', ')}); took ${Math.round((Date.now() - began) / 1000)}s`
+    process.stdout.write(`${line}\n`)
+    if (count.missing !== 0 || count.duplicated !== 0) process.stdout.write(`fault ${name}: ${JSON.stringify(count.detail)}\n`)
+    assert.deepEqual(exitedEarly, [], 'no service exited during the run')
+    assert.ok(count.observations >= 3000, `${count.observations} observations`)
+    assert.deepEqual({ missing: count.missing, duplicated: count.duplicated }, { missing: 0, duplicated: 0 }, line)
+    assert.equal(count.detail.cleaned.missingFromRaw, 0, 'nothing in the cleaned topic that the raw topics do not hold')
+    assert.equal(deadLetters.withoutReason, 0, 'every dead letter has a reason')
+    assert.ok(fetchLog.rows >= 80, `${fetchLog.rows} fetch attempts in ClickHouse`)
+    return count
+  }
+  return {
+    topics,
+    groups,
+    progress,
+    env,
+    start,
+    untilRaw,
+    recovered: (faultEnd) => recovery(progress, faultEnd),
+    finish,
+  }
+}
