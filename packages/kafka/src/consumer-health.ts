@@ -76,7 +76,8 @@ export class ConsumerHealth {
   /** kafkajs runs the consumer (it joined its group): the stall clock starts again. */
   running(): void {
     this.#state = { kind: 'running' }
-    this.progressed()
+    // Not progress: a failure seen before the rejoin is still the reason until work succeeds.
+    this.#lastProgress = this.#now()
   }
 
   /** The consumer is not running; `reason` is a class and code, `next` what happens now (e.g. `restarting`). */

@@ -1,6 +1,6 @@
 import { fullJitter, parseDuration, type EnvReader } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { counter, type Registry } from '@trends/metrics'
+import { counter, describeFailure, type Registry } from '@trends/metrics'
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs'
 import type { ConsumerHealth } from './consumer-health.ts'
 
@@ -81,12 +81,25 @@ export function describeCrash(error: unknown): { errorClass: string; code?: stri
   }
 }
 
-/** What a crash shows: the root cause's class and code for /readyz, and a bounded reason for the metric. */
-function summarise(error: unknown): { crash: ReturnType<typeof describeCrash>; text: string; reason: string } {
+/**
+ * What a crash shows in /readyz: `kafka unreachable: ECONNREFUSED 127.0.0.1:9092` when no broker
+ * answered (describeFailure), else the root cause's class and code (`KafkaJSProtocolError
+ * REBALANCE_IN_PROGRESS`).
+ */
+export function crashText(error: unknown): string {
+  const failure = describeFailure(error)
+  if (failure.unreachable) return `kafka unreachable: ${failure.reason}`
   const crash = describeCrash(error)
   const errorClass = crash.causeClass ?? crash.errorClass
   const code = crash.causeCode ?? crash.code
-  return { crash, text: code === undefined ? errorClass : `${errorClass} ${code}`, reason: REASONS.has(errorClass) ? errorClass : 'other' }
+  return code === undefined ? errorClass : `${errorClass} ${code}`
+}
+
+/** What a crash shows: its text for /readyz, and a bounded reason (the root class) for the metric. */
+function summarise(error: unknown): { crash: ReturnType<typeof describeCrash>; text: string; reason: string } {
+  const crash = describeCrash(error)
+  const errorClass = crash.causeClass ?? crash.errorClass
+  return { crash, text: crashText(error), reason: REASONS.has(errorClass) ? errorClass : 'other' }
 }
 
 export interface SuperviseOptions {

@@ -96,6 +96,10 @@ test('a stall names the partitions behind (at most eight) and why the work fails
     health.problem(),
     'stalled: lag 52 on raw.hashtag 1; raw.song 2; raw.video 0,1,2,3,4,5 (+6 more), no progress for 5s; transaction failing: CONCURRENT_TRANSACTIONS',
   )
+  health.crashed('KafkaJSProtocolError CONCURRENT_TRANSACTIONS', 'kafkajs restarts it')
+  health.running()
+  time.advance(1000)
+  assert.match(health.problem() ?? '', /no progress for 1s; transaction failing: CONCURRENT_TRANSACTIONS$/, 'a rejoin is not progress')
   health.progressed()
   time.advance(1000)
   assert.equal(health.problem(), 'stalled: lag 52 on raw.hashtag 1; raw.song 2; raw.video 0,1,2,3,4,5 (+6 more), no progress for 1s')
