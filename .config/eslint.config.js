@@ -40,8 +40,9 @@ export default tseslint.config(
       ],
     },
   },
+  // A package's tests that need the stack live in test/<package>/ and may reach its library too.
   ...OWNED.map(({ owner }) => ({
-    files: [`${owner}/**/*.ts`],
+    files: [`${owner}/**/*.ts`, `test/${path.basename(owner)}/**/*.ts`],
     rules: { 'no-restricted-imports': 'off' },
   })),
 )

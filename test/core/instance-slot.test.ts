@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { claimInstanceSlot } from '../src/instance-slot.ts'
+import { claimInstanceSlot } from '@trends/core'
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-slots-'))
@@ -47,7 +47,7 @@ test('a slot left by a process that is gone is taken over: a restarted instance 
 
 test('processes starting together never share a slot', async (t) => {
   const dir = tempDir(t)
-  const script = `import { claimInstanceSlot } from ${JSON.stringify(path.resolve(import.meta.dirname, '../src/instance-slot.ts'))}
+  const script = `import { claimInstanceSlot } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../packages/core/src/instance-slot.ts'))}
 const { slot } = claimInstanceSlot(${JSON.stringify(dir)}, 'normalizer')
 process.stdout.write(String(slot))
 setTimeout(() => undefined, 1500)`

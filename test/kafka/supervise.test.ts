@@ -3,8 +3,7 @@ import assert from 'node:assert/strict'
 import kafkajs, { type EachMessagePayload } from 'kafkajs'
 import { createRegistry, metricValue } from '@trends/metrics'
 import { defer, freshGroupId, freshTopic, testLogger, useKafka, useProducer, type Cleanup } from '@trends/testing'
-import { ConsumerHealth } from '../src/consumer-health.ts'
-import { superviseConsumer, type ConsumerSettings } from '../src/supervise.ts'
+import { ConsumerHealth, superviseConsumer, type ConsumerSettings } from '@trends/kafka'
 
 const { KafkaJSNonRetriableError } = kafkajs
 
