@@ -15,8 +15,9 @@ import {
 } from '@trends/kafka'
 import { quiet } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
-import { table } from '../output.ts'
-import { metricSum, parseMetrics, type Samples } from '../prometheus.ts'
+import { chartTitle, table } from '../output.ts'
+import { parseMetrics, type Samples } from '../prometheus.ts'
+import { firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, timestamped } from '../status.ts'
 import { topQuery } from './query.ts'
 
 export const RUN_HELP = `Usage: trends run [--simulator] [--status-every 5s]     (npm start)
@@ -48,7 +49,7 @@ interface Child {
 }
 
 function log(line: string): void {
-  process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`)
+  process.stdout.write(timestamped(line, new Date()))
 }
 
 /** A service as its own process; its output goes to .data/logs/<name>.log. */
@@ -125,48 +126,6 @@ async function scrape(children: readonly Child[]): Promise<Samples> {
   return all
 }
 
-interface Progress {
-  scheduled: number
-  tasksDone: number
-  raw: number
-  cleaned: number
-  duplicates: number
-  dead: number
-  inserted: number
-  sinkIn: number
-}
-
-function progressOf(samples: Samples): Progress {
-  return {
-    scheduled: metricSum(samples, 'trends_scheduler_tasks_total'),
-    tasksDone: metricSum(samples, 'trends_worker_tasks_total'),
-    // The worker counts its fetch-log entries too; raw records are those on raw topics.
-    raw: samples
-      .filter((sample) => sample.name === 'trends_worker_records_total' && (sample.labels['topic'] ?? '').includes('.raw.'))
-      .reduce((sum, sample) => sum + sample.value, 0),
-    cleaned: metricSum(samples, 'trends_normalizer_records_out_total'),
-    duplicates: metricSum(samples, 'trends_normalizer_dedup_hits_total'),
-    dead:
-      metricSum(samples, 'trends_worker_dead_letters_total') +
-      metricSum(samples, 'trends_normalizer_dead_letters_total') +
-      metricSum(samples, 'trends_sink_dead_letters_total'),
-    inserted: metricSum(samples, 'trends_sink_rows_inserted_total', { table: 'trend_observations' }),
-    sinkIn: metricSum(samples, 'trends_sink_records_in_total'),
-  }
-}
-
-function statusLine(p: Progress, samples: Samples): string {
-  const normalizerIn = metricSum(samples, 'trends_normalizer_records_in_total')
-  const lag = Math.max(0, p.raw - normalizerIn) + Math.max(0, p.cleaned - p.inserted)
-  return `tasks ${p.tasksDone}/${p.scheduled} · raw ${p.raw} · cleaned ${p.cleaned} (${p.duplicates} repeats dropped) · in ClickHouse ${p.inserted} · dead letters ${p.dead} · behind ${lag}`
-}
-
-/** The first cycle is in ClickHouse: every scheduled task done, and everything it produced inserted. */
-function firstCycleDone(p: Progress, samples: Samples): boolean {
-  const normalizerIn = metricSum(samples, 'trends_normalizer_records_in_total')
-  return p.scheduled > 0 && p.tasksDone >= p.scheduled && normalizerIn >= p.raw && p.inserted > 0 && p.inserted >= p.cleaned
-}
-
 async function printTop(clickhouseUrl: string, database: string, user: string, password: string): Promise<void> {
   const client = createClickHouse({ mode: 'server', url: clickhouseUrl, username: user, password, database }, quiet)
   try {
@@ -183,9 +142,7 @@ async function printTop(clickhouseUrl: string, database: string, user: string, p
           format: 'JSONEachRow',
         })
       ).json<Record<string, unknown>>()
-      process.stdout.write(
-        `\ntop ${chart.kind}s · ${chart.country || 'all countries'} · ${chart.period === 0 ? 'no period' : `${chart.period} days`}\n`,
-      )
+      process.stdout.write(`\ntop ${chartTitle(chart)}\n`)
       process.stdout.write(table(rows))
     }
     process.stdout.write('\n')
@@ -200,9 +157,7 @@ export async function run(args: string[]): Promise<void> {
     options: { simulator: { type: 'boolean' }, 'status-every': { type: 'string', default: '5s' } },
     strict: true,
   })
-  const statusMs = /^\d+s$/.test(values['status-every']) ? Number(values['status-every'].slice(0, -1)) * 1000 : Number.NaN
-  if (!Number.isFinite(statusMs) || statusMs < 1000)
-    throw usage(`--status-every: whole seconds such as 5s (got ${JSON.stringify(values['status-every'])})`)
+  const statusMs = statusInterval(values['status-every'])
   const read = readEnv(process.env)
   const dataDir = path.resolve(ROOT, read.string('STACK_DATA_DIR', '.data'))
   const externalClickHouse = read.optionalUrl('CLICKHOUSE_URL')
@@ -303,15 +258,8 @@ export async function run(args: string[]): Promise<void> {
     )
     try {
       const result = await migrate(admin).catch((error: unknown) => {
-        const failure = error as { code?: unknown; type?: unknown }
-        const reason =
-          typeof failure.type === 'string' && failure.type !== ''
-            ? failure.type
-            : typeof failure.code === 'string'
-              ? failure.code
-              : (error as Error).message
         throw new CliError(
-          `ClickHouse at ${new URL(clickhouseUrl).host} refused the migrations (${reason}): check CLICKHOUSE_URL and its credentials`,
+          `ClickHouse at ${new URL(clickhouseUrl).host} refused the migrations (${refusalReason(error)}): check CLICKHOUSE_URL and its credentials`,
         )
       })
       log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already there`)
@@ -354,8 +302,8 @@ export async function run(args: string[]): Promise<void> {
           throw new CliError(`the ${exited.name} exited ${exited.process.exitCode} (see .data/logs/${exited.name}.log)`)
         const samples = await scrape(children)
         const progress = progressOf(samples)
-        log(statusLine(progress, samples))
-        if (!printedTop && firstCycleDone(progress, samples)) {
+        log(statusLine(progress))
+        if (!printedTop && firstCycleDone(progress)) {
           printedTop = true
           log('first cycle in ClickHouse; top trends:')
           await printTop(clickhouseUrl, database, env['CLICKHOUSE_USER'] ?? 'default', env['CLICKHOUSE_PASSWORD'] ?? '')

@@ -1,3 +1,4 @@
+import { chartTitle } from '../output.ts'
 import type { ChartReport, ReportData } from './data.ts'
 
 /** Text for HTML: every name comes from upstream and may hold markup, RTL text or emoji. */
@@ -61,7 +62,7 @@ function list(items: Array<{ name: string; rank: number; rankChange?: number }>,
 }
 
 function chartSection(chart: ChartReport): string {
-  const title = `${chart.kind}s · ${chart.country === '' ? 'all countries' : chart.country} · ${chart.period === 0 ? 'no period' : `${chart.period} days`}`
+  const title = chartTitle(chart)
   return `<section class="chart" data-kind="${escapeHtml(chart.kind)}" data-country="${escapeHtml(chart.country)}">
 <h2>${escapeHtml(title)} <small>latest ${escapeHtml(chart.latestDate)}</small></h2>
 <div class="grid"><div class="trajectory"><h3>Rank of today's top ${chart.trajectories.length}</h3>${trajectorySvg(chart)}</div>

@@ -1,0 +1,97 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CliError, EXIT } from '../src/errors.ts'
+import { chartTitle, csv, formatOf, render, table } from '../src/output.ts'
+
+// Cells here are ASCII on purpose: the table pads by string length, which is wrong for CJK and emoji
+// (wide or several code units per column); padding by display width is a change of its own, and
+// these tests should not pin the current behaviour for such text.
+
+const ROWS = [
+  { rank: 1, name: 'fyp', views: 1200345, change: -3 },
+  { rank: 10, name: 'summer vibes', views: 980, change: 12 },
+  { rank: 2, name: 'cat', views: null, change: 0 },
+]
+
+test('table: a header, a rule as wide as each column, numbers right-aligned, text left-aligned, no trailing spaces', () => {
+  assert.equal(
+    table(ROWS),
+    [
+      'rank  name            views  change',
+      '────  ────────────  ───────  ──────',
+      '   1  fyp           1200345      -3',
+      '  10  summer vibes      980      12',
+      '   2  cat                         0',
+      '',
+    ].join('\n'),
+  )
+})
+
+test('table: a column is right-aligned when every cell reads as a number (or is null), decimals and negatives too; one text cell makes it text', () => {
+  const lines = table([
+    { price: '1.50', code: '007', id: 'a1' },
+    { price: '12', code: '12', id: '3' },
+  ]).split('\n')
+  assert.deepEqual(lines, ['price  code  id', '─────  ────  ──', ' 1.50   007  a1', '   12    12  3', ''])
+  assert.deepEqual(table([{ n: -2.5 }, { n: 10 }]).split('\n'), ['   n', '────', '-2.5', '  10', ''])
+})
+
+test('table: objects and arrays as JSON, booleans and bigints as written, null and missing cells empty', () => {
+  assert.equal(
+    table([
+      { a: { k: 'v' }, b: true, c: 12345678901234567890n, d: 'x' },
+      { a: [1, 2], b: false, d: null },
+    ]),
+    [
+      'a          b      c                     d',
+      '─────────  ─────  ────────────────────  ─',
+      '{"k":"v"}  true   12345678901234567890  x',
+      '[1,2]      false',
+      '',
+    ].join('\n'),
+  )
+})
+
+test('table of nothing says so; the columns are those of the first row', () => {
+  assert.equal(table([]), '(no rows)\n')
+  assert.equal(table([{ a: 'x' }, { a: 'y', b: 'ignored' }]), 'a\n─\nx\ny\n')
+})
+
+test('csv: a header, one line per row, quotes only where a value needs them (comma, quote, newline, CR), doubled inside', () => {
+  assert.equal(
+    csv([
+      { name: 'plain', note: 'a,b', quote: 'say "hi"' },
+      { name: 'multi\nline', note: 'cr\r', quote: null },
+    ]),
+    'name,note,quote\nplain,"a,b","say ""hi"""\n"multi\nline","cr\r",\n',
+  )
+  assert.equal(csv([{ 'a,b': 1, obj: { k: 'v,w' } }]), '"a,b",obj\n1,"{""k"":""v,w""}"\n', 'headers and JSON cells quoted alike')
+  assert.equal(csv([]), '', 'no rows, no header')
+})
+
+test('render: JSON is the rows as they are, indented, with a final newline; table and csv as above', () => {
+  assert.equal(render(ROWS, 'json'), `${JSON.stringify(ROWS, null, 2)}\n`)
+  assert.deepEqual(JSON.parse(render(ROWS, 'json')), ROWS)
+  assert.equal(render([], 'json'), '[]\n')
+  assert.equal(render(ROWS, 'csv'), csv(ROWS))
+  assert.equal(render(ROWS, 'table'), table(ROWS))
+})
+
+test('--format: table unless given; anything but table, json or csv is a usage error naming the value', () => {
+  assert.equal(formatOf(undefined), 'table')
+  assert.equal(formatOf('json'), 'json')
+  assert.equal(formatOf('csv'), 'csv')
+  for (const bad of ['JSON', 'tsv', '']) {
+    assert.throws(
+      () => formatOf(bad),
+      (error: unknown) =>
+        error instanceof CliError && error.exitCode === EXIT.usage && error.message === `--format: table, json or csv (got "${bad}")`,
+    )
+  }
+})
+
+test("a chart's title: kind in the plural, country or every country, period in days or none", () => {
+  assert.equal(chartTitle({ kind: 'hashtag', country: 'US', period: 7 }), 'hashtags · US · 7 days')
+  assert.equal(chartTitle({ kind: 'sound', country: '', period: 0 }), 'sounds · all countries · no period')
+  assert.equal(chartTitle({ kind: 'creator', country: 'JP', period: 120 }), 'creators · JP · 120 days')
+})

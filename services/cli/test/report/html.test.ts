@@ -1,0 +1,74 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ReportData } from '../../src/report/data.ts'
+import { escapeHtml, renderReport } from '../../src/report/html.ts'
+
+test('escapeHtml: the five characters that can open markup or end an attribute; everything else as given', () => {
+  assert.equal(escapeHtml(`<b class="x">Tom & 'Jerry'</b>`), '&lt;b class=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/b&gt;')
+  assert.equal(escapeHtml('#fyp 🐈 مرحبا 日本'), '#fyp 🐈 مرحبا 日本')
+  assert.equal(escapeHtml('&amp;'), '&amp;amp;', 'text, not markup: an entity is escaped again')
+})
+
+const NAME = '<img src=x onerror=alert(1)> "quoted"'
+
+const DATA: ReportData = {
+  generatedAt: '2026-12-01T21:04:05.678Z',
+  latestDate: '2026-12-01',
+  charts: [
+    {
+      kind: 'hashtag',
+      country: '',
+      period: 7,
+      latestDate: '2026-12-01',
+      trajectories: [
+        {
+          name: NAME,
+          points: [
+            { date: '2026-11-30', rank: 3 },
+            { date: '2026-12-01', rank: 1 },
+          ],
+        },
+      ],
+      newEntries: [],
+      movers: [
+        { name: 'up', rank: 2, rankChange: 4 },
+        { name: 'down', rank: 9, rankChange: -2 },
+      ],
+    },
+  ],
+  coverage: [
+    { endpoint: 'hashtags', country: 'US', period: '7', fetches: 12, failed: 1, items: 600, lastFetch: '2026-12-01 21:00:00.123' },
+    { endpoint: 'sounds', country: '', period: '', fetches: 3, failed: 0, items: 90, lastFetch: '2026-12-01 20:59:00' },
+  ],
+}
+
+test('the report: upstream names escaped wherever they appear, never as markup', () => {
+  const html = renderReport(DATA)
+  assert.ok(!html.includes('<img'), 'no markup from upstream')
+  assert.ok(html.includes('<bdi>&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;</bdi>'), 'the legend shows the name as text')
+  assert.ok(html.includes('data-name="&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;"'), 'and the attribute cannot be closed')
+})
+
+test('the report: chart title, rank change arrows, empty sections and the fetch coverage as numbers', () => {
+  const html = renderReport(DATA)
+  assert.match(html, /<title>TikTok Creative Center trends · 2026-12-01<\/title>/)
+  assert.match(html, /generated 2026-12-01 21:04 UTC/)
+  assert.match(html, /<h2>hashtags · all countries · 7 days <small>latest 2026-12-01<\/small><\/h2>/)
+  assert.match(html, /<td class="rank">#2<\/td><td><bdi>up<\/bdi><\/td><td class="up">▲ 4<\/td>/)
+  assert.match(html, /<td class="rank">#9<\/td><td><bdi>down<\/bdi><\/td><td class="down">▼ 2<\/td>/)
+  assert.match(html, /<p class="empty">None today\.<\/p>/, 'no new entries')
+  assert.match(
+    html,
+    /<tr><td>hashtags<\/td><td>US<\/td><td>7<\/td><td class="n">12<\/td><td class="n bad">1<\/td><td class="n">600<\/td><td>2026-12-01 21:00<\/td><\/tr>/,
+  )
+  assert.match(html, /<tr><td>sounds<\/td><td>—<\/td><td>—<\/td><td class="n">3<\/td><td class="n">0<\/td>/, 'no country or period: a dash')
+  assert.equal(html.match(/<circle /g)?.length, 2, 'a dot per point')
+})
+
+test('the report of an empty store says so instead of drawing nothing', () => {
+  const html = renderReport({ generatedAt: '2026-12-01T00:00:00Z', latestDate: null, charts: [], coverage: [] })
+  assert.match(html, /<title>TikTok Creative Center trends<\/title>/)
+  assert.match(html, /Latest upstream data: none/)
+  assert.match(html, /No observations in ClickHouse yet\./)
+  assert.match(html, /No fetches in the period\./)
+})
