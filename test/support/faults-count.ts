@@ -8,6 +8,8 @@ export interface FaultCount {
   missing: number
   duplicated: number
   detail: {
+    /** What the charts hold, fetched directly, and how much of it the raw topics lack. */
+    source: { items: number; missingFromRaw: number }
     cleaned: { records: number; distinct: number; missingFromRaw: number }
     clickhouse: { rows: number; distinct: number }
     fetchLog: { topic: number; distinct: number; rows: number; rowsDistinct: number }
@@ -31,12 +33,19 @@ async function decodeAll(kafka: Kafka, registry: SchemaRegistry, topic: string):
 }
 
 /**
- * Counts every observation, fetch attempt and dead letter: each distinct raw observation once in
+ * Counts every observation, fetch attempt and dead letter: every item the charts hold (`source`, the
+ * natural keys fetched directly) in the raw topics, each distinct raw observation once in
  * the cleaned topic (read_committed) and once in ClickHouse (count() without FINAL), each fetch
  * attempt once in fetch_log, each dead letter in ClickHouse with a reason. The sink that wrote
  * `folder` must have exited (its embedded store is read from another process).
  */
-export async function countFault(kafka: Kafka, registry: SchemaRegistry, topics: Topics, folder: string): Promise<FaultCount> {
+export async function countFault(
+  kafka: Kafka,
+  registry: SchemaRegistry,
+  topics: Topics,
+  folder: string,
+  source: ReadonlySet<string>,
+): Promise<FaultCount> {
   const raw = (
     await Promise.all(
       topics
@@ -54,6 +63,8 @@ export async function countFault(kafka: Kafka, registry: SchemaRegistry, topics:
       .filter((r) => !lettered.has(`${String(r['$topic'])}/${String(r['$partition'])}/${String(r['$offset'])}`))
       .map((r) => String(r['natural_key'])),
   )
+  const rawKeys = new Set(raw.map((r) => String(r['natural_key'])))
+  const missingFromSource = [...source].filter((key) => !rawKeys.has(key)).length
   const cleaned = await decodeAll(kafka, registry, topics.cleaned)
   const cleanedKeys = new Set(cleaned.map((c) => `${String(c['natural_key'])}|${String(c['data_date'])}`))
   const cleanedNaturalKeys = new Set(cleaned.map((c) => String(c['natural_key'])))
@@ -75,6 +86,7 @@ export async function countFault(kafka: Kafka, registry: SchemaRegistry, topics:
   )
   const n = (key: string) => Number(stored?.[key] ?? Number.NaN)
   const detail: FaultCount['detail'] = {
+    source: { items: source.size, missingFromRaw: missingFromSource },
     cleaned: { records: cleaned.length, distinct: cleanedKeys.size, missingFromRaw },
     clickhouse: { rows: n('rows'), distinct: n('distinct') },
     fetchLog: { topic: fetches.length, distinct: fetchIds.size, rows: n('fetch_rows'), rowsDistinct: n('fetch_distinct') },
@@ -87,6 +99,7 @@ export async function countFault(kafka: Kafka, registry: SchemaRegistry, topics:
   }
   const positive = (value: number) => Math.max(0, value)
   const missing =
+    missingFromSource +
     missingFromCleaned +
     positive(cleanedKeys.size - detail.clickhouse.distinct) +
     positive(fetchIds.size - detail.fetchLog.rowsDistinct) +

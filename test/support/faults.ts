@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
+import { naturalKey } from '@trends/creative-center'
 import { topicsFor, type Topics } from '@trends/kafka'
+import { loadProducerConfig } from '@trends/producer'
 import { defer, type Cleanup } from '@trends/testing'
 import { countFault, type FaultCount } from './faults-count.ts'
 import { drained, recovery, STAGES, untilSample, watchProgress, type Groups, type Progress, type Stage } from './faults-progress.ts'
 import type { PrivateStack } from './faults-stack.ts'
-import { startServiceProcess } from './processes.ts'
+import { expectedItems } from './raw-topics.ts'
 import { until } from './readiness.ts'
 import { useSimulator } from './simulator.ts'
 
@@ -63,8 +65,14 @@ export async function startFaultPipeline(
   const prefix = `fault-${randomSuffix()}`
   const topics = topicsFor(prefix)
   const groups: Groups = { workers: `${prefix}.workers`, normalizer: `${prefix}.normalizer`, sink: `${prefix}.sink` }
-  const folder = mkdtempSync(path.join(os.tmpdir(), 'trends-fault-store-'))
-  defer(t, () => rmSync(folder, { recursive: true, force: true }))
+  // The services' logs (at info) and the sink's store; kept for a look when the fault fails.
+  const runDir = mkdtempSync(path.join(os.tmpdir(), `trends-fault-${name}-`))
+  const folder = path.join(runDir, 'store')
+  let passed = false
+  defer(t, () => {
+    if (passed) rmSync(runDir, { recursive: true, force: true })
+    else process.stderr.write(`fault ${name}: service logs and store kept in ${runDir}\n`)
+  })
   const env: Record<string, string> = {
     ...stack.env,
     CC_BASE_URL: simulator.url,
@@ -86,8 +94,19 @@ export async function startFaultPipeline(
   const children = new Map<ChildProcess, Service>()
   const start = (service: Service, extra: Record<string, string> = {}) => {
     const [main, ...args] = MAINS[service]
-    const child = startServiceProcess(t, main, [...args], { ...env, ...extra })
+    const log = openSync(path.join(runDir, `${service}-${children.size + 1}.log`), 'w')
+    const child = spawn(process.execPath, [main, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env, ...extra },
+      stdio: ['ignore', log, log],
+    })
+    closeSync(log)
     children.set(child, service)
+    defer(t, async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    })
     return child
   }
   const kafka = stack.kafka()
@@ -131,7 +150,8 @@ export async function startFaultPipeline(
         await exited
       }),
     )
-    const count = await countFault(kafka, stack.registry(), topics, folder)
+    const source = await expectedItems(simulator.url, loadProducerConfig(env).charts, naturalKey)
+    const count = await countFault(kafka, stack.registry(), topics, folder, new Set(source.keys()))
     const { fetchLog, deadLetters } = count.detail
     const stages = STAGES.map((stage) => {
       const value = recovered[stage]
@@ -150,6 +170,7 @@ export async function startFaultPipeline(
     assert.equal(count.detail.cleaned.missingFromRaw, 0, 'nothing in the cleaned topic that the raw topics do not hold')
     assert.equal(deadLetters.withoutReason, 0, 'every dead letter has a reason')
     assert.ok(fetchLog.rows >= 80, `${fetchLog.rows} fetch attempts in ClickHouse`)
+    passed = true
     return count
   }
   return {
