@@ -8,13 +8,19 @@ export interface ConsumerHealthOptions {
   /** How long a consumer with lag may go without progress before it counts as stalled. */
   stallAfterMs: number
   /**
-   * Records taken but not yet done, which no partition's lag shows (the sink's gathered and
-   * in-flight batches); read whenever the lag is.
+   * Records taken but not yet done, by partition, which no partition's lag shows (the sink's
+   * gathered and in-flight batches); read whenever the lag is.
    */
-  pending?: () => number
+  pending?: () => Iterable<PendingRecords>
   /** Told every partition's lag as it is learnt (the service's lag gauge follows it, so both agree). */
   onLag?: (topic: string, partition: number, records: number) => void
   now?: () => number
+}
+
+export interface PendingRecords {
+  topic: string
+  partition: number
+  records: number
 }
 
 type State = { kind: 'starting' } | { kind: 'running' } | { kind: 'stopped' } | { kind: 'crashed'; reason: string; next: string }
@@ -25,7 +31,7 @@ const NAMED_PARTITIONS = 8
 
 export class ConsumerHealth {
   readonly #stallAfterMs: number
-  readonly #pending: () => number
+  readonly #pending: () => Iterable<PendingRecords>
   readonly #now: () => number
   readonly #onLag: ((topic: string, partition: number, records: number) => void) | undefined
   /** Why the consumer's work fails (set by its owner), until it next makes progress. */
@@ -38,7 +44,7 @@ export class ConsumerHealth {
 
   constructor(options: ConsumerHealthOptions) {
     this.#stallAfterMs = options.stallAfterMs
-    this.#pending = options.pending ?? (() => 0)
+    this.#pending = options.pending ?? (() => [])
     this.#now = options.now ?? Date.now
     this.#onLag = options.onLag
     this.#lastProgress = this.#now()
@@ -95,8 +101,8 @@ export class ConsumerHealth {
 
   /** Records behind, over every assigned partition, plus those taken and not yet done. */
   totalLag(): number {
-    let total = this.#pending()
-    for (const records of this.#lag.values()) total += records
+    let total = 0
+    for (const records of this.#behindByPartition().values()) total += records
     return total
   }
 
@@ -115,9 +121,19 @@ export class ConsumerHealth {
     return `stalled: lag ${lag}${where === '' ? '' : ` on ${where}`}, no progress for ${Math.floor(quiet / 1000)}s${why}`
   }
 
+  /** Each partition's lag plus its records taken and not yet done. */
+  #behindByPartition(): Map<string, number> {
+    const behind = new Map(this.#lag)
+    for (const { topic, partition, records } of this.#pending()) {
+      const name = key(topic, partition)
+      behind.set(name, (behind.get(name) ?? 0) + Math.max(0, records))
+    }
+    return behind
+  }
+
   /** The partitions with lag, by topic: `raw.hashtag 0,2; raw.song 1` (bounded, the rest counted). */
   #behind(): string {
-    const behind = [...this.#lag]
+    const behind = [...this.#behindByPartition()]
       .filter(([, records]) => records > 0)
       .map(([name]) => {
         const [topic = '', partition = ''] = name.split('\u0000')

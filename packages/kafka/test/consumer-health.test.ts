@@ -39,7 +39,11 @@ test('a consumer is ready once running, and stalled only with lag and no progres
 test('pending records count as lag; partitions no longer assigned do not', () => {
   const time = clock()
   let pending = 0
-  const health = new ConsumerHealth({ stallAfterMs: 1000, now: time.now, pending: () => pending })
+  const health = new ConsumerHealth({
+    stallAfterMs: 1000,
+    now: time.now,
+    pending: () => [{ topic: 'cleaned', partition: 1, records: pending }],
+  })
   health.running()
   health.lag('cleaned', 0, 0)
   health.lag('cleaned', 3, 40)
@@ -48,7 +52,7 @@ test('pending records count as lag; partitions no longer assigned do not', () =>
   health.assigned({ cleaned: [0, 1] })
   assert.equal(health.totalLag(), 500, 'partition 3 went to another member')
   time.advance(1500)
-  assert.equal(health.problem(), 'stalled: lag 500, no progress for 1s')
+  assert.equal(health.problem(), 'stalled: lag 500 on cleaned 1, no progress for 1s', 'records taken and not done name their partition')
   pending = 0
   assert.equal(health.problem(), undefined)
 })

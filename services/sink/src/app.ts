@@ -148,11 +148,8 @@ export function createSink(deps: SinkDeps) {
     // The gauge follows the health's lag, so a batch of commit markers only (which never reaches
     // eachBatch; the supervisor sees it) also brings it to 0.
     onLag: (topic, partition, records) => consumerLag.set({ topic, partition: String(partition) }, records),
-    pending: () => {
-      let rows = 0
-      for (const lane of lanes.values()) rows += lane.entries.length + lane.flightRows
-      return rows
-    },
+    pending: () =>
+      [...lanes.values()].map((lane) => ({ topic: lane.topic, partition: lane.partition, records: lane.entries.length + lane.flightRows })),
   })
 
   const refreshGauges = () => {
