@@ -1,18 +1,17 @@
 /**
- * The unit tier's guard (test/support/unit-tier.ts) run as `npm run test:unit` runs it, on small
- * test files written here: a file that talks to its own server passes; one that reaches Kafka, a
- * port nobody in its process serves, or starts a process fails and is named, even when the test
- * itself swallows the refusal.
+ * The two tiers (test/support/tiers.ts): every test file of the repository is in exactly one, and
+ * the unit tier's guard, run as npm test runs it on small test files written here, lets a file talk
+ * to its own server but fails one that reaches Kafka, a port nobody in its process serves, or
+ * starts a process, naming it, even when the test itself swallows the refusal.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { globSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort } from '@trends/testing'
-
-const GUARD = path.resolve(import.meta.dirname, 'support/unit-tier.ts')
+import { INTEGRATION_PATTERNS, isUnitFile, UNIT_FLAGS, UNIT_PATTERNS } from './support/tiers.ts'
 
 interface Run {
   code: number | null
@@ -20,7 +19,7 @@ interface Run {
   passed: number
 }
 
-/** Runs one test file under the guard, with the flags of npm run test:unit. */
+/** Runs one test file as the unit tier runs its files. */
 async function underGuard(t: { after: (fn: () => void) => void }, source: string): Promise<Run> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-unit-tier-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
@@ -29,7 +28,7 @@ async function underGuard(t: { after: (fn: () => void) => void }, source: string
   // This file runs as a test runner's child itself; the runner started here must not think so too.
   const env = { ...process.env }
   delete env['NODE_TEST_CONTEXT']
-  const child = spawn(process.execPath, ['--import', GUARD, '--test', '--test-reporter=spec', '--test-timeout=30000', file], {
+  const child = spawn(process.execPath, [...UNIT_FLAGS, file], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -45,6 +44,23 @@ function broker(): { host: string; port: number } {
   const [host = '127.0.0.1', port = '9092'] = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',')[0]!.split(':')
   return { host, port: Number(port) }
 }
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+
+test('every test file of the repository runs in exactly one tier', () => {
+  const matched = (patterns: string[]) => new Set(patterns.flatMap((pattern) => globSync(pattern, { cwd: ROOT })))
+  const unit = matched(UNIT_PATTERNS)
+  const integration = matched(INTEGRATION_PATTERNS)
+  const all = globSync('**/*.test.ts', { cwd: ROOT, exclude: (name) => name === 'node_modules' || name.startsWith('.') })
+  assert.ok(unit.size > 40 && integration.size > 40, `${unit.size} unit and ${integration.size} integration files`)
+  for (const file of all) {
+    assert.equal(Number(unit.has(file)) + Number(integration.has(file)), 1, `${file}: in no tier or in both`)
+    assert.equal(isUnitFile(file), unit.has(file), file)
+  }
+  assert.equal(isUnitFile('./services/cli/test/status.test.ts'), true)
+  assert.equal(isUnitFile('test/cli/run.test.ts'), false)
+  assert.equal(isUnitFile('services/cli/src/status.ts'), false)
+})
 
 const HEADER = `import { test } from 'node:test'\nimport assert from 'node:assert/strict'\n`
 
