@@ -1,4 +1,4 @@
-import { chunkByBytes, COMPRESSION, SEND_CHUNK_BYTES, type Kafka, type Producer, type Transaction } from '@trends/kafka'
+import { chunkByBytes, COMPRESSION, Partitioners, SEND_CHUNK_BYTES, type Kafka, type Producer, type Transaction } from '@trends/kafka'
 
 export interface OutMessage {
   key: string
@@ -26,6 +26,8 @@ export function transactionalProducer(kafka: Kafka, transactionalId: string): Pr
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // kafkajs's default, named so that it does not warn about having changed it.
+    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 20 },
   })
 }
