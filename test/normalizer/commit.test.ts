@@ -118,3 +118,38 @@ test(
     assert.equal(normalizer.conditions['consumer:normalizer'](), undefined)
   },
 )
+
+// Transactions that keep failing while records wait: /readyz names the partitions and the failure
+// (here the cleaned topic deleted under the normalizer: every send is refused), and is clear again
+// once transactions commit.
+test(
+  'transactions failing with records waiting: the stall names the partitions and the failure, then clears',
+  { timeout: 240_000 },
+  async (t) => {
+    const simulator = await useSimulator(t)
+    const matrix = { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 2 }] }
+    const { env, topics, kafka, registry, runAll } = await fillRawTopics(t, simulator.url, matrix)
+    const first = await countRecords(kafka, topics.allRaw())
+    const { normalizer } = await startNormalizer(t, env, { NORMALIZER_DEDUP: 'off', CONSUMER_STALL_AFTER: '2s' })
+    await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= first, 60_000)
+    const admin = await useAdmin(t)
+    await admin.deleteTopics({ topics: [topics.cleaned] })
+    await runAll()
+    const problem = () => normalizer.conditions['consumer:normalizer']()
+    const deadline = Date.now() + 120_000
+    let seen = problem()
+    while (!(seen ?? '').includes('transaction failing') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      seen = problem()
+    }
+    t.diagnostic(`/readyz with the cleaned topic gone: ${seen}`)
+    assert.match(seen ?? '', /^stalled: lag \d+ on [^ ]+\.raw\.hashtags [\d,]+, no progress for \d+s; transaction failing: [A-Z_]+$/)
+
+    await admin.createTopics({ topics: [{ topic: topics.cleaned, numPartitions: 6 }], waitForLeaders: true })
+    const cleared = Date.now() + 120_000
+    while (problem() !== undefined && Date.now() < cleared) await new Promise((resolve) => setTimeout(resolve, 250))
+    assert.equal(problem(), undefined, 'ready again once a transaction commits')
+    const records = await waitForCommitted(kafka, registry, topics.cleaned, (committed) => committed.length >= first, 60_000)
+    assert.equal(records.length, first, 'the second pass, each record once, in the new topic')
+  },
+)
