@@ -22,7 +22,7 @@ import {
   type Producer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, gauge, histogram, type Registry } from '@trends/metrics'
+import { counter, describeFailure as readinessReason, gauge, histogram, type Registry } from '@trends/metrics'
 import type { SinkConfig } from './config.ts'
 import { describeFailure, errorClassLabel, failureLabels, insertSplitting, isServerError, type InsertFailure } from './insert.ts'
 import { batchToken, Lane, type Batch, type Entry, type Limits } from './lane.ts'
@@ -152,6 +152,12 @@ export function createSink(deps: SinkDeps) {
       [...lanes.values()].map((lane) => ({ topic: lane.topic, partition: lane.partition, records: lane.entries.length + lane.flightRows })),
   })
 
+  /** Why the sink makes no progress, for /readyz beside its stall (cleared by the next commit). */
+  const clickhouseFailing = (error: unknown) => {
+    const reason = readinessReason(error)
+    health.failing(`clickhouse ${reason.unreachable ? 'unreachable' : 'failing'}: ${reason.reason}`)
+  }
+
   const refreshGauges = () => {
     let rows = 0
     let paused = 0
@@ -229,6 +235,7 @@ export function createSink(deps: SinkDeps) {
         clickhouseErrors.inc(failureLabels(failure))
         inserts.inc({ table: batch.route.table, outcome: 'failed' })
         clickhouseUp.set(0)
+        clickhouseFailing(error)
         const wait = fullJitter(attempt, config.retryBaseMs, config.retryMaxMs)
         // ClickHouse's message can quote row content; logs get its code and name only.
         log.warn(
@@ -382,6 +389,7 @@ export function createSink(deps: SinkDeps) {
           const failure = describeFailure(error)
           clickhouseErrors.inc(failureLabels(failure))
           clickhouseUp.set(0)
+          clickhouseFailing(error)
           log.warn(
             { code: failure.code, type: failure.type, topic: lane.topic, partition: lane.partition },
             'cannot read the batch ledger; retrying',
