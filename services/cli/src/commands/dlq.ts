@@ -12,6 +12,7 @@ import {
 } from '@trends/kafka'
 import { createLogger } from '@trends/logger'
 import { usage } from '../errors.ts'
+import { letterRow, listSummary, planLines, redriveMessages, redrivePlan, type Letter } from '../letters.ts'
 import { formatOf, render } from '../output.ts'
 
 export const DLQ_HELP = `Usage: trends dlq list [--stage S] [--class C] [--limit 50] [--format table|json|csv]
@@ -23,12 +24,6 @@ redrive  publishes the original bytes of the matching dead letters again to the 
          fixed to take them; a letter without a source topic (a fetch that never became a record) is
          skipped. Redriving the same letters twice publishes them twice.
 `
-
-interface Letter extends DeadLetterValue {
-  dlqPartition: number
-  dlqOffset: string
-  key: Buffer | null
-}
 
 function clients() {
   const env = readEnv(process.env)
@@ -77,47 +72,28 @@ export async function dlq(args: string[]): Promise<void> {
     if (!/^\d+$/.test(values.limit)) throw usage(`--limit: a whole number (got ${JSON.stringify(values.limit)})`)
     const format = formatOf(values.format)
     const { letters } = await readLetters(values.stage, values.class)
-    const rows = letters.slice(-Number(values.limit)).map((letter) => ({
-      offset: `${letter.dlqPartition}:${letter.dlqOffset}`,
-      failed_at: new Date(letter.failed_at).toISOString(),
-      stage: letter.stage,
-      error_class: letter.error_class,
-      source: letter.source_topic === null ? '' : `${letter.source_topic}[${letter.source_partition}]@${letter.source_offset}`,
-      bytes: letter.original.length,
-      message: format === 'table' ? letter.message.slice(0, 80) : letter.message,
-    }))
+    const rows = letters.slice(-Number(values.limit)).map((letter) => letterRow(letter, format))
     process.stdout.write(render(rows, format))
-    process.stderr.write(`${letters.length} dead letters${letters.length > rows.length ? `, the last ${rows.length} shown` : ''}\n`)
+    process.stderr.write(listSummary(letters.length, rows.length))
     return
   }
   if (action === 'redrive') {
     const { values } = parseArgs({ args: rest, options: { ...filters, 'dry-run': { type: 'boolean' } }, strict: true })
     const { kafka, topic, letters } = await readLetters(values.stage, values.class)
-    const movable = letters.filter((letter) => letter.source_topic !== null && letter.original.length > 0)
-    const byTopic = new Map<string, Letter[]>()
-    for (const letter of movable) byTopic.set(letter.source_topic!, [...(byTopic.get(letter.source_topic!) ?? []), letter])
-    for (const [source, list] of byTopic)
-      process.stdout.write(`${values['dry-run'] === true ? 'would redrive' : 'redriving'} ${list.length} → ${source}\n`)
-    if (letters.length > movable.length) process.stdout.write(`skipped ${letters.length - movable.length} without a source topic\n`)
-    if (values['dry-run'] === true || movable.length === 0) return
+    const plan = redrivePlan(letters)
+    const movable = letters.length - plan.skipped
+    process.stdout.write(planLines(plan, values['dry-run'] === true))
+    if (values['dry-run'] === true || movable === 0) return
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()
     try {
-      for (const [source, list] of byTopic) {
-        await producer.send({
-          topic: source,
-          acks: -1,
-          messages: list.map((letter) => ({
-            key: letter.context['key'] ?? letter.key,
-            value: letter.original,
-            headers: { 'redriven-from': `${topic}:${letter.dlqPartition}:${letter.dlqOffset}` },
-          })),
-        })
+      for (const [source, list] of plan.byTopic) {
+        await producer.send({ topic: source, acks: -1, messages: redriveMessages(list, topic) })
       }
     } finally {
       await producer.disconnect()
     }
-    process.stdout.write(`redriven: ${movable.length}\n`)
+    process.stdout.write(`redriven: ${movable}\n`)
     return
   }
   throw usage('trends dlq list | trends dlq redrive (see trends dlq --help)')

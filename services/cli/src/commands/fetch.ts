@@ -12,6 +12,7 @@ import {
 import { createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { CliError, usage } from '../errors.ts'
+import { itemRows, pageSummary } from '../items.ts'
 import { formatOf, render } from '../output.ts'
 
 export const FETCH_HELP = `Usage: trends fetch <endpoint> [--country US] [--period 7] [--industry ID] [--filter key=value]... [--page 1] [--format table|json|csv] [--raw]
@@ -23,17 +24,6 @@ published.
 
 Endpoints: ${endpointNames().join(', ')}
 `
-
-/** A display name for an item of any family (the fields differ per endpoint and generation). */
-function nameOf(value: unknown): string {
-  if (value === null || typeof value !== 'object') return ''
-  const item = value as Record<string, unknown>
-  for (const key of ['hashtag_name', 'keyword', 'title', 'nick_name', 'nickName', 'name', 'hashtagName', 'author', 'item_id']) {
-    const field = item[key]
-    if (typeof field === 'string' && field !== '') return field
-  }
-  return ''
-}
 
 export async function fetchCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -87,13 +77,9 @@ export async function fetchCommand(args: string[]): Promise<void> {
     if (values.raw === true) {
       for (const item of page.items) process.stdout.write(`${item.raw}\n`)
     } else {
-      const rows = page.items.map((item) => ({ position: item.position + 1, id: item.id ?? '(none)', name: nameOf(item.value) }))
-      process.stdout.write(render(rows, format))
+      process.stdout.write(render(itemRows(page.items), format))
     }
-    process.stderr.write(
-      `${endpoint.name} page ${page.page}: ${page.items.length} items, HTTP ${page.status}, ${page.latencyMs.toFixed(0)} ms, ${page.attempts} attempt(s)` +
-        `${page.requestId === undefined ? '' : `, request ${page.requestId}`}${page.pagination.hasMore === true ? ', more pages' : ''}\n`,
-    )
+    process.stderr.write(pageSummary(endpoint.name, page))
   } catch (error) {
     if (error instanceof CreativeCenterError) throw new CliError(`${error.message} (${error.code})`)
     throw error

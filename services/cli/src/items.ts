@@ -1,0 +1,34 @@
+/**
+ * What `trends fetch` shows of a page: a row per item and a summary line. Pure, so tested on its own.
+ */
+import type { PageResult, RawItem } from '@trends/creative-center'
+
+/** The fields that name an item, in order of preference: they differ per endpoint and generation. */
+const NAME_FIELDS = ['hashtag_name', 'keyword', 'title', 'nick_name', 'nickName', 'name', 'hashtagName', 'author', 'item_id']
+
+/** A display name for an item of any family; empty when it has none. */
+export function nameOf(value: unknown): string {
+  if (value === null || typeof value !== 'object') return ''
+  const item = value as Record<string, unknown>
+  for (const key of NAME_FIELDS) {
+    const field = item[key]
+    if (typeof field === 'string' && field !== '') return field
+  }
+  return ''
+}
+
+/** Rows of `trends fetch`: the position from 1, the id (or that it has none), the name. */
+export function itemRows(items: readonly RawItem[]): Array<{ position: number; id: string; name: string }> {
+  return items.map((item) => ({ position: item.position + 1, id: item.id ?? '(none)', name: nameOf(item.value) }))
+}
+
+/** The line after the items, on stderr: what came back and how. */
+export function pageSummary(
+  endpoint: string,
+  page: Pick<PageResult, 'page' | 'items' | 'status' | 'latencyMs' | 'attempts' | 'requestId' | 'pagination'>,
+): string {
+  return (
+    `${endpoint} page ${page.page}: ${page.items.length} items, HTTP ${page.status}, ${page.latencyMs.toFixed(0)} ms, ${page.attempts} attempt(s)` +
+    `${page.requestId === undefined ? '' : `, request ${page.requestId}`}${page.pagination.hasMore === true ? ', more pages' : ''}\n`
+  )
+}
