@@ -2,12 +2,6 @@ import { randomBytes } from 'node:crypto'
 import type { EachMessagePayload, Kafka } from 'kafkajs'
 
 /**
- * Reads what a topic holds now (from `sinceMs`, or from the start) and returns once every
- * partition has been read up to the end it had when the call began. Uses a throwaway consumer
- * group that commits nothing. With `readCommitted`, records of aborted transactions are skipped;
- * transaction markers still count towards the end, so a topic written transactionally finishes too.
- */
-/**
  * Retries an admin call a few times while Kafka answers with a retriable error: a topic created a
  * moment ago can be unknown to the broker that answers until its metadata has spread.
  */
@@ -22,11 +16,41 @@ export async function retrying<T>(call: () => Promise<T>, attempts = 6): Promise
   }
 }
 
+/** How far a read has come: records handed over, and offsets left before the end it aims for. */
+export interface ReadProgress {
+  read: number
+  /** Offsets between the read position and the end, over all partitions (markers and skipped records included). */
+  remaining: bigint
+  /** Offsets to read in all, as they were when the read began. */
+  total: bigint
+}
+
+export interface ReadTopicOptions {
+  sinceMs?: number
+  readCommitted?: boolean
+  /**
+   * Fails the read when it has not moved for this long (60 s). There is no deadline for the whole
+   * read: a large topic takes as long as its size needs, as long as it keeps moving.
+   */
+  stallMs?: number
+  /** A deadline for the whole read, for callers that know how long it may take (tests); none by default. */
+  timeoutMs?: number
+  /** Called every `progressEveryMs` (10 s) while the read goes on, for a progress line in the log. */
+  onProgress?: (progress: ReadProgress) => void
+  progressEveryMs?: number
+}
+
+/**
+ * Reads what a topic holds now (from `sinceMs`, or from the start) and returns once every
+ * partition has been read up to the end it had when the call began. Uses a throwaway consumer
+ * group that commits nothing. With `readCommitted`, records of aborted transactions are skipped;
+ * transaction markers still count towards the end, so a topic written transactionally finishes too.
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   onMessage: (payload: EachMessagePayload) => void | Promise<void>,
-  options: { sinceMs?: number; readCommitted?: boolean; timeoutMs?: number } = {},
+  options: ReadTopicOptions = {},
 ): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
@@ -55,21 +79,43 @@ export async function readTopic(
     groupId: `${topic}.reader.${randomBytes(6).toString('hex')}`,
     readUncommitted: options.readCommitted === false,
   })
+  // Where each pending partition's read stands (the next offset to read).
+  const next = new Map([...pending].map(([partition, offset]) => [partition, BigInt(offset)]))
+  const remaining = () =>
+    [...pending.keys()].reduce((sum, partition) => sum + ((endOf.get(partition) ?? 0n) - (next.get(partition) ?? 0n)), 0n)
+  const total = remaining()
+  const stallMs = options.stallMs ?? 60_000
   let read = 0
+  let movedAt = Date.now()
   await consumer.connect()
+  let watch: NodeJS.Timeout | undefined
   try {
     await consumer.subscribe({ topic, fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} did not finish in ${options.timeoutMs ?? 120_000} ms`)),
-        options.timeoutMs ?? 120_000,
+      const startedAt = Date.now()
+      let reportedAt = startedAt
+      watch = setInterval(
+        () => {
+          const at = Date.now()
+          if (options.timeoutMs !== undefined && at - startedAt > options.timeoutMs)
+            reject(new Error(`reading ${topic} did not finish in ${options.timeoutMs} ms`))
+          else if (at - movedAt > stallMs)
+            reject(new Error(`reading ${topic} stalled: nothing read for ${stallMs} ms, ${remaining()} offsets left`))
+          else if (options.onProgress !== undefined && at - reportedAt >= (options.progressEveryMs ?? 10_000)) {
+            reportedAt = at
+            options.onProgress({ read, remaining: remaining(), total })
+          }
+        },
+        Math.min(1000, stallMs, options.progressEveryMs ?? 10_000, options.timeoutMs ?? 1000),
       )
       const settle = (partition: number, lastOffset: string) => {
-        if (BigInt(lastOffset) + 1n >= (endOf.get(partition) ?? 0n)) pending.delete(partition)
-        if (pending.size === 0) {
-          clearTimeout(timer)
-          resolve()
+        const after = BigInt(lastOffset) + 1n
+        if (after > (next.get(partition) ?? 0n)) {
+          next.set(partition, after)
+          movedAt = Date.now()
         }
+        if (after >= (endOf.get(partition) ?? 0n)) pending.delete(partition)
+        if (pending.size === 0) resolve()
       }
       // Also fires for batches that held only transaction markers, which eachMessage never sees.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => settle(payload.partition, payload.lastOffset))
@@ -81,6 +127,7 @@ export async function readTopic(
             // Before the seek lands, the group may start a partition from its beginning.
             if (offset < (startOf.get(payload.partition) ?? 0n) || offset >= (endOf.get(payload.partition) ?? 0n)) return
             read++
+            movedAt = Date.now()
             await onMessage(payload)
           },
         })
@@ -90,6 +137,7 @@ export async function readTopic(
         .catch(reject)
     })
   } finally {
+    clearInterval(watch)
     await consumer.disconnect()
   }
   return read

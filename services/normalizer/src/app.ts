@@ -107,7 +107,13 @@ export function createNormalizer(deps: NormalizerDeps) {
         const key = `${record.natural_key}|${record.data_date ?? 'undated'}`
         dedup.remember(shard, key, factsFingerprint(record), Number(message.timestamp))
       },
-      { sinceMs: now() - config.dedupTtlMs, readCommitted: true },
+      {
+        sinceMs: now() - config.dedupTtlMs,
+        readCommitted: true,
+        // No deadline for the whole read: a large cleaned topic takes what its size needs, with a line every 10 s.
+        onProgress: ({ read, remaining, total }) =>
+          log.info({ read, remaining: Number(remaining), total: Number(total), only: only?.size }, 'rebuilding the dedup state'),
+      },
     )
   }
 
@@ -152,9 +158,13 @@ export function createNormalizer(deps: NormalizerDeps) {
         dedup.retain(now)
         owned = now
         if (gained.size > 0 && config.dedupEnabled) {
-          ready = rebuildDedup(gained).then((count) => {
+          const rebuilt = rebuildDedup(gained).then((count) => {
             log.info({ gained: [...gained], records: count }, 'dedup state rebuilt for gained partitions')
           })
+          // A failed rebuild fails the next batch, so the consumer restarts and its next assignment
+          // is rebuilt whole (see STOP below); it must never become an unhandled rejection meanwhile.
+          rebuilt.catch((error: unknown) => log.warn({ gained: [...gained], err: error }, 'dedup state not rebuilt for gained partitions'))
+          ready = rebuilt
         }
         dedupKeys.set(dedup.size())
       })
