@@ -3,7 +3,6 @@
  * `trends`: the pipeline's command line (npm start runs `trends run`). Errors are one line and a
  * meaningful exit code (0 done, 1 failed, 2 wrong use); --verbose adds the stack trace.
  */
-import { isTrendsError } from '@trends/core'
 import { scrubText } from '@trends/logger'
 import { DELEGATES, delegate } from './commands/delegate.ts'
 import { DLQ_HELP, dlq } from './commands/dlq.ts'
@@ -11,7 +10,7 @@ import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
 import { REPORT_HELP, report } from './commands/report.ts'
 import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
 import { RUN_HELP, run } from './commands/run.ts'
-import { CliError, EXIT } from './errors.ts'
+import { CliError, EXIT, failureOf } from './errors.ts'
 
 const HELP = `Usage: trends <command> [options]      (npx trends …, or npm start for trends run)
 
@@ -44,25 +43,11 @@ const verbose = argv.includes('--verbose')
 const [name, ...args] = argv.filter((arg) => arg !== '--verbose')
 
 function fail(error: unknown): never {
-  const code =
-    error instanceof CliError ? error.exitCode : isTrendsError(error) && error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failed
-  const message =
-    error instanceof CliError
-      ? error.message
-      : isTrendsError(error)
-        ? `${error.message} (${error.code})`
-        : (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-            (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-          ? (error as Error).message
-          : error instanceof Error
-            ? error.message
-            : String(error)
+  const { message, exitCode } = failureOf(error)
   // Settings and server errors can carry a URL with credentials in it; the terminal gets it without them.
   process.stderr.write(`trends${name === undefined ? '' : ` ${name}`}: ${scrubText(message)}\n`)
   if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${scrubText(error.stack)}\n`)
-  const parseError =
-    typeof (error as { code?: unknown }).code === 'string' && String((error as { code: string }).code).startsWith('ERR_PARSE_ARGS')
-  process.exit(parseError ? EXIT.usage : code)
+  process.exit(exitCode)
 }
 
 if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
