@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomSuffix } from '@trends/core'
 import { freshTopic, useKafka, useProducer } from '@trends/testing'
-import { readTopic, type ReadProgress } from '../src/read.ts'
+import { readTopic, type ReadProgress } from '@trends/kafka'
 
 // The dedup rebuild reads the whole cleaned topic within the TTL: no fixed deadline, only one for
 // a read that stops moving, with progress on the way.
