@@ -23,7 +23,16 @@ export { CompressionTypes, Partitioners } from 'kafkajs'
 export { silenceKafkajsTimerWarning } from './warnings.ts'
 export { SCHEMAS_DIR, readAvroSchema, registerTopicSchema } from './schemas.ts'
 export { COMPRESSION, registerZstdCodec } from './codecs.ts'
-export { topicsFor, TOPIC_MAX_MESSAGE_BYTES, type Topics } from './topics.ts'
+export {
+  topicsFor,
+  topicSpecs,
+  readTopicLayout,
+  DEFAULT_TOPIC_LAYOUT,
+  TOPIC_MAX_MESSAGE_BYTES,
+  type Topics,
+  type TopicKind,
+  type TopicLayout,
+} from './topics.ts'
 export { readTopic, retrying, type ReadProgress, type ReadTopicOptions } from './read.ts'
 export { chunkByBytes, recordBytes, SEND_CHUNK_BYTES } from './chunks.ts'
 export { AvroCodec, AvroFrameError, framedSchemaId } from './avro.ts'

@@ -4,6 +4,7 @@ import {
   createKafka,
   createSchemaRegistry,
   ensureTopics,
+  topicSpecs,
   readTopic,
   registerTopicSchema,
   superviseConsumer,
@@ -32,7 +33,6 @@ export interface NormalizerDeps {
 }
 
 /** Dead letters keep the original bytes whole, so their topic accepts records up to 16 MiB. */
-const DEAD_LETTER_MAX_BYTES = String(16 * 1024 * 1024)
 
 /**
  * The normalizer: one consumer group over every raw topic; each Kafka batch goes through the RxJS
@@ -123,11 +123,7 @@ export function createNormalizer(deps: NormalizerDeps) {
     /** For /readyz: the consumer runs, and is not stalled with lag. */
     conditions: { 'consumer:normalizer': () => health.problem() },
     async start(): Promise<void> {
-      await ensureTopics(kafka, [
-        ...topics.allRaw().map((topic) => ({ topic, numPartitions: 3 })),
-        { topic: topics.cleaned, numPartitions: config.cleanedPartitions },
-        { topic: topics.deadLetters, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: DEAD_LETTER_MAX_BYTES }] },
-      ])
+      await ensureTopics(kafka, topicSpecs(topics, config.layout, ['raw', 'cleaned', 'deadLetters']))
       const codec = new AvroCodec(registry)
       const cleanedSchemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
       await codec.load([cleanedSchemaId])

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { parseDuration, readEnv } from '@trends/core'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
-import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
+import { readConsumerSettings, readTopicLayout, type ConsumerSettings, type TopicLayout } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
 
 export interface NormalizerConfig {
@@ -14,7 +14,8 @@ export interface NormalizerConfig {
    * aborts the transaction it left open at once, instead of after the transaction timeout.
    */
   transactionalId: string
-  cleanedPartitions: number
+  /** Partitions of the topics it makes (the raw topics, the cleaned topic), as every service reads them. */
+  layout: TopicLayout
   /**
    * Off for reprocessing after a fix: observations already in the cleaned topic are published again
    * (repeats inside one batch are still dropped). The sink's tables then keep the newest per key.
@@ -54,7 +55,7 @@ export function loadNormalizerConfig(
     topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
     groupId,
     transactionalId: read.optionalString('NORMALIZER_TRANSACTIONAL_ID') ?? instanceId(groupId),
-    cleanedPartitions: read.int('CLEANED_PARTITIONS', 6, { min: 1, max: 1000 }),
+    layout: readTopicLayout(read),
     dedupEnabled: dedupText !== 'off',
     dedupTtlMs: ttlMs ?? 0,
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { readEnv } from '@trends/core'
 import { readCreativeCenterSettings, type CreativeCenterSettings } from '@trends/creative-center'
-import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
+import { readKafkaSettings, readRegistrySettings, readTopicLayout, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
 import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
 import { parseMatrix, type ChartSpec } from './matrix.ts'
 import { readHealthSettings } from '@trends/metrics'
@@ -53,6 +53,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
   }
   const { charts, problems } = json === undefined ? { charts: [], problems: [] } : parseMatrix(json, defaults)
   for (const problem of problems) read.problem(`${inline === undefined ? 'POLL_MATRIX_FILE' : 'POLL_MATRIX'}: ${problem}`)
+  const layout = readTopicLayout(read)
   const config: ProducerConfig = {
     kafka,
     registry,
@@ -60,8 +61,9 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
     charts,
     schedulerTickMs: read.int('SCHEDULER_TICK_MS', 5000, { min: 10 }),
-    taskPartitions: read.int('TASK_PARTITIONS', 6, { min: 1, max: 1000 }),
-    rawPartitions: read.int('RAW_PARTITIONS', 3, { min: 1, max: 1000 }),
+    // Read as every service reads it (the cleaned topic's count included), whichever makes a topic first.
+    taskPartitions: layout.taskPartitions,
+    rawPartitions: layout.rawPartitions,
     workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
     workerSessionTimeoutMs: read.int('WORKER_SESSION_TIMEOUT_MS', 30_000, { min: 6000, max: 300_000 }),
     consumer: readConsumerSettings(read),

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { randomSuffix } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { ensureTopics, Partitioners, retrying, type Kafka, type Producer } from '@trends/kafka'
+import { DEFAULT_TOPIC_LAYOUT, ensureTopics, Partitioners, retrying, topicSpecs, type Kafka, type Producer } from '@trends/kafka'
 import { counter, type Registry } from '@trends/metrics'
 import type { ChartSpec } from './matrix.ts'
 import { decodeTask, encodeTask, taskFor } from './tasks.ts'
@@ -105,7 +105,7 @@ export function createScheduler(deps: SchedulerDeps) {
   return {
     tick,
     async start(): Promise<void> {
-      await ensureTopics(kafka, [{ topic: topics.tasks, numPartitions: deps.taskPartitions }])
+      await ensureTopics(kafka, topicSpecs(topics, { ...DEFAULT_TOPIC_LAYOUT, taskPartitions: deps.taskPartitions }, ['tasks']))
       const recovered = await recoverPublished()
       log.info({ recovered, charts: charts.length }, 'scheduler started')
       producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })

@@ -7,12 +7,14 @@ import {
   COMPRESSION,
   ConsumerHealth,
   DEFAULT_CONSUMER_SETTINGS,
+  DEFAULT_TOPIC_LAYOUT,
   ensureTopics,
   Partitioners,
   recordBytes,
   registerTopicSchema,
   superviseConsumer,
   TOPIC_MAX_MESSAGE_BYTES,
+  topicSpecs,
   type Consumer,
   type ConsumerRunConfig,
   type ConsumerSettings,
@@ -319,20 +321,8 @@ export function createWorker(deps: WorkerDeps) {
   /** Topics, schemas and the producer; what publishing needs, without taking tasks yet. */
   async function prepare(): Promise<void> {
     if (producer !== undefined) return
-    await ensureTopics(kafka, [
-      { topic: topics.tasks, numPartitions: deps.taskPartitions },
-      ...topics.allRaw().map((topic) => ({
-        topic,
-        numPartitions: deps.rawPartitions,
-        configEntries: [{ name: 'max.message.bytes', value: String(RAW_MAX_MESSAGE_BYTES) }],
-      })),
-      { topic: topics.fetchLog, numPartitions: deps.rawPartitions },
-      {
-        topic: topics.deadLetters,
-        numPartitions: 1,
-        configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES.deadLetters) }],
-      },
-    ])
+    const layout = { ...DEFAULT_TOPIC_LAYOUT, taskPartitions: deps.taskPartitions, rawPartitions: deps.rawPartitions }
+    await ensureTopics(kafka, topicSpecs(topics, layout, ['tasks', 'raw', 'fetchLog', 'deadLetters']))
     const raw = new Map<string, number>()
     for (const topic of topics.allRaw()) raw.set(topic, await registerTopicSchema(registry, topic, 'tiktok.raw.record.avsc'))
     schemaIds = {

@@ -8,6 +8,7 @@ import {
   createKafka,
   createSchemaRegistry,
   ensureTopics,
+  topicSpecs,
   framedSchemaId,
   Partitioners,
   registerTopicSchema,
@@ -434,11 +435,7 @@ export function createSink(deps: SinkDeps) {
     conditions: { 'consumer:sink': () => health.problem() },
     async start(): Promise<void> {
       if (config.migrate) await migrateWhenReachable()
-      await ensureTopics(kafka, [
-        { topic: topics.cleaned, numPartitions: 6 },
-        { topic: topics.fetchLog, numPartitions: 3 },
-        { topic: topics.deadLetters, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] },
-      ])
+      await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters']))
       deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
       admin = kafka.admin()
       await admin.connect()

@@ -1,7 +1,7 @@
 import { parseDuration, readEnv, type EnvReader } from '@trends/core'
 import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
-import { readConsumerSettings, type ConsumerSettings } from '@trends/kafka'
+import { readConsumerSettings, readTopicLayout, type ConsumerSettings, type TopicLayout } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
 
 export interface SinkConfig {
@@ -9,6 +9,8 @@ export interface SinkConfig {
   registry: RegistrySettings
   clickhouse: ClickHouseSettings
   topicPrefix: string
+  /** Partitions of the topics it makes when it starts first (the cleaned topic, the fetch log), as every service reads them. */
+  layout: TopicLayout
   groupId: string
   /** A batch is inserted when it has this many rows… */
   batchRows: number
@@ -50,6 +52,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     registry: readRegistrySettings(read),
     clickhouse: readClickHouseSettings(read),
     topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
+    layout: readTopicLayout(read),
     groupId: read.string('SINK_GROUP_ID', 'tiktok-sink'),
     batchRows: read.int('SINK_BATCH_ROWS', 50_000, { min: 1, max: 1_000_000 }),
     batchBytes: read.int('SINK_BATCH_BYTES', 32 * 1024 * 1024, { min: 1024 }),
