@@ -35,6 +35,10 @@ export interface FaultPipeline {
   env: Record<string, string>
   /** Starts one more service process of the run; `extra` overrides its environment. */
   start: (service: Service, extra?: Record<string, string>) => ChildProcess
+  /** The service processes of the run, in the order they were started. */
+  children: () => Array<[ChildProcess, Service]>
+  /** Stops a service of the run on purpose (SIGTERM), so its exit is not counted as a failure. */
+  stop: (child: ChildProcess) => Promise<void>
   /** Waits until the producer has written `records` raw records. */
   untilRaw: (records: number, timeoutMs?: number) => Promise<void>
   /** Seconds from `faultEnd` until each stage moved again (or `idle`); printed with the count. */
@@ -92,6 +96,19 @@ export async function startFaultPipeline(
     ...options.env,
   }
   const children = new Map<ChildProcess, Service>()
+  const stopped = new Set<ChildProcess>()
+  // A service that exits on its own ends the wait at once, naming it, instead of a timeout later.
+  let exitedOnItsOwn: (error: Error) => void = () => undefined
+  const failure = new Promise<never>((_, reject) => (exitedOnItsOwn = reject))
+  failure.catch(() => undefined)
+  const orFailure = <T>(work: Promise<T>) => Promise.race([work, failure])
+  const stop = async (child: ChildProcess) => {
+    stopped.add(child)
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  }
   const start = (service: Service, extra: Record<string, string> = {}) => {
     const [main, ...args] = MAINS[service]
     const log = openSync(path.join(runDir, `${service}-${children.size + 1}.log`), 'w')
@@ -101,12 +118,10 @@ export async function startFaultPipeline(
     })
     closeSync(log)
     children.set(child, service)
-    defer(t, async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
+    child.once('exit', (code, signal) => {
+      if (!stopped.has(child)) exitedOnItsOwn(new Error(`${service} exited (${code ?? signal}) during the run; its log is in ${runDir}`))
     })
+    defer(t, () => stop(child))
     return child
   }
   const kafka = stack.kafka()
@@ -135,21 +150,15 @@ export async function startFaultPipeline(
   start('scheduler')
 
   const untilRaw = async (records: number, timeoutMs = 180_000) => {
-    await untilSample(progress, `${records} raw records`, (s) => s.done.producer >= records, timeoutMs)
+    await orFailure(untilSample(progress, `${records} raw records`, (s) => s.done.producer >= records, timeoutMs))
   }
   const finish = async (recovered: Record<Stage, number | 'idle'>) => {
-    await drained(progress, 300_000)
+    await orFailure(drained(progress, 300_000))
     const running = [...children.keys()].filter((child) => child.exitCode === null && child.signalCode === null)
     const exitedEarly = [...children]
-      .filter(([child]) => !running.includes(child))
-      .map(([child, service]) => `${service} (exit ${child.exitCode})`)
-    await Promise.all(
-      running.map(async (child) => {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await exited
-      }),
-    )
+      .filter(([child]) => !running.includes(child) && !stopped.has(child))
+      .map(([child, service]) => `${service} (exit ${child.exitCode ?? child.signalCode})`)
+    await Promise.all(running.map(stop))
     const source = await expectedItems(simulator.url, loadProducerConfig(env).charts, naturalKey)
     const count = await countFault(kafka, stack.registry(), topics, folder, new Set(source.keys()))
     const { fetchLog, deadLetters } = count.detail
@@ -179,8 +188,10 @@ export async function startFaultPipeline(
     progress,
     env,
     start,
+    stop,
+    children: () => [...children],
     untilRaw,
-    recovered: (faultEnd) => recovery(progress, faultEnd),
+    recovered: (faultEnd) => orFailure(recovery(progress, faultEnd)),
     finish,
   }
 }

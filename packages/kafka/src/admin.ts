@@ -1,5 +1,6 @@
 import type { Kafka, ITopicConfig } from 'kafkajs'
 import { TrendsError } from '@trends/core'
+import { retrying } from './read.ts'
 
 /**
  * Polls the cluster until an admin client can list topics, or throws KAFKA_UNAVAILABLE once
@@ -33,7 +34,10 @@ export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[]): Promis
   try {
     const existing = new Set(await admin.listTopics())
     const missing = topics.filter((topic) => !existing.has(topic.topic))
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true })
+    // On a broker that has just started, kafkajs's wait for leaders can meet UNKNOWN_TOPIC_OR_PARTITION
+    // (it retries only LEADER_NOT_AVAILABLE) and the service would fail its start; a second call
+    // finds the topics created and waits again.
+    if (missing.length > 0) await retrying(() => admin.createTopics({ topics: missing, waitForLeaders: true }))
   } finally {
     await admin.disconnect()
   }

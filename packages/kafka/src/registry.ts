@@ -13,6 +13,10 @@ export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistry
 }
 
 const CONFIG_MISMATCH = /Compatibility does not match the configuration/
+/** The client reports a registry it cannot reach as `status 400: connect ECONNREFUSED …`; a 5xx is the registry itself failing. */
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|socket hang up|status 5\d\d/
+/** How long registering waits out an unreachable registry (with backoff up to 5 s) before it fails. */
+const UNAVAILABLE_WAIT_MS = 120_000
 
 /**
  * Registers an Avro schema under `subject` with BACKWARD compatibility; returns its registry id.
@@ -20,9 +24,12 @@ const CONFIG_MISMATCH = /Compatibility does not match the configuration/
  * Two services starting together can race on a new subject: the client reads the subject's
  * compatibility, finds none, registers, then sets BACKWARD; a second client reading in between
  * sees the registry's provisional level and refuses. That mismatch is retried briefly; one that
- * persists means the subject was configured differently on purpose, and is reported as such.
+ * persists means the subject was configured differently on purpose, and is reported as such. An
+ * unreachable registry is waited for up to two minutes.
  */
 export async function registerAvroSchema(registry: SchemaRegistry, subject: string, schema: object): Promise<number> {
+  const began = Date.now()
+  let waits = 0
   for (let attempt = 1; ; attempt++) {
     try {
       const { id } = await registry.register(
@@ -44,6 +51,11 @@ export async function registerAvroSchema(registry: SchemaRegistry, subject: stri
       const name = error instanceof Error ? error.name : ''
       if (name === 'ConfluentSchemaRegistryCompatibilityError' || /incompatible/i.test(message)) {
         throw new TrendsError('SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is not BACKWARD compatible`, { cause: error })
+      }
+      // A service (re)started while the registry is down waits for it rather than exiting at once.
+      if (UNREACHABLE.test(message) && Date.now() - began < UNAVAILABLE_WAIT_MS) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** waits++)))
+        continue
       }
       throw new TrendsError('SCHEMA_REGISTRY_UNAVAILABLE', `could not register a schema for subject ${subject}`, {
         retryable: true,
