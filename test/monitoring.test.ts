@@ -2,10 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { PIPELINE_METRICS } from '@trends/metrics'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 
-/** Every `trends_*` metric name the services define (the first argument of counter/gauge/histogram). */
+/**
+ * Every `trends_*` metric name the services define: the first argument of counter/gauge/histogram,
+ * written out or as one of the shared PIPELINE_METRICS names.
+ */
 function definedMetrics(): Set<string> {
   const names = new Set<string>()
   const walk = (dir: string) => {
@@ -14,8 +18,10 @@ function definedMetrics(): Set<string> {
       if (entry === 'node_modules' || entry === 'test') continue
       if (statSync(full).isDirectory()) walk(full)
       else if (full.endsWith('.ts'))
-        for (const match of readFileSync(full, 'utf8').matchAll(/(?:counter|gauge|histogram)\(\s*metrics,\s*'(trends_\w+)'/g))
-          names.add(match[1]!)
+        for (const match of readFileSync(full, 'utf8').matchAll(
+          /(?:counter|gauge|histogram)\(\s*metrics,\s*(?:'(trends_\w+)'|PIPELINE_METRICS\.(\w+))/g,
+        ))
+          names.add(match[1] ?? PIPELINE_METRICS[match[2] as keyof typeof PIPELINE_METRICS])
     }
   }
   walk(path.join(ROOT, 'packages'))

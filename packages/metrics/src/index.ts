@@ -55,3 +55,4 @@ export {
   type Condition,
 } from './health.ts'
 export { describeFailure, type FailureReason } from './reason.ts'
+export { PIPELINE_METRICS } from './names.ts'

@@ -3,6 +3,7 @@
  * each stage, the status line, and when the first cycle is in ClickHouse. Pure functions of the
  * scraped samples, so the wording and the arithmetic are tested without starting anything.
  */
+import { PIPELINE_METRICS } from '@trends/metrics'
 import { usage } from './errors.ts'
 import { metricSum, type Samples } from './prometheus.ts'
 
@@ -21,21 +22,21 @@ export interface Progress {
 
 export function progressOf(samples: Samples): Progress {
   return {
-    scheduled: metricSum(samples, 'trends_scheduler_tasks_total'),
-    tasksDone: metricSum(samples, 'trends_worker_tasks_total'),
+    scheduled: metricSum(samples, PIPELINE_METRICS.scheduledTasks),
+    tasksDone: metricSum(samples, PIPELINE_METRICS.workerTasks),
     // The worker counts its fetch-log entries too; raw records are those on raw topics.
     raw: samples
-      .filter((sample) => sample.name === 'trends_worker_records_total' && (sample.labels['topic'] ?? '').includes('.raw.'))
+      .filter((sample) => sample.name === PIPELINE_METRICS.workerRecords && (sample.labels['topic'] ?? '').includes('.raw.'))
       .reduce((sum, sample) => sum + sample.value, 0),
-    normalizerIn: metricSum(samples, 'trends_normalizer_records_in_total'),
-    cleaned: metricSum(samples, 'trends_normalizer_records_out_total'),
-    duplicates: metricSum(samples, 'trends_normalizer_dedup_hits_total'),
+    normalizerIn: metricSum(samples, PIPELINE_METRICS.normalizerRecordsIn),
+    cleaned: metricSum(samples, PIPELINE_METRICS.normalizerRecordsOut),
+    duplicates: metricSum(samples, PIPELINE_METRICS.normalizerDedupHits),
     dead:
-      metricSum(samples, 'trends_worker_dead_letters_total') +
-      metricSum(samples, 'trends_normalizer_dead_letters_total') +
-      metricSum(samples, 'trends_sink_dead_letters_total'),
-    inserted: metricSum(samples, 'trends_sink_rows_inserted_total', { table: 'trend_observations' }),
-    sinkIn: metricSum(samples, 'trends_sink_records_in_total'),
+      metricSum(samples, PIPELINE_METRICS.workerDeadLetters) +
+      metricSum(samples, PIPELINE_METRICS.normalizerDeadLetters) +
+      metricSum(samples, PIPELINE_METRICS.sinkDeadLetters),
+    inserted: metricSum(samples, PIPELINE_METRICS.sinkRowsInserted, { table: 'trend_observations' }),
+    sinkIn: metricSum(samples, PIPELINE_METRICS.sinkRecordsIn),
   }
 }
 

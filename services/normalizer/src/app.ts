@@ -15,7 +15,7 @@ import {
   type SupervisedConsumer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, describeFailure, gauge, histogram, type Registry } from '@trends/metrics'
+import { counter, describeFailure, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { factsFingerprint, type CleanedRecord } from './observation.ts'
@@ -50,15 +50,15 @@ export function createNormalizer(deps: NormalizerDeps) {
   const topics = topicsFor(config.topicPrefix)
   const dedup = new DedupStore({ ttlMs: config.dedupTtlMs, maxKeysPerShard: config.dedupMaxKeysPerShard, now })
 
-  const recordsIn = counter(metrics, 'trends_normalizer_records_in_total', 'Raw records consumed, by topic', ['topic'])
-  const cleanedOut = counter(metrics, 'trends_normalizer_records_out_total', 'Cleaned records committed, by kind', ['kind'])
+  const recordsIn = counter(metrics, PIPELINE_METRICS.normalizerRecordsIn, 'Raw records consumed, by topic', ['topic'])
+  const cleanedOut = counter(metrics, PIPELINE_METRICS.normalizerRecordsOut, 'Cleaned records committed, by kind', ['kind'])
   const deadLettered = counter(
     metrics,
-    'trends_normalizer_dead_letters_total',
+    PIPELINE_METRICS.normalizerDeadLetters,
     'Records sent to the dead letters, by step and error class',
     ['step', 'error_class'],
   )
-  const duplicates = counter(metrics, 'trends_normalizer_dedup_hits_total', 'Records dropped as duplicates, by kind', ['kind'])
+  const duplicates = counter(metrics, PIPELINE_METRICS.normalizerDedupHits, 'Records dropped as duplicates, by kind', ['kind'])
   const schemaDrift = counter(metrics, 'trends_normalizer_schema_drift_total', 'Unknown or missing item fields seen, by family and field', [
     'family',
     'field',

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { randomSuffix } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { DEFAULT_TOPIC_LAYOUT, ensureTopics, Partitioners, retrying, topicSpecs, type Kafka, type Producer } from '@trends/kafka'
-import { counter, type Registry } from '@trends/metrics'
+import { counter, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { ChartSpec } from './matrix.ts'
 import { decodeTask, encodeTask, taskFor } from './tasks.ts'
 import type { Topics } from '@trends/kafka'
@@ -28,7 +28,7 @@ export function createScheduler(deps: SchedulerDeps) {
   const now = deps.now ?? Date.now
   const log = logger.child({ component: 'scheduler' })
   const published = new Map<string, number>()
-  const scheduled = counter(metrics, 'trends_scheduler_tasks_total', 'Fetch tasks published, by endpoint', ['endpoint'])
+  const scheduled = counter(metrics, PIPELINE_METRICS.scheduledTasks, 'Fetch tasks published, by endpoint', ['endpoint'])
   const longestCadence = Math.max(...charts.map((chart) => chart.cadenceMs))
   let producer: Producer | undefined
   let running = false

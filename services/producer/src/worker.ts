@@ -25,7 +25,7 @@ import {
   type SchemaRegistry,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, histogram, type Registry } from '@trends/metrics'
+import { counter, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import { fetchLogValue, itemDeadLetter, rawRecordValue, type FetchLogValue } from './records.ts'
 import { decodeTask, type FetchTask } from './tasks.ts'
 import type { Topics } from '@trends/kafka'
@@ -92,9 +92,9 @@ export function createWorker(deps: WorkerDeps) {
   const workerId = deps.workerId ?? `${hostname()}/${process.pid}`
   const log = logger.child({ component: 'worker', workerId })
   const stopping = new AbortController()
-  const tasksDone = counter(metrics, 'trends_worker_tasks_total', 'Tasks finished, by endpoint and outcome', ['endpoint', 'outcome'])
-  const recordsOut = counter(metrics, 'trends_worker_records_total', 'Raw records published, by topic', ['topic'])
-  const deadLettered = counter(metrics, 'trends_worker_dead_letters_total', 'Items or tasks dead-lettered, by error class', ['error_class'])
+  const tasksDone = counter(metrics, PIPELINE_METRICS.workerTasks, 'Tasks finished, by endpoint and outcome', ['endpoint', 'outcome'])
+  const recordsOut = counter(metrics, PIPELINE_METRICS.workerRecords, 'Raw records published, by topic', ['topic'])
+  const deadLettered = counter(metrics, PIPELINE_METRICS.workerDeadLetters, 'Items or tasks dead-lettered, by error class', ['error_class'])
   const taskSeconds = histogram(metrics, 'trends_worker_task_seconds', 'Time to run one task', ['endpoint'], [0.1, 0.5, 1, 5, 15, 60, 300])
   let producer: Producer | undefined
   let consumer: Consumer | undefined

@@ -23,7 +23,7 @@ import {
   type Producer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, describeFailure as readinessReason, gauge, histogram, type Registry } from '@trends/metrics'
+import { counter, describeFailure as readinessReason, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { SinkConfig } from './config.ts'
 import { describeFailure, errorClassLabel, failureLabels, insertSplitting, isServerError, type InsertFailure } from './insert.ts'
 import { batchToken, Lane, type Batch, type Entry, type Limits } from './lane.ts'
@@ -74,8 +74,8 @@ export function createSink(deps: SinkDeps) {
   const clickhouse = deps.clickhouse ?? createClickHouse(config.clickhouse, logger)
   const codec = new AvroCodec(registry)
 
-  const recordsIn = counter(metrics, 'trends_sink_records_in_total', 'Records consumed, by topic', ['topic'])
-  const rowsInserted = counter(metrics, 'trends_sink_rows_inserted_total', 'Rows ClickHouse acknowledged, by table', ['table'])
+  const recordsIn = counter(metrics, PIPELINE_METRICS.sinkRecordsIn, 'Records consumed, by topic', ['topic'])
+  const rowsInserted = counter(metrics, PIPELINE_METRICS.sinkRowsInserted, 'Rows ClickHouse acknowledged, by table', ['table'])
   const inserts = counter(metrics, 'trends_sink_inserts_total', 'Inserts, by table and outcome (ok, failed, split)', ['table', 'outcome'])
   const insertSeconds = histogram(
     metrics,
@@ -91,7 +91,7 @@ export function createSink(deps: SinkDeps) {
     ['table'],
     [1, 10, 100, 1000, 10_000, 50_000, 100_000],
   )
-  const deadLettered = counter(metrics, 'trends_sink_dead_letters_total', 'Records the sink could not store, by table and error class', [
+  const deadLettered = counter(metrics, PIPELINE_METRICS.sinkDeadLetters, 'Records the sink could not store, by table and error class', [
     'table',
     'error_class',
   ])
