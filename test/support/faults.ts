@@ -39,6 +39,8 @@ export interface FaultPipeline {
   children: () => Array<[ChildProcess, Service]>
   /** Stops a service of the run on purpose (SIGTERM), so its exit is not counted as a failure. */
   stop: (child: ChildProcess) => Promise<void>
+  /** Waits until `groupId` is stable with exactly `count` members. */
+  untilMembers: (groupId: string, count: number) => Promise<unknown>
   /** Waits until the producer has written `records` raw records. */
   untilRaw: (records: number, timeoutMs?: number) => Promise<void>
   /** Seconds from `faultEnd` until each stage moved again (or `idle`); printed with the count. */
@@ -132,13 +134,14 @@ export async function startFaultPipeline(
   const admin = kafka.admin()
   await admin.connect()
   defer(t, () => admin.disconnect())
-  const joined = (groupId: string) =>
+  const untilMembers = (groupId: string, count: number) =>
     until(
-      `a member in ${groupId}`,
+      `${count} members in ${groupId}`,
       async () => (await admin.describeGroups([groupId])).groups[0],
-      (group) => group?.state === 'Stable' && group.members.length > 0,
+      (group) => group?.state === 'Stable' && group.members.length === count,
       120_000,
     )
+  const joined = (groupId: string) => untilMembers(groupId, 1)
   for (const [service, group] of [
     ['sink', groups.sink],
     ['normalizer', groups.normalizer],
@@ -190,6 +193,7 @@ export async function startFaultPipeline(
     start,
     stop,
     children: () => [...children],
+    untilMembers: (groupId, count) => orFailure(untilMembers(groupId, count)),
     untilRaw,
     recovered: (faultEnd) => orFailure(recovery(progress, faultEnd)),
     finish,
