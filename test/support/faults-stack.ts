@@ -71,7 +71,11 @@ function alive(pid: number): boolean {
  */
 export async function usePrivateStack(t: Cleanup): Promise<PrivateStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'trends-fault-stack-'))
-  const ports = { kafka: await freePort(), controller: await freePort(), registry: await freePort(), management: await freePort() }
+  // A port freed a moment ago can be handed out again: draw until the four differ.
+  const drawn = new Set<number>()
+  while (drawn.size < 4) drawn.add(await freePort())
+  const [kafkaPort, controller, registryPort, management] = [...drawn] as [number, number, number, number]
+  const ports = { kafka: kafkaPort, controller, registry: registryPort, management }
   const stackEnv = {
     STACK_DATA_DIR: dataDir,
     STACK_KAFKA_PORT: String(ports.kafka),
