@@ -36,7 +36,13 @@ export {
 export { readTopic, retrying, type ReadProgress, type ReadTopicOptions } from './read.ts'
 export { chunkByBytes, recordBytes, SEND_CHUNK_BYTES } from './chunks.ts'
 export { AvroCodec, AvroFrameError, framedSchemaId } from './avro.ts'
-export type { DeadLetterValue, RawRecordValue } from './record-values.ts'
+export {
+  deadLetterValue,
+  DEAD_LETTER_MESSAGE_MAX,
+  type DeadLetterValue,
+  type DeadLetterSource,
+  type RawRecordValue,
+} from './record-values.ts'
 export { kafkaCheck, registryCheck, pipelineChecks } from './checks.ts'
 export { ConsumerHealth, type ConsumerHealthOptions } from './consumer-health.ts'
 export {

@@ -2,6 +2,7 @@ import { RecordError } from '@trends/core'
 import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
 import { MAX_JSON_DEPTH, parseJson, scanJson, type Json, type JsonProblem } from '@trends/creative-center'
 import {
+  deadLetterValue,
   AvroFrameError,
   framedSchemaId,
   recordBytes,
@@ -74,19 +75,17 @@ class StageError extends RecordError {
 function deadLetter(step: { source: Source; message: InMessage }, stage: string, error: unknown, now: number): DeadLetter {
   const errorClass = error instanceof RecordError ? error.errorClass : `${stage.toUpperCase()}_FAILED`
   const message = error instanceof Error ? error.message : String(error)
-  return {
+  return deadLetterValue({
     stage: 'normalizer',
-    error_class: errorClass,
-    // Messages are ours or the Avro library's, never record content; still, keep them short.
-    message: message.slice(0, 500),
-    source_topic: step.source.topic,
-    source_partition: step.source.partition,
-    source_offset: step.source.offset,
-    schema_id: step.source.schemaId >= 0 ? step.source.schemaId : null,
-    original: step.message.value ?? Buffer.alloc(0),
+    errorClass,
+    // Messages are ours or the Avro library's, never record content.
+    message,
+    source: { topic: step.source.topic, partition: step.source.partition, offset: step.source.offset },
+    schemaId: step.source.schemaId >= 0 ? step.source.schemaId : null,
+    original: step.message.value,
     context: { step: stage, ...(step.message.key === null ? {} : { key: step.message.key.toString('utf8').slice(0, 500) }) },
-    failed_at: now,
-  }
+    failedAt: now,
+  })
 }
 
 /**

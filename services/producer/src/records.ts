@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@trends/core'
 import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
-import type { DeadLetterValue, RawRecordValue } from '@trends/kafka'
+import { deadLetterValue, type DeadLetterValue, type RawRecordValue } from '@trends/kafka'
 import type { FetchTask } from './tasks.ts'
 
 export function rawRecordValue(page: PageResult, item: RawItem & { id: string }, task: FetchTask, fetchId: string): RawRecordValue {
@@ -88,14 +88,10 @@ export function itemDeadLetter(
     message: `list item has no ${page.target.endpoint.idPath.join('.')}`,
   },
 ): DeadLetterValue {
-  return {
+  return deadLetterValue({
     stage: 'producer',
-    error_class: why.code,
+    errorClass: why.code,
     message: why.message,
-    source_topic: null,
-    source_partition: null,
-    source_offset: null,
-    schema_id: null,
     original: Buffer.from(item.raw, 'utf8'),
     context: {
       endpoint: page.target.endpoint.name,
@@ -106,6 +102,6 @@ export function itemDeadLetter(
       http_status: String(page.status),
       ...(page.requestId === undefined ? {} : { request_id: page.requestId }),
     },
-    failed_at: nowMs,
-  }
+    failedAt: nowMs,
+  })
 }

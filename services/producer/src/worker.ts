@@ -6,6 +6,7 @@ import {
   chunkByBytes,
   COMPRESSION,
   ConsumerHealth,
+  deadLetterValue,
   DEFAULT_CONSUMER_SETTINGS,
   DEFAULT_TOPIC_LAYOUT,
   ensureTopics,
@@ -382,18 +383,16 @@ export function createWorker(deps: WorkerDeps) {
           try {
             decoded = decodeTask(message.value)
           } catch (error) {
-            const value: DeadLetterValue = {
+            const value = deadLetterValue({
               stage: 'producer',
-              error_class: 'TASK_UNREADABLE',
+              errorClass: 'TASK_UNREADABLE',
               message: error instanceof Error ? error.message : String(error),
-              source_topic: topics.tasks,
-              source_partition: partition,
-              source_offset: message.offset,
-              schema_id: null,
-              original: message.value ?? Buffer.alloc(0),
-              context: {},
-              failed_at: now(),
-            }
+              source: { topic: topics.tasks, partition, offset: message.offset },
+              // Tasks are JSON, not framed Avro.
+              schemaId: null,
+              original: message.value,
+              failedAt: now(),
+            })
             await send([await deadLetter(value, `${topics.tasks}:${partition}:${message.offset}`)])
             return
           }

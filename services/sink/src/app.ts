@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fullJitter } from '@trends/core'
 import { createClickHouse, describeClickHouse, migrate, type ClickHouseClient } from '@trends/clickhouse'
 import {
+  deadLetterValue,
   AvroCodec,
   AvroFrameError,
   ConsumerHealth,
@@ -9,7 +10,6 @@ import {
   createSchemaRegistry,
   ensureTopics,
   topicSpecs,
-  framedSchemaId,
   Partitioners,
   registerTopicSchema,
   superviseConsumer,
@@ -177,19 +177,15 @@ export function createSink(deps: SinkDeps) {
     message: string,
     context: Record<string, string>,
   ): DeadLetterValue {
-    const schemaId = framedSchemaId(entry.value)
-    return {
+    return deadLetterValue({
       stage: 'sink',
-      error_class: errorClass,
-      message: message.slice(0, 1000),
-      source_topic: batch.topic,
-      source_partition: batch.partition,
-      source_offset: entry.offset,
-      schema_id: schemaId ?? null,
-      original: entry.value ?? Buffer.alloc(0),
+      errorClass,
+      message,
+      source: { topic: batch.topic, partition: batch.partition, offset: entry.offset },
+      original: entry.value,
       context,
-      failed_at: now(),
-    }
+      failedAt: now(),
+    })
   }
 
   /** Decodes and maps one record; a record that cannot become a row becomes its dead letter. */
