@@ -226,3 +226,45 @@ test('trends run with a password file others can read: one line naming the file 
   assert.doesNotMatch(result.stdout, /running: producer/)
   assert.ok(!`${result.stdout}${result.stderr}`.includes('a-password-others-can-read'))
 })
+
+/** The pid of the run's child process whose command line runs `main`. */
+function childRunning(parent: number, main: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8')
+      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) !== parent) continue
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(main)) return Number(entry)
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined
+}
+
+test(
+  'a service of trends run that dies is started again, the status line says so, and the run goes on',
+  { timeout: 240_000 },
+  async (t) => {
+    const env = await runEnv(t, {
+      charts: [{ endpoint: 'hashtags-legacy', countries: ['US', 'GB'], periods: ['7'], maxPages: 2 }],
+    })
+    const run = startRun(t, env)
+    await until('the services running', run, () => /running: producer, normalizer, sink/.test(run.output()), 120_000)
+    const normalizer = childRunning(run.child.pid!, 'services/normalizer/src/main.ts')
+    assert.ok(normalizer !== undefined, 'the normalizer runs as a child of trends run')
+    process.kill(normalizer, 'SIGKILL')
+    await until('the restart', run, () => /normalizer restarted \(killed by SIGKILL\), 1 restart\b/.test(run.output()), 60_000)
+    const again = childRunning(run.child.pid!, 'services/normalizer/src/main.ts')
+    assert.ok(again !== undefined && again !== normalizer, 'a new normalizer process')
+    await until('a status line naming the restart', run, () => /· restarts: normalizer 1\b/.test(run.output()), 30_000)
+    // The restarted normalizer does its part: the first cycle reaches ClickHouse.
+    await until('the top trends', run, () => /top hashtags · (US|GB) · 7 days/.test(run.output()), 150_000)
+    run.child.kill('SIGTERM')
+    assert.equal(await run.exited, 0, run.output())
+    const stored = await storedAgainstTopic(env)
+    assert.ok(stored.cleaned > 0)
+    assert.equal(stored.rows, stored.cleaned, 'every cleaned observation once in ClickHouse (no FINAL)')
+    assert.equal(stored.distinct, stored.cleaned)
+  },
+)

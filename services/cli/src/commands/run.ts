@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readEnv, withTimeout } from '@trends/core'
@@ -19,6 +18,8 @@ import { chartTitle, table } from '../output.ts'
 import { parseMetrics, type Samples } from '../prometheus.ts'
 import { firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, timestamped } from '../status.ts'
 import { topQuery } from './query.ts'
+import { restartsSuffix } from '../restarts.ts'
+import { Supervisor, type Supervised } from '../supervisor.ts'
 
 export const RUN_HELP = `Usage: trends run [--simulator] [--status-every 5s]     (npm start)
 
@@ -42,23 +43,8 @@ METRICS_PORT_SINK (9466).
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
 
-interface Child {
-  name: string
-  process: ChildProcess
-  metricsUrl?: string
-}
-
 function log(line: string): void {
   process.stdout.write(timestamped(line, new Date()))
-}
-
-/** A service as its own process; its output goes to .data/logs/<name>.log. */
-function startChild(name: string, main: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): ChildProcess {
-  mkdirSync(logDir, { recursive: true })
-  const file = openSync(path.join(logDir, `${name}.log`), 'a')
-  const child = spawn(process.execPath, [path.join(ROOT, main), ...args], { env, stdio: ['ignore', file, file] })
-  closeSync(file)
-  return child
 }
 
 /** Runs a command to its end with its output shown; fails with its last line. */
@@ -104,16 +90,7 @@ async function preflight(kafkaSettings: KafkaSettings, registrySettings: Registr
   }
 }
 
-async function stopChild(child: Child, timeoutMs: number): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return
-  const exited = new Promise((resolve) => child.process.once('exit', resolve))
-  child.process.kill('SIGTERM')
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs)
-  await exited
-  clearTimeout(timer)
-}
-
-async function scrape(children: readonly Child[]): Promise<Samples> {
+async function scrape(children: readonly Supervised[]): Promise<Samples> {
   const all: Samples = []
   for (const child of children) {
     if (child.metricsUrl === undefined) continue
@@ -181,14 +158,15 @@ export async function run(args: string[]): Promise<void> {
     throw usage(error instanceof Error ? error.message : String(error))
   }
   const logDir = path.join(dataDir, 'logs')
-  const children: Child[] = []
+  const supervisor = new Supervisor(log)
+  const node = (name: string, main: string, args: string[], env: NodeJS.ProcessEnv) => Supervisor.node(ROOT, logDir, name, main, args, env)
   let stopping: Promise<void> | undefined
   // Stop order: intake first (no new fetches), then the stages downstream in turn, each draining
   // and committing what it holds; the store last, after the sink has let go of it.
   const stopAll = () =>
     (stopping ??= (async () => {
-      if (children.length > 0) log('stopping: producer, normalizer, sink, then ClickHouse')
-      for (const child of [...children].reverse()) await stopChild(child, 8000)
+      if (supervisor.children.length > 0) log('stopping: producer, normalizer, sink, then ClickHouse')
+      await supervisor.stop(8000)
     })())
 
   const signalled = new Promise<string>((resolve) => {
@@ -226,15 +204,11 @@ export async function run(args: string[]): Promise<void> {
       }
       // An unsafe password file is named here in one line, before the store is started.
       if (serve.users === undefined) password()
-      const store = startChild(
+      const store = supervisor.add(
         'clickhouse',
-        'packages/clickhouse/src/serve-main.ts',
-        [],
-        { ...env, CLICKHOUSE_HTTP_PORT: String(httpPort) },
-        logDir,
+        node('clickhouse', 'packages/clickhouse/src/serve-main.ts', [], { ...env, CLICKHOUSE_HTTP_PORT: String(httpPort) }),
       )
-      children.push({ name: 'clickhouse', process: store })
-      await waitForHttp(`${clickhouseUrl}/ping`, store, 'the embedded ClickHouse')
+      await waitForHttp(`${clickhouseUrl}/ping`, store.process, 'the embedded ClickHouse')
       // The services get the credentials in their environment, never on a command line (which
       // every user of the machine can list): the generated password, or the first of CLICKHOUSE_HTTP_USERS.
       const [user, given] = Object.entries(serve.users ?? {})[0] ?? ['default', password()]
@@ -268,10 +242,12 @@ export async function run(args: string[]): Promise<void> {
     }
 
     if (values.simulator === true) {
-      const simulator = startChild('simulator', 'services/simulator/src/main.ts', [], { ...env, SIM_PORT: String(simPort) }, logDir)
-      children.push({ name: 'simulator', process: simulator })
+      const simulator = supervisor.add(
+        'simulator',
+        node('simulator', 'services/simulator/src/main.ts', [], { ...env, SIM_PORT: String(simPort) }),
+      )
       env['CC_BASE_URL'] = `http://127.0.0.1:${simPort}`
-      await waitForHttp(`${env['CC_BASE_URL']}/__simulator/faults`, simulator, 'the simulator')
+      await waitForHttp(`${env['CC_BASE_URL']}/__simulator/faults`, simulator.process, 'the simulator')
       log(`Creative Center: the simulator on ${env['CC_BASE_URL']}`)
     } else {
       log(`Creative Center: ${env['CC_BASE_URL'] ?? 'https://ads.tiktok.com'}`)
@@ -283,26 +259,32 @@ export async function run(args: string[]): Promise<void> {
       { name: 'producer', main: 'services/producer/src/main.ts', args: ['all'], port: ports.producer },
     ]
     for (const service of services) {
-      const child = startChild(service.name, service.main, service.args, { ...env, METRICS_PORT: String(service.port) }, logDir)
-      const metricsUrl = `http://127.0.0.1:${service.port}/metrics`
-      children.push({ name: service.name, process: child, metricsUrl })
-      await waitForHttp(`http://127.0.0.1:${service.port}/healthz`, child, `the ${service.name}`)
+      const child = supervisor.add(
+        service.name,
+        node(service.name, service.main, service.args, { ...env, METRICS_PORT: String(service.port) }),
+        `http://127.0.0.1:${service.port}/metrics`,
+      )
+      await waitForHttp(`http://127.0.0.1:${service.port}/healthz`, child.process, `the ${service.name}`)
     }
     log(
       `running: producer, normalizer, sink (logs in ${path.relative(process.cwd(), logDir) || logDir}/, metrics on ports ${ports.producer}, ${ports.normalizer}, ${ports.sink})`,
     )
 
+    // From here a service that exits is started again; one that keeps failing ends the run.
+    supervisor.watch()
     let printedTop = false
     const watch = (async () => {
       for (;;) {
-        const winner = await Promise.race([signalled, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), statusMs))])
+        const winner = await Promise.race([
+          signalled,
+          supervisor.failed,
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), statusMs)),
+        ])
+        if (winner instanceof CliError) throw winner
         if (winner !== undefined) return winner
-        const exited = children.find((child) => child.process.exitCode !== null)
-        if (exited !== undefined)
-          throw new CliError(`the ${exited.name} exited ${exited.process.exitCode} (see .data/logs/${exited.name}.log)`)
-        const samples = await scrape(children)
+        const samples = await scrape(supervisor.children)
         const progress = progressOf(samples)
-        log(statusLine(progress))
+        log(`${statusLine(progress)}${restartsSuffix(supervisor.restarts())}`)
         if (!printedTop && firstCycleDone(progress)) {
           printedTop = true
           log('first cycle in ClickHouse; top trends:')
@@ -315,7 +297,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     const started = Date.now()
     await stopAll()
-    if (children.length > 0)
+    if (supervisor.children.length > 0)
       log(`stopped in ${((Date.now() - started) / 1000).toFixed(1)} s; the local stack keeps running (npm run stack -- down)`)
   }
 }
