@@ -70,6 +70,17 @@ export function timestamped(line: string, at: Date): string {
   return `${at.toISOString().slice(11, 19)}  ${line}\n`
 }
 
+/**
+ * What to write for a status line. On a terminal, a line that says what the one printed just
+ * before it said is written over it (cursor up, clear the line), so a quiet pipeline shows one
+ * line with a moving clock instead of a new line every few seconds; piped output (a log file, CI)
+ * keeps every line. `previous` is the last status line printed, when nothing else came after it.
+ */
+export function statusText(previous: string | undefined, line: string, terminal: boolean, at: Date): string {
+  const stamped = timestamped(line, at)
+  return terminal && previous === line ? `\x1b[1A\x1b[2K${stamped}` : stamped
+}
+
 /** Why ClickHouse refused the migrations, in its own terms: its error name, else a code, else the message. */
 export function refusalReason(error: unknown): string {
   const failure = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; type?: unknown }

@@ -2,7 +2,17 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliError, EXIT } from '../src/errors.ts'
 import { parseMetrics } from '../src/prometheus.ts'
-import { behind, firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, timestamped, type Progress } from '../src/status.ts'
+import {
+  behind,
+  firstCycleDone,
+  progressOf,
+  refusalReason,
+  statusInterval,
+  statusLine,
+  timestamped,
+  type Progress,
+  statusText,
+} from '../src/status.ts'
 
 /** What the three services' /metrics pages say mid-run, concatenated as `trends run` scrapes them. */
 const SCRAPED = [
@@ -118,4 +128,13 @@ test("why ClickHouse refused the migrations: its error name first, else the erro
   assert.equal(refusalReason(error('timeout', { code: 159 })), 'timeout', 'a numeric code is no name')
   assert.equal(refusalReason('a string thrown'), 'a string thrown')
   assert.equal(refusalReason(undefined), 'undefined')
+})
+
+test('on a terminal, a status line that says what the last one said is written over it; piped, every line stays', () => {
+  const at = new Date('2026-12-01T21:40:05Z')
+  const line = 'tasks 3/3 · raw 240 · cleaned 240 (0 repeats dropped) · in ClickHouse 240 · dead letters 0 · behind 0'
+  assert.equal(statusText(undefined, line, true, at), `21:40:05  ${line}\n`)
+  assert.equal(statusText(line, line, true, at), `\x1b[1A\x1b[2K21:40:05  ${line}\n`)
+  assert.equal(statusText(line, line, false, at), `21:40:05  ${line}\n`, 'a log file keeps every line')
+  assert.equal(statusText('tasks 2/3 · …', line, true, at), `21:40:05  ${line}\n`, 'a change gets a line of its own')
 })

@@ -16,7 +16,7 @@ import { quiet } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
 import { chartTitle, table } from '../output.ts'
 import { parseMetrics, type Samples } from '../prometheus.ts'
-import { firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, timestamped } from '../status.ts'
+import { firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, statusText, timestamped } from '../status.ts'
 import { topQuery } from './query.ts'
 import { restartsSuffix } from '../restarts.ts'
 import { Supervisor, type Supervised } from '../supervisor.ts'
@@ -43,17 +43,38 @@ METRICS_PORT_SINK (9466).
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
 
+/** The last status line printed, while nothing else has been printed after it. */
+let lastStatus: string | undefined
+
 function log(line: string): void {
+  lastStatus = undefined
   process.stdout.write(timestamped(line, new Date()))
 }
 
-/** Runs a command to its end with its output shown; fails with its last line. */
+function status(line: string): void {
+  process.stdout.write(statusText(lastStatus, line, process.stdout.isTTY === true, new Date()))
+  lastStatus = line
+}
+
+/**
+ * Runs a command to its end, each line it prints shown as it comes (the local stack says what it
+ * downloads, formats and waits for, so a first start is not a silent minute); fails with its last line.
+ */
 async function runToEnd(main: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const child = spawn(process.execPath, [path.join(ROOT, main), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  let pending = ''
+  const take = (chunk: Buffer) => {
+    output += chunk.toString()
+    pending += chunk.toString()
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) if (line.trim() !== '') log(line.trimEnd())
+  }
+  child.stdout.on('data', take)
+  child.stderr.on('data', take)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (pending.trim() !== '') log(pending.trimEnd())
   if (code !== 0) throw new CliError(output.trim().split('\n').at(-1) ?? `${main} exited ${code}`)
 }
 
@@ -284,7 +305,7 @@ export async function run(args: string[]): Promise<void> {
         if (winner !== undefined) return winner
         const samples = await scrape(supervisor.children)
         const progress = progressOf(samples)
-        log(`${statusLine(progress)}${restartsSuffix(supervisor.restarts())}`)
+        status(`${statusLine(progress)}${restartsSuffix(supervisor.restarts())}`)
         if (!printedTop && firstCycleDone(progress)) {
           printedTop = true
           log('first cycle in ClickHouse; top trends:')
