@@ -35,6 +35,8 @@ export interface FaultPipeline {
   env: Record<string, string>
   /** Starts one more service process of the run; `extra` overrides its environment. */
   start: (service: Service, extra?: Record<string, string>) => ChildProcess
+  /** Signals a service of the run on purpose and waits for its exit. */
+  kill: (child: ChildProcess, signal: NodeJS.Signals) => Promise<void>
   /** The service processes of the run, in the order they were started. */
   children: () => Array<[ChildProcess, Service]>
   /** Stops a service of the run on purpose (SIGTERM), so its exit is not counted as a failure. */
@@ -104,13 +106,14 @@ export async function startFaultPipeline(
   const failure = new Promise<never>((_, reject) => (exitedOnItsOwn = reject))
   failure.catch(() => undefined)
   const orFailure = <T>(work: Promise<T>) => Promise.race([work, failure])
-  const stop = async (child: ChildProcess) => {
+  const kill = async (child: ChildProcess, signal: NodeJS.Signals) => {
     stopped.add(child)
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
+    child.kill(signal)
     await exited
   }
+  const stop = (child: ChildProcess) => kill(child, 'SIGTERM')
   const start = (service: Service, extra: Record<string, string> = {}) => {
     const [main, ...args] = MAINS[service]
     const log = openSync(path.join(runDir, `${service}-${children.size + 1}.log`), 'w')
@@ -192,6 +195,7 @@ export async function startFaultPipeline(
     env,
     start,
     stop,
+    kill,
     children: () => [...children],
     untilMembers: (groupId, count) => orFailure(untilMembers(groupId, count)),
     untilRaw,
