@@ -66,6 +66,18 @@ class KafkaSendFailed extends Error {
   }
 }
 
+/**
+ * The heartbeat between pages failed: the group is rebalancing, or the broker is gone. The task may
+ * now belong to another worker, and in any case its offset must not be committed as done, so the
+ * original error goes on to kafkajs, which rejoins and runs the task again wherever it lands.
+ */
+class GroupMovedOn extends Error {
+  override name = 'GroupMovedOn'
+  constructor(cause: unknown) {
+    super('the consumer group moved on while the task ran', { cause })
+  }
+}
+
 /** Raw topics accept records as large as the largest response the client accepts (8 MiB). */
 const RAW_MAX_MESSAGE_BYTES = TOPIC_MAX_MESSAGE_BYTES.raw
 
@@ -271,16 +283,22 @@ export function createWorker(deps: WorkerDeps) {
         { maxPages: task.maxPages, ...(task.pageSize === undefined ? {} : { pageSize: task.pageSize }), onAttempt },
         stopping.signal,
       )
-      await publishPages(pages, task, fetchIdFor, flushAttempts, heartbeat)
+      await publishPages(pages, task, fetchIdFor, flushAttempts, () =>
+        heartbeat().catch((cause: unknown) => {
+          throw new GroupMovedOn(cause)
+        }),
+      )
     } catch (error) {
       // Whatever a page does, it ends that page and the task here; a throw would make kafkajs
-      // restart the consumer on this same task, forever. Only a shutdown, and Kafka not taking the
-      // records, leave the task to redo: what was fetched is then published at least once.
+      // restart the consumer on this same task, forever. Only a shutdown, Kafka not taking the
+      // records and the group moving on (a failed heartbeat) leave the task to redo: what it
+      // fetches is then published at least once.
       if (isTrendsError(error) && error.code === 'CC_ABORTED') throw error
       if (error instanceof KafkaSendFailed) {
         await replaceProducer()
         throw error.cause
       }
+      if (error instanceof GroupMovedOn) throw error.cause
       outcome = isTrendsError(error) ? error.code : 'CC_UNEXPECTED'
       if (isTrendsError(error)) log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: outcome }, 'task ended early')
       else {
