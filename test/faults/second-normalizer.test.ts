@@ -10,14 +10,11 @@ import { usePrivateStack } from '../support/faults-stack.ts'
 test('fault second-normalizer: a second normalizer joins and leaves mid-stream', { timeout: 900_000 }, async (t) => {
   const stack = await usePrivateStack(t)
   const run = await startFaultPipeline(t, stack, 'second-normalizer')
-  await run.untilRaw(800)
-  const second = run.start('normalizer', { NORMALIZER_TRANSACTIONAL_ID: `${run.env['TOPIC_PREFIX']}.normalizer.2` })
-  await run.untilMembers(run.groups.normalizer, 2)
-  const joined = run.progress.latest()!
-  await run.untilRaw(joined.done.producer + 800)
-  await run.stop(second)
-  await run.untilMembers(run.groups.normalizer, 1)
-  const recovered = await run.recovered(Date.now())
-  await run.finish(recovered)
-  assert.ok(joined.done.producer < 3000, `joined mid-stream (${joined.done.producer} raw records by then)`)
+  const joined = await run.joinAndLeave(
+    'normalizer',
+    run.groups.normalizer,
+    { after: 800, during: 800 },
+    { NORMALIZER_TRANSACTIONAL_ID: `${run.env['TOPIC_PREFIX']}.normalizer.2` },
+  )
+  assert.ok(joined < 3000, `joined mid-stream (${joined} raw records by then)`)
 })

@@ -9,14 +9,6 @@ import { usePrivateStack } from '../support/faults-stack.ts'
 test('fault second-worker: a second producer worker joins and leaves mid-stream', { timeout: 900_000 }, async (t) => {
   const stack = await usePrivateStack(t)
   const run = await startFaultPipeline(t, stack, 'second-worker')
-  await run.untilRaw(600)
-  const second = run.start('worker')
-  await run.untilMembers(run.groups.workers, 2)
-  const joined = run.progress.latest()!
-  await run.untilRaw(joined.done.producer + 1000)
-  await run.stop(second)
-  await run.untilMembers(run.groups.workers, 1)
-  const recovered = await run.recovered(Date.now())
-  await run.finish(recovered)
-  assert.ok(joined.done.producer < 3000, `joined mid-stream (${joined.done.producer} raw records by then)`)
+  const joined = await run.joinAndLeave('worker', run.groups.workers, { after: 600, during: 1000 })
+  assert.ok(joined < 3000, `joined mid-stream (${joined} raw records by then)`)
 })

@@ -49,6 +49,17 @@ export interface FaultPipeline {
   recovered: (faultEnd: number) => Promise<Record<Stage, number | 'idle'>>
   /** Lets the pipeline drain, stops every service (SIGTERM) and counts; prints the fault's line and asserts it. */
   finish: (recovered: Record<Stage, number | 'idle'>) => Promise<FaultCount>
+  /**
+   * A scale-out and back: once `after` raw records are written, one more `service` joins `groupId`,
+   * works for `during` more records and leaves with SIGTERM; then the run drains and is counted.
+   * Returns how many raw records there were when it joined.
+   */
+  joinAndLeave: (
+    service: Service,
+    groupId: string,
+    records: { after: number; during: number },
+    extra?: Record<string, string>,
+  ) => Promise<number>
 }
 
 /**
@@ -188,6 +199,22 @@ export async function startFaultPipeline(
     passed = true
     return count
   }
+  async function joinAndLeave(
+    service: Service,
+    groupId: string,
+    records: { after: number; during: number },
+    extra?: Record<string, string>,
+  ) {
+    await untilRaw(records.after)
+    const second = start(service, extra)
+    await orFailure(untilMembers(groupId, 2))
+    const joined = progress.latest()!.done.producer
+    await untilRaw(joined + records.during)
+    await stop(second)
+    await orFailure(untilMembers(groupId, 1))
+    await finish(await orFailure(recovery(progress, Date.now())))
+    return joined
+  }
   return {
     topics,
     groups,
@@ -196,6 +223,7 @@ export async function startFaultPipeline(
     start,
     stop,
     kill,
+    joinAndLeave,
     children: () => [...children],
     untilMembers: (groupId, count) => orFailure(untilMembers(groupId, count)),
     untilRaw,
