@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEFAULT_HTTP_LIMITS, ensurePassword, openSandbox, startClickHouseHttpServer, type ClickHouseHttpServer } from '@trends/clickhouse'
+import { DEFAULT_HTTP_LIMITS, ensurePassword, openSandbox } from '@trends/clickhouse'
 import { metricValue, type Registry } from '@trends/metrics'
-import { EMBEDDED_TEST_PATH, freePort, useAdmin, type Cleanup } from '@trends/testing'
+import { EMBEDDED_TEST_PATH, freePort, useAdmin } from '@trends/testing'
 import {
   cleanedRecord,
   committedTotal,
@@ -12,6 +12,7 @@ import {
   freshSinkTopics,
   publish,
   queryNumber,
+  serveStoreOn,
   sinkEnv,
   startSink,
   waitForNumber,
@@ -24,20 +25,6 @@ openSandbox(EMBEDDED_TEST_PATH, DEFAULT_HTTP_LIMITS)
 const DOWN_RECORDS = 20_000
 const BATCH_ROWS = 500
 const PARTITIONS = 6
-
-/** The embedded store over HTTP on a fixed port, stopped after the test if still up. */
-async function serveOn(t: Cleanup, port: number, users?: Record<string, string>): Promise<ClickHouseHttpServer> {
-  const server = await startClickHouseHttpServer({ path: EMBEDDED_TEST_PATH, port, ...(users === undefined ? {} : { users }) })
-  let closed = false
-  const close = server.close.bind(server)
-  server.close = async () => {
-    if (closed) return
-    closed = true
-    await close()
-  }
-  t.after(() => server.close())
-  return server
-}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -56,7 +43,7 @@ test(
     const { prefix, topics, cleanedSchemaId } = await freshSinkTopics()
     const { client, database } = await freshSinkDatabase(t)
     const port = await freePort()
-    let server = await serveOn(t, port)
+    let server = await serveStoreOn(t, port)
     const env = sinkEnv(prefix, database, {
       CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
       // The password the server generates in the store's folder (and keeps across its restart).
@@ -90,7 +77,7 @@ test(
     assert.ok((await metricValue(metrics, 'trends_sink_inserts_total', { outcome: 'failed' })) >= 2, 'inserts retried')
     assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), before.length, 'nothing more stored while down')
 
-    server = await serveOn(t, port)
+    server = await serveStoreOn(t, port)
     await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= before.length + DOWN_RECORDS, 120_000)
     await until('ClickHouse reported up again', async () => (await gauge(metrics, 'trends_sink_clickhouse_up')) === 1)
     await new Promise((resolve) => setTimeout(resolve, 500))
@@ -120,7 +107,7 @@ test(
     const admin = await useAdmin(t)
     assert.equal(await committedTotal(admin, env['SINK_GROUP_ID']!, topics.cleaned), 0, 'nothing committed while ClickHouse refuses')
 
-    await serveOn(t, port)
+    await serveStoreOn(t, port)
     await started
     await expectObservations(client, records.length)
   },
@@ -132,7 +119,7 @@ test(
   async (t) => {
     const { prefix, topics, client, database, records } = await publishedForSink(t, 2000)
     const port = await freePort()
-    await serveOn(t, port, { sink: 'right-password' })
+    await serveStoreOn(t, port, { sink: 'right-password' })
     const base = { CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CLICKHOUSE_USER: 'sink', SINK_RETRY_BASE: '100ms', SINK_RETRY_MAX: '500ms' }
 
     const wrong = await startSink(

@@ -87,19 +87,26 @@ export function describeCrash(error: unknown): { errorClass: string; code?: stri
  * REBALANCE_IN_PROGRESS`).
  */
 export function crashText(error: unknown): string {
+  return textOf(error, describeCrash(error))
+}
+
+/** The root cause's class and code: the cause's when there is one, else the error's own. */
+function rootOf(crash: ReturnType<typeof describeCrash>): { errorClass: string; code: string | undefined } {
+  return { errorClass: crash.causeClass ?? crash.errorClass, code: crash.causeCode ?? crash.code }
+}
+
+function textOf(error: unknown, crash: ReturnType<typeof describeCrash>): string {
   const failure = describeFailure(error)
   if (failure.unreachable) return `kafka unreachable: ${failure.reason}`
-  const crash = describeCrash(error)
-  const errorClass = crash.causeClass ?? crash.errorClass
-  const code = crash.causeCode ?? crash.code
+  const { errorClass, code } = rootOf(crash)
   return code === undefined ? errorClass : `${errorClass} ${code}`
 }
 
 /** What a crash shows: its text for /readyz, and a bounded reason (the root class) for the metric. */
 function summarise(error: unknown): { crash: ReturnType<typeof describeCrash>; text: string; reason: string } {
   const crash = describeCrash(error)
-  const errorClass = crash.causeClass ?? crash.errorClass
-  return { crash, text: crashText(error), reason: REASONS.has(errorClass) ? errorClass : 'other' }
+  const { errorClass } = rootOf(crash)
+  return { crash, text: textOf(error, crash), reason: REASONS.has(errorClass) ? errorClass : 'other' }
 }
 
 export interface SuperviseOptions {
