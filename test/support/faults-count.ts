@@ -1,5 +1,4 @@
 import { readTopic, type Kafka, type SchemaRegistry, type Topics } from '@trends/kafka'
-import { queryFolder } from './sink.ts'
 
 /** What the fault suite counts at the end of every fault, topic against topic and topic against ClickHouse. */
 export interface FaultCount {
@@ -36,14 +35,14 @@ async function decodeAll(kafka: Kafka, registry: SchemaRegistry, topic: string):
  * Counts every observation, fetch attempt and dead letter: every item the charts hold (`source`, the
  * natural keys fetched directly) in the raw topics, each distinct raw observation once in
  * the cleaned topic (read_committed) and once in ClickHouse (count() without FINAL), each fetch
- * attempt once in fetch_log, each dead letter in ClickHouse with a reason. The sink that wrote
- * `folder` must have exited (its embedded store is read from another process).
+ * attempt once in fetch_log, each dead letter in ClickHouse with a reason. `store` runs a query on
+ * the run's ClickHouse (its folder from another process once the sink has exited, or over HTTP).
  */
 export async function countFault(
   kafka: Kafka,
   registry: SchemaRegistry,
   topics: Topics,
-  folder: string,
+  store: (sql: string) => Promise<Array<Record<string, string>>>,
   source: ReadonlySet<string>,
 ): Promise<FaultCount> {
   const raw = (
@@ -74,9 +73,7 @@ export async function countFault(
   const fetches = await decodeAll(kafka, registry, topics.fetchLog)
   const fetchIds = new Set(fetches.map((f) => `${String(f['fetch_id'])}#${String(f['attempt'])}`))
 
-  const [stored] = await queryFolder<Record<string, string>>(
-    folder,
-    'default',
+  const [stored] = await store(
     `SELECT (SELECT count() FROM trend_observations) AS rows,
             (SELECT uniqExact(natural_key, data_date) FROM trend_observations) AS distinct,
             (SELECT count() FROM fetch_log) AS fetch_rows,

@@ -11,8 +11,10 @@ import { defer, type Cleanup } from '@trends/testing'
 import { countFault, type FaultCount } from './faults-count.ts'
 import { drained, recovery, STAGES, untilSample, watchProgress, type Groups, type Progress, type Stage } from './faults-progress.ts'
 import type { PrivateStack } from './faults-stack.ts'
+import { serveStore, type ServedStore } from './faults-store.ts'
 import { expectedItems } from './raw-topics.ts'
 import { until } from './readiness.ts'
+import { queryFolder } from './sink.ts'
 import { useSimulator } from './simulator.ts'
 
 const SERVICES = path.resolve(import.meta.dirname, '../../services')
@@ -33,6 +35,10 @@ export interface FaultPipeline {
   progress: Progress
   /** Environment every service of the run gets (private stack, prefix, groups, the sink's store). */
   env: Record<string, string>
+  /** The store served in a process of its own (with `servedStore`), which a fault may stop and start. */
+  store: ServedStore | undefined
+  /** Where the services' logs (`<service>-<n>.log`) and the store are kept. */
+  runDir: string
   /** Starts one more service process of the run; `extra` overrides its environment. */
   start: (service: Service, extra?: Record<string, string>) => ChildProcess
   /** Signals a service of the run on purpose and waits for its exit. */
@@ -65,7 +71,8 @@ export interface FaultPipeline {
 /**
  * The fault suite's run: the Creative Center simulator in this process, and the real services as
  * processes against a private stack (scheduler, one producer worker, a normalizer, a sink with its
- * embedded ClickHouse in a folder of its own). Eight creator charts of ten pages are fetched at
+ * embedded ClickHouse in a folder of its own, or with `servedStore` that folder served over HTTP by
+ * a process of its own, as `trends run` serves it, which a fault can stop). Eight creator charts of ten pages are fetched at
  * `ratePerSecond` pages a second, about fifty seconds of steady load at the default rate, so a
  * fault injected after the first thousand records lands mid-stream.
  */
@@ -73,7 +80,7 @@ export async function startFaultPipeline(
   t: Cleanup,
   stack: PrivateStack,
   name: string,
-  options: { ratePerSecond?: number; env?: Record<string, string> } = {},
+  options: { ratePerSecond?: number; env?: Record<string, string>; servedStore?: boolean } = {},
 ): Promise<FaultPipeline> {
   const began = Date.now()
   // The simulator's clock never leaves the day the run began in, so a chart fetched twice returns
@@ -92,6 +99,12 @@ export async function startFaultPipeline(
     if (passed) rmSync(runDir, { recursive: true, force: true })
     else process.stderr.write(`fault ${name}: service logs and store kept in ${runDir}\n`)
   })
+  // A service (or the served store) that exits on its own ends the wait at once, naming it, instead of a timeout later.
+  let exitedOnItsOwn: (error: Error) => void = () => undefined
+  const failure = new Promise<never>((_, reject) => (exitedOnItsOwn = reject))
+  failure.catch(() => undefined)
+  const orFailure = <T>(work: Promise<T>) => Promise.race([work, failure])
+  const store = options.servedStore === true ? await serveStore(t, folder, runDir, (error) => exitedOnItsOwn(error)) : undefined
   const env: Record<string, string> = {
     ...stack.env,
     CC_BASE_URL: simulator.url,
@@ -107,16 +120,11 @@ export async function startFaultPipeline(
     NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.1`,
     SINK_GROUP_ID: groups.sink,
     SINK_BATCH_WAIT: '200ms',
-    CLICKHOUSE_PATH: folder,
+    ...(store === undefined ? { CLICKHOUSE_PATH: folder } : store.env),
     ...options.env,
   }
   const children = new Map<ChildProcess, Service>()
   const stopped = new Set<ChildProcess>()
-  // A service that exits on its own ends the wait at once, naming it, instead of a timeout later.
-  let exitedOnItsOwn: (error: Error) => void = () => undefined
-  const failure = new Promise<never>((_, reject) => (exitedOnItsOwn = reject))
-  failure.catch(() => undefined)
-  const orFailure = <T>(work: Promise<T>) => Promise.race([work, failure])
   const kill = async (child: ChildProcess, signal: NodeJS.Signals) => {
     stopped.add(child)
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -177,7 +185,8 @@ export async function startFaultPipeline(
       .map(([child, service]) => `${service} (exit ${child.exitCode ?? child.signalCode})`)
     await Promise.all(running.map(stop))
     const source = await expectedItems(simulator.url, loadProducerConfig(env).charts, naturalKey)
-    const count = await countFault(kafka, stack.registry(), topics, folder, new Set(source.keys()))
+    const read = store === undefined ? (sql: string) => queryFolder<Record<string, string>>(folder, 'default', sql) : store.query
+    const count = await countFault(kafka, stack.registry(), topics, read, new Set(source.keys()))
     const { fetchLog, deadLetters } = count.detail
     const stages = STAGES.map((stage) => {
       const value = recovered[stage]
@@ -220,6 +229,8 @@ export async function startFaultPipeline(
     groups,
     progress,
     env,
+    store,
+    runDir,
     start,
     stop,
     kill,
