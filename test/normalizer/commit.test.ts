@@ -38,11 +38,13 @@ test('back-to-back group commits, half of them offsets only: every one commits, 
   const groupId = freshGroupId('commit')
   const lines: string[] = []
   const kafka = loggedKafka(lines)
-  const producer = transactionalProducer(kafka, `test.commit.${randomSuffix()}`)
-  await producer.connect()
-  defer(t, () => producer.disconnect())
+  const transactionalId = `test.commit.${randomSuffix()}`
   const retries: string[] = []
-  const committer = createGroupCommitter(producer, output, dead, groupId, { onRetry: (reason) => retries.push(reason) })
+  const committer = createGroupCommitter(() => transactionalProducer(kafka, transactionalId), output, dead, groupId, {
+    onRetry: (reason) => retries.push(reason),
+  })
+  await committer.connect()
+  defer(t, () => committer.close())
 
   const failures: string[] = []
   const started = Date.now()
@@ -87,6 +89,81 @@ test('back-to-back group commits, half of them offsets only: every one commits, 
     'every offset committed with its transaction',
   )
 })
+
+// A transaction the coordinator aborted under the producer (it outlived its timeout; a broker
+// restart mid-commit does the same): EndTxn is refused and kafkajs keeps the producer in COMMITTING,
+// from where it refuses every later transaction. The committer gives that producer up for a new one.
+test(
+  'a transaction aborted by the coordinator fails its batch only: the next one commits on a new producer',
+  { timeout: 120_000 },
+  async (t) => {
+    const input = await freshTopic(t, 'commit-in')
+    const output = await freshTopic(t, 'commit-out')
+    const dead = await freshTopic(t, 'commit-dead')
+    const groupId = freshGroupId('commit')
+    const kafka = loggedKafka([])
+    const transactionalId = `test.commit.${randomSuffix()}`
+    let held = false
+    let producers = 0
+    const committer = createGroupCommitter(
+      () => {
+        producers++
+        // Out of time after 1 s; the coordinator looks for such transactions every 10 s.
+        const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 1000 })
+        const transaction = producer.transaction.bind(producer)
+        return Object.assign(producer, {
+          transaction: async () => {
+            const open = await transaction()
+            if (held) return open
+            held = true
+            const commit = open.commit.bind(open)
+            return Object.assign(open, {
+              commit: async () => {
+                await new Promise((resolve) => setTimeout(resolve, 13_000))
+                return commit()
+              },
+            })
+          },
+        })
+      },
+      output,
+      dead,
+      groupId,
+    )
+    await committer.connect()
+    defer(t, () => committer.close())
+    const batch = (n: number) => ({
+      cleaned: [{ key: `k${n}`, value: Buffer.from(`v${n}`), headers: {} }],
+      dead: [],
+      topic: input,
+      partition: 0,
+      nextOffset: String(n + 1),
+    })
+
+    const first = await committer.commit(batch(0)).then(
+      () => 'committed',
+      (error: unknown) => (error as { type?: string }).type ?? (error as Error).name,
+    )
+    const after = []
+    for (let n = 1; n <= 3; n++)
+      after.push(
+        await committer.commit(batch(n)).then(
+          () => 'committed',
+          (error: unknown) => (error as Error).message,
+        ),
+      )
+    t.diagnostic(`held transaction: ${first}; then ${after.join(', ')}; ${producers} producers`)
+    assert.notEqual(first, 'committed', 'the coordinator aborted the held transaction')
+    assert.deepEqual(after, ['committed', 'committed', 'committed'])
+    assert.equal(producers, 2, 'one new producer after the failed transaction')
+    const keys: string[] = []
+    await readTopic(kafka, output, ({ message }) => void keys.push(message.key?.toString() ?? ''), { readCommitted: true })
+    assert.deepEqual(keys.sort(), ['k1', 'k2', 'k3'], 'the aborted batch is not in the topic; the rest once each')
+    const admin = await useAdmin(t)
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [input] })
+    assert.equal(offsets?.partitions[0]?.offset, '4')
+  },
+)
 
 // The raw topics are written without transactions, but the lag is taken from the batch's last
 // offset with markers included, so either way a drained partition reads 0, in /readyz and the gauge.

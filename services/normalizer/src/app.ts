@@ -11,7 +11,6 @@ import {
   topicsFor,
   type Consumer,
   type ConsumerRunConfig,
-  type Producer,
   type SupervisedConsumer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
@@ -19,7 +18,7 @@ import { counter, describeFailure, gauge, histogram, type Registry, PIPELINE_MET
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { factsFingerprint, type CleanedRecord } from './observation.ts'
-import { createGroupCommitter, transactionalProducer } from './commit.ts'
+import { createGroupCommitter, transactionalProducer, type GroupCommitter } from './commit.ts'
 import { driftLabels } from './families.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
@@ -88,7 +87,7 @@ export function createNormalizer(deps: NormalizerDeps) {
     now,
     onLag: (topic, partition, records) => consumerLag.set({ topic, partition: String(partition) }, records),
   })
-  let producer: Producer | undefined
+  let committer: GroupCommitter | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
   /** Settles when the dedup state of every owned partition is loaded. */
@@ -139,8 +138,16 @@ export function createNormalizer(deps: NormalizerDeps) {
         )
       }
 
-      producer = transactionalProducer(kafka, config.transactionalId)
-      await producer.connect()
+      committer = createGroupCommitter(
+        () => transactionalProducer(kafka, config.transactionalId),
+        topics.cleaned,
+        topics.deadLetters,
+        config.groupId,
+        {
+          onRetry: (reason) => transactionRetries.inc({ reason }),
+        },
+      )
+      await committer.connect()
       consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false, maxBytesPerPartition: config.maxBytesPerPartition })
       // After a rebalance: drop the partitions given away, and rebuild the state of partitions
       // gained (another instance published for them meanwhile) before their first batch.
@@ -171,9 +178,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         owned = new Set()
       })
       const run = pipeline
-      const committer = createGroupCommitter(producer, topics.cleaned, topics.deadLetters, config.groupId, {
-        onRetry: (reason) => transactionRetries.inc({ reason }),
-      })
+      const commits = committer
       const handlers: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -196,7 +201,7 @@ export function createNormalizer(deps: NormalizerDeps) {
           // Batches of other partitions are processed (CPU) while a transaction waits on the
           // broker, and are committed together in the next one.
           try {
-            await committer.commit({
+            await commits.commit({
               cleaned: result.cleaned.map(({ key, value, headers }) => ({ key, value, headers })),
               dead: deadMessages,
               topic: batch.topic,
@@ -240,7 +245,7 @@ export function createNormalizer(deps: NormalizerDeps) {
       // Stop consuming first (kafkajs lets the batch in hand finish its transaction), then close the producer.
       stopping ??= (async () => {
         await supervised?.stop()
-        await producer?.disconnect()
+        await committer?.close()
       })()
       return stopping
     },

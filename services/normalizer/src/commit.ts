@@ -45,6 +45,10 @@ export interface GroupCommitterOptions {
 export interface GroupCommitter {
   /** Settles when the transaction holding this batch committed; rejects if it aborted. */
   commit(batch: BatchCommit): Promise<void>
+  /** Connects the first producer (so a start-up fails on a broker it cannot reach). */
+  connect(): Promise<void>
+  /** Waits for the transaction in flight, then disconnects the producer. */
+  close(): Promise<void>
 }
 
 /**
@@ -64,7 +68,7 @@ export interface GroupCommitter {
  * and the sends that follow are not refused.
  */
 export function createGroupCommitter(
-  producer: Producer,
+  newProducer: () => Producer,
   cleanedTopic: string,
   deadLetterTopic: string,
   groupId: string,
@@ -72,14 +76,39 @@ export function createGroupCommitter(
 ): GroupCommitter {
   const beginDeadlineMs = options.beginDeadlineMs ?? 10_000
   let queue: Array<{ batch: BatchCommit; resolve: () => void; reject: (error: unknown) => void }> = []
-  let running = false
+  let running: Promise<void> | undefined
+  let producer: Producer | undefined
+
+  async function connected(): Promise<Producer> {
+    if (producer !== undefined) return producer
+    const fresh = newProducer()
+    await fresh.connect()
+    producer = fresh
+    return fresh
+  }
+
+  /**
+   * After a failed transaction the producer is given up for a new one with the same transactional
+   * id. kafkajs leaves its transaction state machine in COMMITTING (or ABORTING) when EndTxn fails —
+   * a broker killed mid-commit — and refuses every later transaction from that state with a
+   * KafkaJSNonRetriableError ("Invalid transition COMMITTING --> TRANSACTING"): the fault suite's
+   * broker SIGKILL left the normalizer restarting its consumer until it gave up, in one run of six.
+   * A fenced or bumped producer epoch is the same story. The new producer's InitProducerId makes
+   * the coordinator finish or abort whatever the old one left open before it answers, so the
+   * batches, read again from the committed offsets, are never written twice.
+   */
+  async function replace(): Promise<void> {
+    const old = producer
+    producer = undefined
+    await old?.disconnect().catch(() => undefined)
+  }
 
   async function begin(batches: readonly BatchCommit[]): Promise<Transaction> {
     const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
     for (const batch of batches)
       byTopic.set(batch.topic, [...(byTopic.get(batch.topic) ?? []), { partition: batch.partition, offset: batch.nextOffset }])
     const offsets = { consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
-    const transaction = await producer.transaction()
+    const transaction = await (await connected()).transaction()
     const deadline = Date.now() + beginDeadlineMs
     for (let attempt = 0; ; attempt++) {
       try {
@@ -119,7 +148,6 @@ export function createGroupCommitter(
   }
 
   async function drain(): Promise<void> {
-    running = true
     while (queue.length > 0) {
       const group = queue
       queue = []
@@ -127,17 +155,25 @@ export function createGroupCommitter(
         await commitTogether(group.map((entry) => entry.batch))
         for (const entry of group) entry.resolve()
       } catch (error) {
+        await replace()
         for (const entry of group) entry.reject(error)
       }
     }
-    running = false
+    running = undefined
   }
 
   return {
     commit(batch: BatchCommit): Promise<void> {
       const committed = new Promise<void>((resolve, reject) => queue.push({ batch, resolve, reject }))
-      if (!running) void drain()
+      running ??= drain()
       return committed
+    },
+    async connect(): Promise<void> {
+      await connected()
+    },
+    async close(): Promise<void> {
+      await running
+      await replace()
     },
   }
 }
