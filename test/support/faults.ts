@@ -57,14 +57,15 @@ export interface FaultPipeline {
   finish: (recovered: Record<Stage, number | 'idle'>) => Promise<FaultCount>
   /**
    * A scale-out and back: once `after` raw records are written, one more `service` joins `groupId`,
-   * works for `during` more records and leaves with SIGTERM; then the run drains and is counted.
-   * Returns how many raw records there were when it joined.
+   * works for `during` more records and leaves with SIGTERM (`beforeLeaving` runs just before); then
+   * the run drains and is counted. Returns how many raw records there were when it joined.
    */
   joinAndLeave: (
     service: Service,
     groupId: string,
     records: { after: number; during: number },
     extra?: Record<string, string>,
+    beforeLeaving?: () => Promise<void>,
   ) => Promise<number>
 }
 
@@ -213,12 +214,14 @@ export async function startFaultPipeline(
     groupId: string,
     records: { after: number; during: number },
     extra?: Record<string, string>,
+    beforeLeaving?: () => Promise<void>,
   ) {
     await untilRaw(records.after)
     const second = start(service, extra)
     await orFailure(untilMembers(groupId, 2))
     const joined = progress.latest()!.done.producer
     await untilRaw(joined + records.during)
+    await beforeLeaving?.()
     await stop(second)
     await orFailure(untilMembers(groupId, 1))
     await finish(await orFailure(recovery(progress, Date.now())))
