@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { claimInstanceSlot } from '@trends/core'
@@ -39,10 +39,20 @@ test('a slot left by a process that is gone is taken over: a restarted instance 
   const dir = tempDir(t)
   writeFileSync(path.join(dir, 'normalizer.0.pid'), `${await deadPid()}\n`)
   writeFileSync(path.join(dir, 'normalizer.1.pid'), 'half written')
+  // Written a minute ago and never finished: its starter died there.
+  const minuteAgo = new Date(Date.now() - 60_000)
+  utimesSync(path.join(dir, 'normalizer.1.pid'), minuteAgo, minuteAgo)
   const claimed = claimInstanceSlot(dir, 'normalizer', process.pid)
   assert.equal(claimed.slot, 0)
   assert.equal(readFileSync(path.join(dir, 'normalizer.0.pid'), 'utf8').trim(), String(process.pid))
-  assert.equal(claimInstanceSlot(dir, 'normalizer', process.ppid).slot, 1, 'an unreadable holder is no holder')
+  assert.equal(claimInstanceSlot(dir, 'normalizer', process.ppid).slot, 1, 'an unreadable holder left long ago is no holder')
+})
+
+test('a slot file just made and not yet written is held: its starter is between two calls', (t) => {
+  const dir = tempDir(t)
+  writeFileSync(path.join(dir, 'normalizer.0.pid'), '')
+  assert.equal(claimInstanceSlot(dir, 'normalizer', process.pid).slot, 1)
+  assert.equal(readFileSync(path.join(dir, 'normalizer.0.pid'), 'utf8'), '', 'left to its starter')
 })
 
 test('processes starting together never share a slot', async (t) => {

@@ -1,11 +1,17 @@
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+import { mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
+
+/** Where the services' instances on this host count themselves (one folder for all of them). */
+export const INSTANCE_DIR = path.join(tmpdir(), 'trends-instances')
 
 export interface InstanceSlot {
   /** 0 for the first live instance of the name on this host, 1 for the second, and so on. */
   slot: number
   /** Gives the slot back (also done when the process exits). Idempotent. */
   release(): void
+  /** A file of this slot's own (`<name>.<slot>.<suffix>` beside the pid file), kept for the next holder. */
+  file(suffix: string): string
 }
 
 function alive(pid: number): boolean {
@@ -24,6 +30,15 @@ function holderOf(file: string): number | undefined {
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined
+  }
+}
+
+/** A slot file without a pid that is older than a starter takes to write one. */
+function abandoned(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs > 10_000
+  } catch {
+    return true
   }
 }
 
@@ -53,12 +68,15 @@ export function claimInstanceSlot(dir: string, name: string, pid = process.pid):
           if (holderOf(file) === pid) unlinkSync(file)
         }
         process.on('exit', release)
-        return { slot, release }
+        return { slot, release, file: (suffix) => path.join(dir, `${name}.${slot}.${suffix}`) }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
         const holder = holderOf(file)
         if (holder !== undefined && (holder === pid || alive(holder))) break
-        // Left by a process that is gone (or half written): take it over, unless another starter does first.
+        // No pid yet: another starter made the file and has not written it (a moment between two
+        // calls), so it is held; only one left empty for long was abandoned by a process that died there.
+        if (holder === undefined && !abandoned(file)) break
+        // Left by a process that is gone (or half written long ago): take it over, unless another starter does first.
         try {
           unlinkSync(file)
         } catch (unlinkError) {
@@ -68,4 +86,9 @@ export function claimInstanceSlot(dir: string, name: string, pid = process.pid):
     }
   }
   throw new Error(`no free instance slot for ${name} in ${dir}`)
+}
+
+/** The instance slot of this process in consumer group `groupId`, in INSTANCE_DIR. */
+export function claimGroupSlot(groupId: string, dir = INSTANCE_DIR): InstanceSlot {
+  return claimInstanceSlot(dir, groupId.replace(/[^\w.-]/g, '_'))
 }

@@ -44,6 +44,7 @@ export {
   type RawRecordValue,
 } from './record-values.ts'
 export { kafkaCheck, registryCheck, pipelineChecks } from './checks.ts'
+export { evictMember, keepMembership, memberFile, type MemberMemory, type MembershipOptions } from './membership.ts'
 export { ConsumerHealth, type ConsumerHealthOptions } from './consumer-health.ts'
 export {
   superviseConsumer,

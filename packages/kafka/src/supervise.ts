@@ -3,6 +3,7 @@ import type { Logger } from '@trends/logger'
 import { counter, describeFailure, type Registry } from '@trends/metrics'
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs'
 import type { ConsumerHealth } from './consumer-health.ts'
+import { keepMembership, type MembershipOptions } from './membership.ts'
 
 export interface ConsumerSettings {
   /** CONSUMER_STALL_AFTER: with lag and no progress for this long, a consumer makes /readyz 503. */
@@ -125,6 +126,8 @@ export interface SuperviseOptions {
   onLost?: (name: string) => void
   /** Backoff between restarts: full jitter from `baseMs` doubling up to `maxMs` (1s to 30s). */
   backoff?: { baseMs: number; maxMs: number }
+  /** Remove the dead member this consumer replaces instead of waiting out its session (see keepMembership). */
+  membership?: Omit<MembershipOptions, 'onEvicted'>
 }
 
 export interface SupervisedConsumer {
@@ -160,6 +163,13 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
   let restarting: Promise<void> | undefined
   /** A crash was seen and the consumer has not joined its group since. */
   let down = false
+  const membership =
+    options.membership === undefined
+      ? undefined
+      : keepMembership(consumer, {
+          ...options.membership,
+          onEvicted: (memberId, why) => log.info({ memberId, why }, 'dead member removed from the group'),
+        })
 
   const { CRASH, GROUP_JOIN, STOP, START_BATCH_PROCESS, END_BATCH_PROCESS } = consumer.events
   consumer.on(GROUP_JOIN, ({ payload }) => {
@@ -247,6 +257,7 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
     stop() {
       stopped ??= (async () => {
         halted = true
+        membership?.stop()
         if (timer !== undefined) clearTimeout(timer)
         await restarting
         await consumer.disconnect()

@@ -11,6 +11,7 @@ import {
   topicsFor,
   type Consumer,
   type ConsumerRunConfig,
+  type MemberMemory,
   type SupervisedConsumer,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
@@ -28,8 +29,13 @@ export interface NormalizerDeps {
   metrics: Registry
   /** The consumer cannot be restarted: the process should stop and exit (main wires it). */
   onConsumerLost?: (name: string) => void
+  /** The consumer's member id kept across restarts of this process (main.ts: its instance slot). */
+  members?: MemberMemory
   now?: () => number
 }
+
+/** kafkajs's default session timeout, which the normalizer's consumer keeps. */
+const SESSION_TIMEOUT_MS = 30_000
 
 /** Dead letters keep the original bytes whole, so their topic accepts records up to 16 MiB. */
 
@@ -148,7 +154,12 @@ export function createNormalizer(deps: NormalizerDeps) {
         },
       )
       await committer.connect()
-      consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false, maxBytesPerPartition: config.maxBytesPerPartition })
+      consumer = kafka.consumer({
+        groupId: config.groupId,
+        readUncommitted: false,
+        maxBytesPerPartition: config.maxBytesPerPartition,
+        sessionTimeout: SESSION_TIMEOUT_MS,
+      })
       // After a rebalance: drop the partitions given away, and rebuild the state of partitions
       // gained (another instance published for them meanwhile) before their first batch.
       // Undefined until the first assignment: the state loaded on start covers every partition.
@@ -237,6 +248,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         logger,
         metrics,
         onLost: deps.onConsumerLost,
+        membership: { kafka, groupId: config.groupId, memory: deps.members, sessionTimeoutMs: SESSION_TIMEOUT_MS },
       })
       await supervised.start()
       log.info({ groupId: config.groupId, transactionalId: config.transactionalId }, 'normalizer started')

@@ -3,11 +3,10 @@
  * Normalizer entry point: `node services/normalizer/src/main.ts`. Configured only by the
  * environment (see --help). Run one or more; they share the raw topics' partitions as a group.
  */
-import { hostname, tmpdir } from 'node:os'
-import path from 'node:path'
-import { claimInstanceSlot } from '@trends/core'
+import { hostname } from 'node:os'
+import { claimGroupSlot, type InstanceSlot } from '@trends/core'
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, memberFile, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createNormalizer } from './app.ts'
 import { loadNormalizerConfig } from './config.ts'
@@ -30,17 +29,19 @@ Environment:
 `
 
 // Instances on one host count themselves 0, 1, 2… in a folder they share; a restarted one takes its
-// number back, so its transactional id fences the dead predecessor's open transaction at once.
-const instanceId = (groupId: string) =>
-  `${groupId}.${hostname()}.${claimInstanceSlot(path.join(tmpdir(), 'trends-instances'), groupId.replace(/[^\w.-]/g, '_')).slot}`
+// number back, so its transactional id fences the dead predecessor's open transaction at once, and
+// it removes the predecessor's member from the group instead of waiting out its session.
+let slot: InstanceSlot | undefined
+const instanceId = (groupId: string) => `${groupId}.${hostname()}.${(slot = claimGroupSlot(groupId)).slot}`
 const config = configOrExit('normalizer', HELP, () => loadNormalizerConfig(process.env, instanceId))
+const members = memberFile((slot ?? claimGroupSlot(config.groupId)).file('member'))
 
 const logger = createLogger({ service: 'normalizer', level: config.logLevel })
 const metrics = createRegistry('normalizer', { defaultMetrics: true })
 const readiness = pipelineChecks(config.kafka, config.registry, logger)
 const stop = () => normalizer.stop().finally(() => readiness.close())
 // A consumer that cannot be restarted stops the service like this and exits 75 for its supervisor.
-const normalizer = createNormalizer({ config, logger, metrics, onConsumerLost: exitWhenConsumerLost(stop, logger) })
+const normalizer = createNormalizer({ config, logger, metrics, members, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop lets the batch in hand finish its transaction, then disconnects; after a forced
 // exit, Kafka aborts the open transaction.

@@ -1,10 +1,9 @@
 import { createCreativeCenterClient } from '@trends/creative-center'
-import { createKafka, createSchemaRegistry } from '@trends/kafka'
+import { createKafka, createSchemaRegistry, topicsFor, type MemberMemory } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
 import type { Condition, Registry } from '@trends/metrics'
 import type { ProducerConfig } from './config.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
-import { topicsFor } from '@trends/kafka'
 import { createWorker, type Worker } from './worker.ts'
 
 export type Role = 'scheduler' | 'worker' | 'all'
@@ -17,6 +16,8 @@ export interface AppDeps {
   metrics: Registry
   /** The worker's consumer cannot be restarted: the process should stop and exit (main wires it). */
   onConsumerLost?: (name: string) => void
+  /** The worker's member id kept across restarts of this process (main.ts: its instance slot). */
+  members?: MemberMemory
   now?: () => number
 }
 
@@ -55,7 +56,7 @@ export function createApp(deps: AppDeps) {
           rawPartitions: config.rawPartitions,
           taskPartitions: config.taskPartitions,
           sessionTimeoutMs: config.workerSessionTimeoutMs,
-          consumer: { settings: config.consumer, onLost: deps.onConsumerLost },
+          consumer: { settings: config.consumer, onLost: deps.onConsumerLost, members: deps.members },
           ...timeNow,
         })
   let stopping: Promise<void> | undefined

@@ -4,8 +4,9 @@
  * Configured only by the environment (see --help). Run one scheduler and as many workers as you
  * like; workers share the tasks through their consumer group.
  */
+import { claimGroupSlot } from '@trends/core'
 import { configOrExit, createLogger, runService } from '@trends/logger'
-import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, memberFile, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createApp, ROLES, type Role } from './app.ts'
 import { loadProducerConfig } from './config.ts'
@@ -40,7 +41,9 @@ const metrics = createRegistry('producer', { defaultMetrics: true })
 const readiness = pipelineChecks(config.kafka, config.registry, logger)
 const stop = () => app.stop().finally(() => readiness.close())
 // A worker whose tasks consumer cannot be restarted stops like this and exits 75 for its supervisor.
-const app = createApp({ config, role: arg as Role, logger, metrics, onConsumerLost: exitWhenConsumerLost(stop, logger) })
+// A restarted worker takes its slot back and removes its dead predecessor from the group at once.
+const members = arg === 'scheduler' ? undefined : memberFile(claimGroupSlot(config.workerGroupId).file('member'))
+const app = createApp({ config, role: arg as Role, logger, metrics, members, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop aborts fetches in flight, leaves unfinished tasks uncommitted for another worker
 // and disconnects.

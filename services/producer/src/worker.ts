@@ -29,7 +29,7 @@ import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import { fetchLogValue, itemDeadLetter, rawRecordValue, type FetchLogValue } from './records.ts'
 import { decodeTask, type FetchTask } from './tasks.ts'
-import type { Topics } from '@trends/kafka'
+import type { MemberMemory, Topics } from '@trends/kafka'
 
 export interface WorkerDeps {
   kafka: Kafka
@@ -45,7 +45,7 @@ export interface WorkerDeps {
   /** Sent as the `worker` header on every record, so one can tell which worker fetched what. */
   workerId?: string
   /** Restarts of the tasks consumer and when it counts as stalled (packages/kafka superviseConsumer). */
-  consumer?: { settings?: ConsumerSettings; onLost?: (name: string) => void }
+  consumer?: { settings?: ConsumerSettings; onLost?: (name: string) => void; members?: MemberMemory }
   now?: () => number
 }
 
@@ -429,6 +429,7 @@ export function createWorker(deps: WorkerDeps) {
         metrics,
         progressFromBatches: true,
         onLost: deps.consumer?.onLost,
+        membership: { kafka, groupId: deps.groupId, memory: deps.consumer?.members, sessionTimeoutMs: deps.sessionTimeoutMs },
       })
       await supervised.start()
       log.info({ groupId: deps.groupId }, 'worker started')
