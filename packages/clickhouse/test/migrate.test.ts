@@ -26,10 +26,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '004_dead_letters.sql',
     '005_rollups.sql',
     '006_sink.sql',
+    '007_sink_claims.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 6)
+  assert.equal(second.alreadyApplied.length, 7)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
@@ -42,6 +43,7 @@ test('migrations apply in order once; running again applies nothing', async (t) 
       'fetch_log',
       'schema_migrations',
       'sink_batches',
+      'sink_claims',
       'trend_curve_points',
       'trend_curve_points_mv',
       'trend_item_stats',

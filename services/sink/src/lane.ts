@@ -44,6 +44,15 @@ export function batchToken(batch: Pick<Batch, 'topic' | 'partition' | 'first' | 
   return `${batch.topic}:${batch.partition}:${batch.first}-${batch.last}`
 }
 
+/** What the ledger holds from a read position on. */
+export interface Plan {
+  ranges: Range[]
+  /** The ledger may hold more ranges than were loaded: load more when these run out. */
+  truncated: boolean
+  /** The read position the ranges were loaded from. */
+  from: bigint
+}
+
 /**
  * The records of one partition gathered for the next insert. A new batch closes on rows, bytes or
  * age. A range the ledger already holds (a batch formed before a crash, a rebalance or a replay) is
@@ -54,38 +63,42 @@ export class Lane {
   readonly topic: string
   readonly partition: number
   readonly route: Route
-  entries: Entry[] = []
-  bytes = 0
-  openedAt = 0
+  #entries: Entry[] = []
+  #bytes = 0
+  #openedAt = 0
   /** Ranges from the ledger at or after the read position, in order. */
-  plan: Range[]
-  /** The ledger may hold more ranges than were loaded: load more when the plan runs out. */
-  planTruncated: boolean
+  #plan: Range[] = []
+  #planTruncated = false
   /** Where the loaded plan starts; undefined until the ledger was read for this lane. */
-  planFrom: bigint | undefined
-  /** The ledger read in progress. */
-  loading: Promise<void> | undefined
-  /** The insert in progress (at most one per partition, so commits stay in order). */
-  flight: Promise<void> | undefined
-  /** Records of the batch in flight. */
-  flightRows = 0
-  /** Paused because a full batch waits for the flight to land. */
-  paused = false
-  /** The partition was given away or its position reset by a rebalance: this lane takes no more work. */
-  retired = false
+  #planFrom: bigint | undefined
 
-  constructor(route: Route, partition: number, plan?: { ranges: Range[]; truncated: boolean; from: bigint }) {
+  constructor(route: Route, partition: number, plan?: Plan) {
     this.topic = route.topic
     this.partition = partition
     this.route = route
-    this.plan = plan?.ranges ?? []
-    this.planTruncated = plan?.truncated ?? false
-    this.planFrom = plan?.from
+    if (plan !== undefined) this.usePlan(plan)
+  }
+
+  /** Records gathered in the open batch. */
+  get size(): number {
+    return this.#entries.length
   }
 
   /** Whether the ledger must be read (again) before this lane takes more records. */
   needsPlan(): boolean {
-    return this.planFrom === undefined || (this.plan.length === 0 && this.planTruncated)
+    return this.#planFrom === undefined || (this.#plan.length === 0 && this.#planTruncated)
+  }
+
+  usePlan(plan: Plan): void {
+    this.#plan = [...plan.ranges]
+    this.#planTruncated = plan.truncated
+    this.#planFrom = plan.from
+  }
+
+  /** The read position moves back: the ledger is read again from there before more records are taken. */
+  forgetPlan(): void {
+    this.#plan = []
+    this.#planFrom = undefined
   }
 
   /** Whether the open batch re-forms a planned range (it cannot be cut short). */
@@ -95,8 +108,8 @@ export class Lane {
 
   /** The planned range the open batch is re-forming, if it is one. */
   #planned(): Range | undefined {
-    const next = this.plan[0]
-    const first = this.entries[0]
+    const next = this.#plan[0]
+    const first = this.#entries[0]
     return next !== undefined && first !== undefined && BigInt(first.offset) >= next.first ? next : undefined
   }
 
@@ -104,33 +117,33 @@ export class Lane {
   accepts(offset: string, limits: Limits): boolean {
     const at = BigInt(offset)
     // Ranges wholly before this record are gone from the topic (retention) or were skipped.
-    while (this.entries.length === 0 && this.plan[0] !== undefined && this.plan[0].last < at) this.plan.shift()
+    while (this.#entries.length === 0 && this.#plan[0] !== undefined && this.#plan[0].last < at) this.#plan.shift()
     const planned = this.#planned()
     if (planned !== undefined) return at <= planned.last
-    const next = this.plan[0]
-    if (this.entries.length === 0) return true
+    const next = this.#plan[0]
+    if (this.#entries.length === 0) return true
     if (next !== undefined && at >= next.first) return false
-    return this.entries.length < limits.rows && this.bytes < limits.bytes
+    return this.#entries.length < limits.rows && this.#bytes < limits.bytes
   }
 
   add(entry: Entry, now: number): void {
-    if (this.entries.length === 0) this.openedAt = now
-    this.entries.push(entry)
-    this.bytes += entry.bytes
+    if (this.#entries.length === 0) this.#openedAt = now
+    this.#entries.push(entry)
+    this.#bytes += entry.bytes
   }
 
   /** Whether the open batch should be inserted now. */
   ready(limits: Limits, now: number): boolean {
-    if (this.entries.length === 0) return false
+    if (this.#entries.length === 0) return false
     const planned = this.#planned()
-    if (planned !== undefined) return BigInt(this.entries.at(-1)!.offset) >= planned.last
-    return this.entries.length >= limits.rows || this.bytes >= limits.bytes || now - this.openedAt >= limits.waitMs
+    if (planned !== undefined) return BigInt(this.#entries.at(-1)!.offset) >= planned.last
+    return this.#entries.length >= limits.rows || this.#bytes >= limits.bytes || now - this.#openedAt >= limits.waitMs
   }
 
   take(): Batch {
-    const entries = this.entries
+    const entries = this.#entries
     const planned = this.#planned()
-    if (planned !== undefined) this.plan.shift()
+    if (planned !== undefined) this.#plan.shift()
     const batch: Batch = {
       topic: this.topic,
       partition: this.partition,
@@ -140,14 +153,13 @@ export class Lane {
       entries,
       planned: planned !== undefined,
     }
-    this.entries = []
-    this.bytes = 0
+    this.clear()
     return batch
   }
 
   /** Drops what is gathered (it will be read again). */
   clear(): void {
-    this.entries = []
-    this.bytes = 0
+    this.#entries = []
+    this.#bytes = 0
   }
 }

@@ -30,7 +30,7 @@ test('new batches close on rows', () => {
     ['0', '2'],
     ['3', '5'],
   ])
-  assert.equal(lane.entries.length, 1)
+  assert.equal(lane.size, 1)
 })
 
 test('new batches close on bytes and on age', () => {
