@@ -70,7 +70,6 @@ const TABLE_FUNCTIONS = new Set([
   'viewexplain',
   'merge',
   'format',
-  'input',
   'loop',
   'mergetreeindex',
   'mergetreeprojection',

@@ -19,7 +19,8 @@ commands read it themselves).
 Environment:
   CLICKHOUSE_PATH (.data/clickhouse), CLICKHOUSE_DATABASE (default; made at start),
   CLICKHOUSE_HTTP_HOST (127.0.0.1), CLICKHOUSE_HTTP_PORT (8123),
-  CLICKHOUSE_HTTP_USERS (user:password,...; instead of the generated password),
+  CLICKHOUSE_HTTP_USERS (user:password,...; instead of the generated password; an empty password
+    lets requests without credentials in),
   CLICKHOUSE_HTTP_ALLOWED_ORIGINS (exact origins of browser pages allowed to call it; none),
   CLICKHOUSE_HTTP_MAX_BODY (64MiB), CLICKHOUSE_HTTP_MAX_INFLATE_RATIO (100),
   CLICKHOUSE_HTTP_MAX_EXECUTION_TIME (60s), CLICKHOUSE_HTTP_MAX_RESULT (256MiB),
@@ -62,6 +63,9 @@ await runService(
         },
         'serving the embedded store over HTTP',
       )
+      // An empty password is how a user turns authentication off on purpose; say so on every start.
+      const open = Object.keys(config.users).filter((user) => config.users[user] === '')
+      if (open.length > 0) logger.warn({ users: open }, 'users without a password: requests without credentials are let in')
     },
     async stop() {
       await server?.close()

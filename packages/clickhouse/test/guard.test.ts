@@ -65,6 +65,8 @@ const OUTSIDE: ReadonlyArray<[string, string]> = [
   ['mysql()', "SELECT * FROM mysql('127.0.0.1:9', 'db', 't', 'u', 'p')"],
   ['postgresql()', "SELECT * FROM postgresql('127.0.0.1:9', 'db', 't', 'u', 'p')"],
   ['executable()', "SELECT * FROM executable('x.sh', 'TSV', 'a String')"],
+  // clickhouse-local reads input() from the process's standard input, not from the request: it would hold the store.
+  ['input()', "INSERT INTO g_t SELECT a FROM input('a String') FORMAT TSV"],
   ['CREATE TABLE AS url()', "CREATE TABLE g_as_url AS url('http://127.0.0.1:9/', 'LineAsString')"],
   ['the File engine', "CREATE TABLE g_file (a String) ENGINE = File(CSV, 'x.csv')"],
   ['the URL engine', "CREATE TABLE g_url (a String) ENGINE = URL('http://127.0.0.1:9/', CSV)"],

@@ -1,6 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import { readEnv } from '@trends/core'
 import { createClickHouse, describeClickHouse, migrate, passwordFile, readClickHouseSettings } from '@trends/clickhouse'
@@ -184,4 +188,61 @@ test('the password reaches no log line, no error and no description', async (t) 
   assert.match(logged, /request refused/, 'the refusals were logged')
   assert.ok(!logged.includes(server.password), 'no password in the log')
   assert.ok(!wrong.text.includes(server.password) && !bad.text.includes(server.password))
+})
+
+test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, nothing read, written or fetched, the next request served', async (t) => {
+  const server = await serve(t)
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'http-guard-'))
+  defer(t, () => rmSync(folder, { recursive: true, force: true }))
+  const secret = path.join(folder, 'secret.txt')
+  writeFileSync(secret, 'not for the store\n')
+  // A loopback service the store must not be made to call (server-side request forgery).
+  let fetched = 0
+  const other = createServer((_request, response) => {
+    fetched++
+    response.end('1\n')
+  })
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  defer(t, () => new Promise<void>((resolve) => other.close(() => resolve())))
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/`
+  const written = path.join(folder, 'written.tsv')
+  const statements = [
+    `SELECT * FROM file('${secret}', 'LineAsString')`,
+    `SELECT file('${secret}')`,
+    `SELECT * FROM url('${otherUrl}', 'LineAsString')`,
+    `SELECT 1 INTO OUTFILE '${written}'`,
+    `INSERT INTO FUNCTION file('${written}', 'TSV', 'x UInt8') SELECT 1`,
+    `SELECT * FROM s3('${otherUrl}x.csv')`,
+    `SELECT * FROM executable('cat', 'TSV', 'x String')`,
+    `SYSTEM DROP DNS CACHE`,
+    `BACKUP DATABASE default TO File('${written}')`,
+  ]
+  for (const sql of statements) {
+    const answer = await query(server, sql)
+    assertRefused(answer, 403, 497, 'ACCESS_DENIED')
+    assert.ok(!answer.text.includes('not for the store'), sql)
+    await assertServes(server)
+  }
+  assert.equal(fetched, 0, 'the store called no loopback service')
+  assert.equal(existsSync(written), false, 'no file written')
+  // input() in the embedded engine reads the serving process's standard input, not the request's body:
+  // let through, it held the store (and every client behind it) until the process ended.
+  const name = `http_input_${Date.now()}`
+  assert.equal((await query(server, `CREATE TABLE ${name} (x UInt32) ENGINE = MergeTree ORDER BY x`)).status, 200)
+  defer(t, () => query(server, `DROP TABLE IF EXISTS ${name}`))
+  const insert = encodeURIComponent(`INSERT INTO ${name} SELECT x * 2 FROM input('x UInt32') FORMAT TSV`)
+  assertRefused(await query(server, '1\n2\n', `/?query=${insert}`), 403, 497, 'ACCESS_DENIED')
+  await assertServes(server)
+  const plain = await query(server, '1\n2\n', `/?query=${encodeURIComponent(`INSERT INTO ${name} FORMAT TSV`)}`)
+  assert.equal(plain.status, 200, plain.text)
+  assert.equal((await query(server, `SELECT sum(x) FROM ${name}`)).text, '3\n')
+})
+
+test('a user with an empty password in CLICKHOUSE_HTTP_USERS is the one way to let requests without credentials in', async (t) => {
+  const open = await serve(t, { users: { default: '' } })
+  const anonymous = await send(open.url, { body: 'SELECT 1' })
+  assert.deepEqual([anonymous.status, anonymous.text], [200, '1\n'])
+  await open.close()
+  const closed = await serve(t, { users: { default: 'x' } })
+  assertRefused(await send(closed.url, { body: 'SELECT 1' }), 401, 516, 'AUTHENTICATION_FAILED')
 })
