@@ -6,6 +6,8 @@ export type Stage = (typeof STAGES)[number]
 
 /** One reading of the pipeline: per stage, the work it has done so far and the work waiting for it. */
 export interface Sample {
+  /** When the reading began (what it reports happened at or before `at`, some of it after `began`). */
+  began: number
   at: number
   done: Record<Stage, number>
   lag: Record<Stage, number>
@@ -58,6 +60,7 @@ export function watchProgress(kafka: Kafka, topics: Topics, groups: Groups, ever
   let admin: Admin | undefined
   let running = true
   const read = async (): Promise<Sample> => {
+    const began = Date.now()
     if (admin === undefined) {
       admin = kafka.admin()
       await admin.connect()
@@ -70,6 +73,7 @@ export function watchProgress(kafka: Kafka, topics: Topics, groups: Groups, ever
     const cleaned = await groupLag(admin, groups.sink, present([topics.cleaned, topics.deadLetters]), 1)
     const fetchLog = await groupLag(admin, groups.sink, present([topics.fetchLog]), 0)
     return {
+      began,
       at: Date.now(),
       done: { producer: await rawWritten(admin, raw), normalizer: normalizer.committed, sink: cleaned.committed + fetchLog.committed },
       lag: { producer: tasks.lag, normalizer: normalizer.lag, sink: cleaned.lag + fetchLog.lag },

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { readEnv } from '@trends/core'
 import { createKafka, createSchemaRegistry, readKafkaSettings, readRegistrySettings, type Kafka, type SchemaRegistry } from '@trends/kafka'
 import { freePort, testLogger, type Cleanup } from '@trends/testing'
+import { startFaultPipeline } from './faults.ts'
 
 const STACK = path.resolve(import.meta.dirname, '../../services/stack/src/main.ts')
 type Component = 'kafka' | 'registry'
@@ -123,4 +124,18 @@ export async function usePrivateStack(t: Cleanup): Promise<PrivateStack> {
       }
     },
   }
+}
+
+/**
+ * The broker faults: a private stack and a fault run on it; once the first thousand raw records are
+ * written, the broker gets `signal` and is started again on the same data; recovery is measured from
+ * the moment it answers clients again, then the run drains and is counted.
+ */
+export async function brokerRestart(t: Cleanup, name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const stack = await usePrivateStack(t)
+  const run = await startFaultPipeline(t, stack, name)
+  await run.untilRaw(1000)
+  await stack.stop('kafka', signal)
+  await stack.up()
+  await run.finish(await run.recovered(Date.now()))
 }

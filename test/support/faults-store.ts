@@ -20,6 +20,8 @@ export interface ServedStore {
   stop: (signal: NodeJS.Signals) => Promise<void>
   /** Serves the same folder on the same port again; returns once it answers /ping. */
   start: () => Promise<void>
+  /** The serving process's pid while it runs. */
+  pid: () => number | undefined
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -83,6 +85,7 @@ export async function serveStore(t: Cleanup, folder: string, logDir: string, onE
     env,
     start,
     stop,
+    pid: () => (child === undefined || child.exitCode !== null || child.signalCode !== null ? undefined : child.pid),
     query: async <T>(sql: string) => {
       const store = client()
       try {

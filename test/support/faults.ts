@@ -97,7 +97,7 @@ export async function startFaultPipeline(
   const folder = path.join(runDir, 'store')
   let passed = false
   defer(t, () => {
-    if (passed) rmSync(runDir, { recursive: true, force: true })
+    if (passed && process.env['FAULT_KEEP_TMP'] === undefined) rmSync(runDir, { recursive: true, force: true })
     else process.stderr.write(`fault ${name}: service logs and store kept in ${runDir}\n`)
   })
   // A service (or the served store) that exits on its own ends the wait at once, naming it, instead of a timeout later.

@@ -3,9 +3,10 @@
  * Sink entry point: `node services/sink/src/main.ts`. Configured only by the environment (see
  * --help). Run one or more; they share the partitions as a consumer group.
  */
+import { claimGroupSlot } from '@trends/core'
 import { configOrExit, createLogger, runService } from '@trends/logger'
 import { clickhouseCheck, createClickHouse } from '@trends/clickhouse'
-import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, memberFile, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createSink } from './app.ts'
 import { loadSinkConfig } from './config.ts'
@@ -37,7 +38,9 @@ const readiness = pipelineChecks(config.kafka, config.registry, logger)
 const checks = { ...readiness.checks, clickhouse: () => clickhouseCheck(clickhouse) }
 const stop = () => sink.stop().finally(() => Promise.all([readiness.close(), clickhouse.close()]))
 // A consumer that cannot be restarted stops the service like this and exits 75 for its supervisor.
-const sink = createSink({ config, logger, metrics, clickhouse, onConsumerLost: exitWhenConsumerLost(stop, logger) })
+// A restarted sink takes its instance slot back and removes its dead predecessor from the group at once.
+const members = memberFile(claimGroupSlot(config.groupId).file('member'))
+const sink = createSink({ config, logger, metrics, clickhouse, members, onConsumerLost: exitWhenConsumerLost(stop, logger) })
 
 // A graceful stop lets open batches land and commits past them; after a forced exit, the next run
 // forms the unfinished batch again from its committed range and ClickHouse drops what it already has.
