@@ -49,6 +49,7 @@ export function cleanedRecord(i: number, day = 0, overrides: Partial<CleanedReco
     source_partition: i % 3,
     source_offset: i,
     source_schema_id: 1,
+    chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
     ...overrides,
   }
 }

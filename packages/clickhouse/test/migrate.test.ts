@@ -6,6 +6,7 @@ import path from 'node:path'
 import { TrendsError } from '@trends/core'
 import { migrate, MIGRATIONS_DIR, statementsOf } from '@trends/clickhouse'
 import { useFreshDatabase, type Cleanup } from '@trends/testing'
+import { observation } from './chart-fixtures.ts'
 
 const freshDatabase = async (t: Cleanup) => (await useFreshDatabase(t, 'migrate')).client
 
@@ -27,16 +28,24 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '005_rollups.sql',
     '006_sink.sql',
     '007_sink_claims.sql',
+    '008_charts.sql',
+    '009_snapshots.sql',
+    '010_chart_views.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 7)
+  assert.equal(second.alreadyApplied.length, 10)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
   assert.deepEqual(
     tables.map((row) => row.name),
     [
+      'chart_changes',
+      'chart_latest',
+      'chart_ranks',
+      'chart_snapshot_pairs',
+      'chart_snapshots',
       'dead_letters',
       'dead_letters_intake',
       'dead_letters_intake_mv',
@@ -66,43 +75,6 @@ test('an applied migration that was edited afterwards is refused', async (t) => 
     migrate(client, dir),
     (error: unknown) => error instanceof TrendsError && error.code === 'MIGRATION_CHANGED' && /003_fetch_log\.sql/.test(error.message),
   )
-})
-
-const observation = (
-  key: string,
-  name: string,
-  date: string,
-  rank: number,
-  rankChange: number | null,
-  fetchedAt: string,
-  curve: Array<[string, number]> = [],
-) => ({
-  kind: 'hashtag',
-  item_id: key.split(':').at(-1),
-  natural_key: key,
-  display_name: name,
-  normalized_name: name.toLowerCase(),
-  country: 'US',
-  period: 7,
-  industry: '',
-  rank,
-  rank_change: rankChange,
-  rank_diff_type: rankChange === null ? 4 : 1,
-  posts: 100,
-  views: 1000,
-  curve: curve.map(([at, value]) => ({ at, value })),
-  data_date: date,
-  attributes: {},
-  endpoint: 'hashtags-legacy',
-  generation: 'legacy',
-  fetched_at: fetchedAt,
-  observed_at: fetchedAt,
-  fetch_id: 'f',
-  task_id: 't',
-  source_topic: 'tiktok.raw.hashtags',
-  source_partition: 0,
-  source_offset: 0,
-  source_schema_id: 1,
 })
 
 test('the materialized views agree with direct queries on the observations', async (t) => {

@@ -10,6 +10,7 @@ import { nextDelay, parseRetryAfter } from './retry.ts'
 import { createScrubber, secretForms } from './scrub.ts'
 import type { CreativeCenterSettings } from './settings.ts'
 import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
+import { endsChart } from './snapshot.ts'
 import { upstreamParams, type FetchTarget } from './target.ts'
 
 /**
@@ -358,8 +359,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
         const result = await fetchPageWith(target, page, pageSize, extra, signal, options.onAttempt)
         yield result
         seen += result.items.length
-        const { hasMore, total } = result.pagination
-        if (hasMore === false || result.items.length === 0 || (total !== undefined && seen >= total)) return
+        if (endsChart({ items: result.items.length, ...result.pagination }, seen)) return
       }
     },
 

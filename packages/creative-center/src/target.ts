@@ -82,6 +82,46 @@ export function naturalKey(target: FetchTarget, id: string): string {
   return parts.join(':')
 }
 
+/**
+ * The chart a target fetches: one upstream list, named by its endpoint (and so its generation), its
+ * axes (`all` where unset or where the endpoint has none) and every filter it sends, set or by
+ * default, as `name=value` in name order, e.g. `hashtags-legacy/US/7/all/sort_by=popular` or
+ * `creators-legacy/US/all/all/sort_by=follower`. Each part is URI-encoded, so a `/` in a value
+ * cannot run into the next part. A filter an endpoint gains later changes no chart's id unless it
+ * is sent.
+ */
+export function chartId(target: FetchTarget): string {
+  const { endpoint } = target
+  const filters = Object.keys(endpoint.filters)
+    .sort()
+    .flatMap((name) => {
+      const value = target.filters?.[name] ?? endpoint.filters[name]?.default
+      return value === undefined ? [] : [`${encodeURIComponent(name)}=${encodeURIComponent(value)}`]
+    })
+  const axes = [target.country, target.period, target.industry].map((value) => (value === undefined ? 'all' : encodeURIComponent(value)))
+  return [endpoint.name, ...axes, ...filters].join('/')
+}
+
+/** The chart of a fetched page, from its endpoint, its axes and the upstream parameters it was sent with. */
+export function chartOfRequest(
+  endpoint: EndpointDef,
+  axes: { country: string | null; period: string | null; industry: string | null },
+  params: Readonly<Record<string, string>>,
+): string {
+  const filters: Record<string, string> = {}
+  for (const name of Object.keys(endpoint.filters)) {
+    const value = params[name]
+    if (value !== undefined) filters[name] = value
+  }
+  return chartId({
+    endpoint,
+    ...(axes.country === null ? {} : { country: axes.country }),
+    ...(axes.period === null ? {} : { period: axes.period }),
+    ...(axes.industry === null ? {} : { industry: axes.industry }),
+    filters,
+  })
+}
+
 /** The same target with a stable text form, for task ids and logs. */
 export function describeTarget(target: FetchTarget): string {
   const filters = Object.entries(target.filters ?? {})

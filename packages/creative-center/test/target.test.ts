@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ENDPOINTS, findEndpoint, type EndpointDef } from '../src/endpoints.ts'
-import { describeTarget, naturalKey, targetProblems, upstreamParams } from '../src/target.ts'
+import { chartId, chartOfRequest, describeTarget, naturalKey, targetProblems, upstreamParams } from '../src/target.ts'
 
 function endpoint(name: string): EndpointDef {
   const found = findEndpoint(name)
@@ -102,4 +102,50 @@ test('a target has one stable text form whatever order its filters were given in
     describeTarget({ endpoint: def, country: 'US', period: '7', filters: { rank_type: 'surging', new_on_board: 'true' } }),
     describeTarget({ endpoint: def, country: 'US', period: '7', filters: { new_on_board: 'true', rank_type: 'surging' } }),
   )
+})
+
+test('chart ids: endpoint, axes and the filters sent (defaults included), readable and apart for every list', () => {
+  const hashtags = endpoint('hashtags-legacy')
+  assert.equal(chartId({ endpoint: hashtags, country: 'US', period: '7' }), 'hashtags-legacy/US/7/all/sort_by=popular')
+  assert.equal(
+    chartId({ endpoint: hashtags, country: 'US', period: '7', industry: '22000000000', filters: { filter_by: 'new_on_board' } }),
+    'hashtags-legacy/US/7/22000000000/filter_by=new_on_board/sort_by=popular',
+  )
+  assert.equal(
+    chartId({ endpoint: endpoint('hashtags-creative-one'), country: 'US', period: '7' }),
+    'hashtags-creative-one/US/7/all',
+    'the other generation of the same country and period is another chart',
+  )
+  assert.equal(chartId({ endpoint: endpoint('creators-legacy'), country: 'US' }), 'creators-legacy/US/all/all/sort_by=follower')
+  // Filter order does not matter; a value with a slash stays one part.
+  const sounds = endpoint('sounds-legacy')
+  assert.equal(
+    chartId({ endpoint: sounds, country: 'GB', period: '30', filters: { rank_type: 'surging', new_on_board: 'true' } }),
+    chartId({ endpoint: sounds, country: 'GB', period: '30', filters: { new_on_board: 'true', rank_type: 'surging' } }),
+  )
+  const videos = endpoint('videos-creative-one')
+  const slashed = chartId({ endpoint: videos, country: 'US', period: '7', filters: { contentLabelIDs: 'a/b' } })
+  assert.match(slashed, /contentLabelIDs=a%2Fb/)
+  // Every chart of every endpoint has its own id: no two targets that fetch different lists share one.
+  const ids = new Set<string>()
+  let targets = 0
+  for (const def of ENDPOINTS) {
+    for (const period of def.period === null ? [undefined] : Object.keys(def.period.values)) {
+      for (const industry of def.industry === null ? [undefined] : [undefined, '22000000000']) {
+        targets++
+        ids.add(chartId({ endpoint: def, country: def.country?.values[0], period, industry }))
+      }
+    }
+  }
+  assert.equal(ids.size, targets)
+})
+
+test("a page's chart from its endpoint, axes and upstream parameters is the chart its target names", () => {
+  for (const def of ENDPOINTS) {
+    const period = def.period === null ? undefined : Object.keys(def.period.values)[0]
+    const target = { endpoint: def, country: def.country?.values[0], period, industry: def.industry === null ? undefined : '22000000000' }
+    const params = upstreamParams(target, 2, 20)
+    const axes = { country: target.country ?? null, period: target.period ?? null, industry: target.industry ?? null }
+    assert.equal(chartOfRequest(def, axes, params), chartId(target), def.name)
+  }
 })

@@ -18,7 +18,7 @@ import type { Logger } from '@trends/logger'
 import { counter, describeFailure, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
-import { factsFingerprint, type CleanedRecord } from './observation.ts'
+import { dedupKeyOf, factsFingerprint, type CleanedRecord } from './observation.ts'
 import { createGroupCommitter, transactionalProducer, type GroupCommitter } from './commit.ts'
 import { driftLabels } from './families.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
@@ -109,8 +109,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         const record = (await registry.decode(message.value)) as CleanedRecord
         const shard = shardId(record.source_topic, record.source_partition)
         if (only !== undefined && !only.has(shard)) return
-        const key = `${record.natural_key}|${record.data_date ?? 'undated'}`
-        dedup.remember(shard, key, factsFingerprint(record), Number(message.timestamp))
+        dedup.remember(shard, dedupKeyOf(record), factsFingerprint(record), Number(message.timestamp))
       },
       {
         sinceMs: now() - config.dedupTtlMs,

@@ -1,5 +1,5 @@
 import { RecordError } from '@trends/core'
-import type { Json } from '@trends/creative-center'
+import { chartOfRequest, findEndpoint, type Json } from '@trends/creative-center'
 import type { RawRecordValue } from '@trends/kafka'
 import { hash52 } from './dedup.ts'
 import { drift, SPECS } from './families.ts'
@@ -39,6 +39,7 @@ export interface CleanedRecord {
   source_partition: number
   source_offset: number
   source_schema_id: number
+  chart_id: string
 }
 
 export interface Source {
@@ -58,11 +59,21 @@ export const MAX_NAME_CHARS = 1024
 
 export interface Observation {
   record: CleanedRecord
-  /** Natural key plus upstream data date: the same item in the same snapshot. */
+  /** Chart, natural key and upstream data date: the same item in the same snapshot of the same chart. */
   dedupKey: string
   /** A digest of the facts (rank, counts, curve, name): a change is a new fact. */
   fingerprint: number
   drift: { unknown: string[]; missing: string[] }
+}
+
+/**
+ * The identity of an observation: the same item on the same chart in the same upstream snapshot.
+ * The chart is part of it: an item on two charts of one family, country and period (the two API
+ * generations' hashtag lists, or one list sorted two ways) is two observations. A record written
+ * before charts had ids reads `''` and never matches a new one, so it is published once more.
+ */
+export function dedupKeyOf(record: Pick<CleanedRecord, 'chart_id' | 'natural_key' | 'data_date'>): string {
+  return `${record.chart_id}|${record.natural_key}|${record.data_date ?? 'undated'}`
 }
 
 /** The facts that make an observation new when they change: name, rank, counts and curve. */
@@ -98,7 +109,8 @@ function dataDate(curveEnd: number | undefined, raw: RawRecord): number | null {
  */
 export function observe(raw: RawRecord, item: Json, source: Source, observedAt: number): Observation {
   const spec = SPECS[raw.endpoint]
-  if (spec === undefined) throw new ValidationError('UNKNOWN_ENDPOINT', `no mapping for endpoint ${raw.endpoint}`)
+  const endpoint = findEndpoint(raw.endpoint)
+  if (spec === undefined || endpoint === undefined) throw new ValidationError('UNKNOWN_ENDPOINT', `no mapping for endpoint ${raw.endpoint}`)
   if (item === null || typeof item !== 'object' || Array.isArray(item))
     throw new ValidationError('INVALID_ITEM', 'the item is not a JSON object')
   const missingRequired = spec.required.filter((field) => item[field] === undefined || item[field] === null)
@@ -149,10 +161,11 @@ export function observe(raw: RawRecord, item: Json, source: Source, observedAt: 
     source_partition: source.partition,
     source_offset: Number(source.offset),
     source_schema_id: source.schemaId,
+    chart_id: chartOfRequest(endpoint, raw, raw.request_params),
   }
   return {
     record,
-    dedupKey: `${record.natural_key}|${record.data_date ?? 'undated'}`,
+    dedupKey: dedupKeyOf(record),
     fingerprint: factsFingerprint(record),
     drift: drift(spec, item),
   }

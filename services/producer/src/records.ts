@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@trends/core'
-import { naturalKey, type AttemptEvent, type PageResult, type RawItem } from '@trends/creative-center'
+import { chartId, naturalKey, type AttemptEvent, type PageResult, type RawItem, type SnapshotOutcome } from '@trends/creative-center'
 import { deadLetterValue, type DeadLetterValue, type RawRecordValue } from '@trends/kafka'
 import type { FetchTask } from './tasks.ts'
 
@@ -44,6 +44,9 @@ export interface FetchLogValue {
   request_id: string | null
   request_params: Record<string, string>
   requested_at: number
+  chart_id: string
+  /** On the last attempt of a chart fetch that ended: how it ended (complete, or why partial); null otherwise. */
+  snapshot: SnapshotOutcome | null
 }
 
 export function fetchLogValue(
@@ -70,6 +73,8 @@ export function fetchLogValue(
     request_id: event.requestId ?? null,
     request_params: { ...event.params },
     requested_at: requestedAt,
+    chart_id: chartId(page),
+    snapshot: null,
   }
 }
 

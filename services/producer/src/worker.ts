@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { isTrendsError, type ErrorCode } from '@trends/core'
-import { CreativeCenterError, type AttemptEvent, type CreativeCenterClient, type PageResult } from '@trends/creative-center'
+import {
+  CreativeCenterError,
+  failedSnapshotOutcome,
+  snapshotOutcome,
+  type AttemptEvent,
+  type CreativeCenterClient,
+  type PageEnd,
+  type PageResult,
+  type SnapshotOutcome,
+} from '@trends/creative-center'
 import {
   chunkByBytes,
   COMPRESSION,
@@ -208,6 +217,7 @@ export function createWorker(deps: WorkerDeps) {
     fetchIdFor: (page: number) => string,
     extra: () => Promise<OutMessage[]> = () => Promise.resolve([]),
     afterPage: () => Promise<void> = () => Promise.resolve(),
+    onPage: (page: PageResult) => void = () => undefined,
   ): Promise<number> {
     let inFlight: Promise<void> | undefined
     let busy = false
@@ -226,6 +236,7 @@ export function createWorker(deps: WorkerDeps) {
     }
     try {
       for await (const page of pages) {
+        onPage(page)
         const messages = [...(await pageMessages(page, task, fetchIdFor(page.page))), ...(await extra())]
         pending.push(...messages)
         published += messages.length
@@ -264,8 +275,13 @@ export function createWorker(deps: WorkerDeps) {
       attempts.push(fetchLogValue(event, target, task, fetchIdFor(event.page), now()))
     }
     const fetchLogId = schemaIds.fetchLog
-    const flushAttempts = async (): Promise<OutMessage[]> => {
-      const pending = attempts.splice(0)
+    // The fetch's last attempt carries how the fetch ended, known only once the pages stop: each
+    // flush between pages holds the newest attempt back, the last flush sends it with the outcome.
+    let ended: SnapshotOutcome | null = null
+    const flushAttempts = async (last = false): Promise<OutMessage[]> => {
+      const pending = attempts.splice(0, last ? attempts.length : Math.max(0, attempts.length - 1))
+      const final = pending.at(-1)
+      if (last && final !== undefined) final.snapshot = ended
       return Promise.all(
         pending.map(async (value) => ({
           topic: topics.fetchLog,
@@ -277,17 +293,25 @@ export function createWorker(deps: WorkerDeps) {
     }
     const started = performance.now()
     let outcome: 'ok' | ErrorCode = 'ok'
+    const ends: PageEnd[] = []
     try {
       const pages = client.fetchPages(
         target,
         { maxPages: task.maxPages, ...(task.pageSize === undefined ? {} : { pageSize: task.pageSize }), onAttempt },
         stopping.signal,
       )
-      await publishPages(pages, task, fetchIdFor, flushAttempts, () =>
-        heartbeat().catch((cause: unknown) => {
-          throw new GroupMovedOn(cause)
-        }),
+      await publishPages(
+        pages,
+        task,
+        fetchIdFor,
+        () => flushAttempts(),
+        () =>
+          heartbeat().catch((cause: unknown) => {
+            throw new GroupMovedOn(cause)
+          }),
+        (page) => ends.push({ items: page.items.length, ...page.pagination }),
       )
+      ended = snapshotOutcome(ends)
     } catch (error) {
       // Whatever a page does, it ends that page and the task here; a throw would make kafkajs
       // restart the consumer on this same task, forever. Only a shutdown, Kafka not taking the
@@ -300,6 +324,7 @@ export function createWorker(deps: WorkerDeps) {
       }
       if (error instanceof GroupMovedOn) throw error.cause
       outcome = isTrendsError(error) ? error.code : 'CC_UNEXPECTED'
+      ended = failedSnapshotOutcome(outcome)
       if (isTrendsError(error)) log.warn({ taskId: task.taskId, endpoint: task.endpoint, code: outcome }, 'task ended early')
       else {
         const errorClass = error instanceof Error ? error.name : typeof error
@@ -330,7 +355,9 @@ export function createWorker(deps: WorkerDeps) {
         )
       }
     } finally {
-      await send(await flushAttempts()).catch((error: unknown) => log.error({ err: error, taskId: task.taskId }, 'fetch log not written'))
+      await send(await flushAttempts(true)).catch((error: unknown) =>
+        log.error({ err: error, taskId: task.taskId }, 'fetch log not written'),
+      )
     }
     tasksDone.inc({ endpoint: task.endpoint, outcome })
     taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)

@@ -83,7 +83,8 @@ function observationRow(record: Record<string, unknown>): Row {
 }
 
 function fetchLogRow(record: Record<string, unknown>): Row {
-  return { ...record, requested_at: timeText('requested_at', record['requested_at']) }
+  // Nullable in the topic (set on a chart fetch's last attempt only), '' in the table.
+  return { ...record, snapshot: record['snapshot'] ?? '', requested_at: timeText('requested_at', record['requested_at']) }
 }
 
 function deadLetterRow(record: Record<string, unknown>): Row {

@@ -61,3 +61,20 @@ test('a dead letter row carries the original bytes as base64 for the intake tabl
   assert.equal(row['original_base64'], 'AP8K')
   assert.equal('original' in row, false)
 })
+
+test('a fetch log row: how a chart fetch ended is text, empty on attempts that did not end one', () => {
+  const fetchLog = routesFor(topicsFor('tiktok')).find((route) => route.name === 'fetch-log')!
+  const attempt = {
+    fetch_id: 'f',
+    task_id: 't',
+    page: 2,
+    chart_id: 'creators-legacy/US/all/all/sort_by=follower',
+    requested_at: Date.UTC(2026, 11, 2),
+  }
+  assert.deepEqual(fetchLog.toRow({ ...attempt, snapshot: null }), { ...attempt, snapshot: '', requested_at: '2026-12-02 00:00:00.000' })
+  assert.equal(fetchLog.toRow({ ...attempt, snapshot: 'max_pages' })['snapshot'], 'max_pages')
+  // Written before the field existed: no snapshot at all reads as the column's default.
+  const older: Record<string, unknown> = { ...attempt }
+  delete older['chart_id']
+  assert.equal(fetchLog.toRow(older)['snapshot'], '')
+})

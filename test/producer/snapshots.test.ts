@@ -1,0 +1,72 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { chartId } from '@trends/creative-center'
+import { createRegistry } from '@trends/metrics'
+import { loadProducerConfig, topicsFor } from '@trends/producer'
+import { runFaultCases, type FaultCase } from '../support/fault-tasks.ts'
+import { useSimulator } from '../support/simulator.ts'
+import { producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
+import { useWorker } from '../support/worker.ts'
+
+// How each chart fetch ended, in the fetch log: every attempt names its chart, and the fetch's last
+// attempt (and only it) says whether what it fetched is the whole chart or why it is not.
+
+const PATH = '/creative_radar_api/v1/popular_trend/creator/list'
+const REQUEST_ID = '"request_id":"20261124101500A1B2C3D4E5F6A7B8C9D0"'
+const EMPTY = `{"code":0,"msg":"OK",${REQUEST_ID},"data":{"creators":[],"pagination":{"page":1,"size":10,"total":0,"has_more":false}}}`
+// A rule on a path no chart uses: the task runs as the upstream answers it.
+const NONE = { fault: 'server-error', path: '/nowhere' } as const
+
+interface Case extends FaultCase {
+  snapshot: string
+}
+
+const CASES: Case[] = [
+  // The hashtag chart is a top 100: two pages of 50 reach its end before the cap of 5.
+  { fault: NONE, endpoint: 'hashtags-legacy', outcome: 'ok', snapshot: 'complete' },
+  // Two pages of 10 creators, with more to come.
+  { fault: NONE, endpoint: 'creators-legacy', outcome: 'ok', snapshot: 'max_pages' },
+  { fault: { fault: 'unavailable', path: PATH }, endpoint: 'creators-legacy', outcome: 'CC_SERVER_ERROR', snapshot: 'page_failed' },
+  {
+    fault: { fault: 'raw-body', path: PATH, count: 1, bodyBase64: Buffer.from(EMPTY).toString('base64') },
+    endpoint: 'creators-legacy',
+    outcome: 'CC_EMPTY_CHART',
+    snapshot: 'empty',
+  },
+]
+
+test(
+  'the fetch log names the chart of every attempt and how each chart fetch ended, on its last attempt',
+  { timeout: 180_000 },
+  async (t) => {
+    const simulator = await useSimulator(t)
+    const matrix = {
+      charts: [
+        { endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 5, pageSize: 50 },
+        { endpoint: 'creators-legacy', countries: ['US'], maxPages: 2, pageSize: 10 },
+      ],
+    }
+    const config = loadProducerConfig(producerEnv(simulator.url, matrix, { CC_MAX_ATTEMPTS: '2' }))
+    const { kafka, registry } = stackClients()
+    const worker = useWorker(t, config, { kafka, registry }, createRegistry('snapshots'))
+    await worker.prepare()
+    const byTask = await runFaultCases(worker, simulator, config.charts, CASES)
+
+    const log = await readAll(kafka, registry, [topicsFor(config.topicPrefix).fetchLog])
+    for (const [taskId, testCase] of byTask) {
+      const label = `${testCase.endpoint} ${testCase.snapshot}`
+      const chart = chartId(config.charts.find((c) => c.target.endpoint.name === testCase.endpoint)!.target)
+      const attempts = log.filter((entry) => entry.value['task_id'] === taskId).map((entry) => entry.value)
+      assert.ok(attempts.length > 0, label)
+      for (const attempt of attempts) assert.equal(attempt['chart_id'], chart, label)
+      const ended = attempts.filter((attempt) => attempt['snapshot'] !== null)
+      assert.deepEqual(
+        ended.map((attempt) => attempt['snapshot']),
+        [testCase.snapshot],
+        label,
+      )
+      const last = Math.max(...attempts.map((attempt) => Number(attempt['requested_at'])))
+      assert.equal(Number(ended[0]!['requested_at']), last, `${label}: on the fetch's last attempt`)
+    }
+  },
+)
