@@ -1,6 +1,6 @@
 -- Chart snapshots. The fetch log names the chart of every attempt, and the last attempt of each
 -- chart fetch says how the fetch ended: complete, or why what it fetched is partial (page_failed,
--- max_pages, empty). Rows written before read ''.
+-- max_pages, logged_out_cap, empty). Rows written before read ''.
 ALTER TABLE fetch_log ADD COLUMN IF NOT EXISTS chart_id LowCardinality(String) DEFAULT '',
     ADD COLUMN IF NOT EXISTS snapshot LowCardinality(String) DEFAULT '';
 

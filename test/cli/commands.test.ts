@@ -41,31 +41,139 @@ test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; 
   assert.match(bad.stderr, /^trends query: ClickHouse refused the query: .*\(SYNTAX_ERROR\)\n$/)
 })
 
-test('trends top: the chart from ClickHouse with rank change', { timeout: 120_000 }, async (t) => {
-  const { port, path: storePath } = await served(t)
-  // Observations through the real sink: three days of a chart, ranks moving.
-  const records = [0, 1, 2].flatMap((day) =>
-    [0, 1, 2, 3].map((i) => cleanedRecord(i, day, { rank: ((i + day) % 4) + 1, rank_change: day === 0 ? (i % 2 === 0 ? 2 : -1) : null })),
-  )
-  const { database } = await loadThroughSink(t, records)
-  const result = await trends(['top', '--kind', 'hashtag', '--country', 'us', '--limit', '3', '--format', 'json'], {
-    CLICKHOUSE_HTTP_PORT: port,
-    CLICKHOUSE_PATH: storePath,
-    CLICKHOUSE_DATABASE: database,
-  })
-  assert.equal(result.code, 0, result.stderr)
-  const latest = records
-    .filter((r) => r.data_date === Math.max(...records.map((x) => x.data_date ?? 0)))
-    .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0))
-  assert.deepEqual(
-    (JSON.parse(result.stdout) as Array<{ rank: number; name: string; rank_change: number | null }>).map(({ rank, name, rank_change }) => ({
-      rank,
-      name,
-      rank_change,
-    })),
-    latest.slice(0, 3).map((r) => ({ rank: r.rank, name: r.display_name, rank_change: r.rank_change })),
-  )
-})
+/** The last attempt of a chart fetch that ended (complete unless said), as the worker writes it. */
+function endedFetch(task: string, chart: string, endpoint: string, at: number, snapshot = 'complete'): Record<string, unknown> {
+  return {
+    fetch_id: `${task}-1`,
+    task_id: task,
+    endpoint,
+    family: 'hashtag',
+    generation: endpoint.endsWith('creative-one') ? 'creative-one' : 'legacy',
+    page: 1,
+    attempt: 1,
+    outcome: 'ok',
+    error_class: null,
+    http_status: 200,
+    latency_ms: 12,
+    items: 4,
+    will_retry: false,
+    request_id: null,
+    request_params: {},
+    requested_at: at,
+    chart_id: chart,
+    snapshot,
+  }
+}
+
+test(
+  'trends top: one chart as of its latest complete snapshot, never two charts merged; --source, --as-of, bad input',
+  { timeout: 120_000 },
+  async (t) => {
+    const { port, path: storePath } = await served(t)
+    const legacy = 'hashtags-legacy/US/7/all/sort_by=popular'
+    const creativeOne = 'hashtags-creative-one/US/7/all'
+    // The legacy chart over three days, ranks moving, each day's fetch complete; the other generation's
+    // chart of the same country and period, with the same items at other ranks, one day older and
+    // partial (its fetch stopped at its page cap).
+    const days = [0, 1, 2]
+    const records = [
+      ...days.flatMap((day) => [0, 1, 2, 3].map((i) => cleanedRecord(i, day, { rank: ((i + day) % 4) + 1 }))),
+      ...[0, 1, 2, 3].map((i) =>
+        cleanedRecord(i, 1, {
+          rank: 4 - i,
+          chart_id: creativeOne,
+          endpoint: 'hashtags-creative-one',
+          generation: 'creative-one',
+          task_id: 'c1-1',
+        }),
+      ),
+    ]
+    const fetches = [
+      ...days.map((day) =>
+        endedFetch(`task-${day}`, legacy, 'hashtags-legacy', records.find((r) => r.task_id === `task-${day}`)!.fetched_at),
+      ),
+      endedFetch('c1-1', creativeOne, 'hashtags-creative-one', records.find((r) => r.task_id === 'c1-1')!.fetched_at, 'max_pages'),
+    ]
+    const { database } = await loadThroughSink(t, records, fetches)
+    const env = { CLICKHOUSE_HTTP_PORT: port, CLICKHOUSE_PATH: storePath, CLICKHOUSE_DATABASE: database }
+    const latestDate = Math.max(...records.map((r) => r.data_date ?? 0))
+    const onDay = (day: number, chart = legacy) =>
+      records.filter((r) => r.chart_id === chart && r.data_date === latestDate - day).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0))
+
+    const json = await trends(['top', '--kind', 'hashtag', '--country', 'us', '--limit', '3', '--format', 'json'], env)
+    assert.equal(json.code, 0, json.stderr)
+    const shown = JSON.parse(json.stdout) as Array<{ chart_id: string; data_date: string; rank: number; name: string; move: string }>
+    // One chart, its newest snapshot, one item per rank; how each moved since the day before.
+    const yesterday = new Map(onDay(1).map((r) => [r.display_name, r.rank ?? 0]))
+    assert.deepEqual(
+      shown.map(({ chart_id, rank, name, move }) => ({ chart_id, rank, name, move })),
+      onDay(0)
+        .slice(0, 3)
+        .map((r) => {
+          const places = (yesterday.get(r.display_name) ?? 0) - (r.rank ?? 0)
+          return {
+            chart_id: legacy,
+            rank: r.rank,
+            name: r.display_name,
+            move: places === 0 ? '=' : places > 0 ? `+${places}` : String(places),
+          }
+        }),
+    )
+    assert.equal(new Set(shown.map((row) => row.rank)).size, shown.length, 'no rank twice')
+
+    // The heading names the chart and the snapshot; the other chart of the same country and period is offered, not merged.
+    const table = await trends(['top', '--country', 'US'], env)
+    assert.equal(table.code, 0, table.stderr)
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^hashtags · US · 7 days · all industries \\(${legacy.replace(/[/=]/g, '.')}\\) · snapshot \\d{4}-\\d{2}-\\d{2}, complete, 4 items`,
+      ),
+    )
+    assert.match(table.stdout, new RegExp(`^other charts it could mean \\(--chart\\): ${creativeOne}$`, 'm'))
+    assert.equal(table.stdout.split('\n').filter((line) => /^\s+1\s/.test(line)).length, 1, 'one item at rank 1')
+
+    // A chart with no complete snapshot shows its latest partial one, said so, without moves.
+    const partial = await trends(['top', '--source', 'hashtags-creative-one'], env)
+    assert.equal(partial.code, 0, partial.stderr)
+    assert.match(
+      partial.stdout,
+      /^hashtags · US · 7 days · all industries \(hashtags-creative-one\/US\/7\/all\) · snapshot [\d-]+, partial \(max_pages\), 4 items/,
+    )
+    const other = await trends(['top', '--source', 'hashtags-creative-one', '--format', 'json'], env)
+    assert.equal(other.code, 0, other.stderr)
+    assert.deepEqual(
+      (JSON.parse(other.stdout) as Array<{ chart_id: string; name: string }>).map((row) => [row.chart_id, row.name]),
+      onDay(1, creativeOne).map((r) => [creativeOne, r.display_name]),
+    )
+    const before = await trends(
+      ['top', '--as-of', new Date((latestDate - 2) * 86_400_000).toISOString().slice(0, 10), '--format', 'json'],
+      env,
+    )
+    assert.equal(before.code, 0, before.stderr)
+    const first = JSON.parse(before.stdout) as Array<{ name: string; move: string }>
+    assert.deepEqual(
+      first.map((row) => row.name),
+      onDay(2).map((r) => r.display_name),
+    )
+    assert.ok(
+      first.every((row) => row.move === ''),
+      "a chart's first snapshot has nothing to move from",
+    )
+
+    for (const [args, pattern] of [
+      [['top', '--as-of', '2026-02-30'], /--as-of: a date/],
+      [['top', '--industry', 'Knitting'], /--industry: an id or one of/],
+      [['top', '--chart', 'hashtags-legacy/XX/7/all'], /no snapshot of the chart hashtags-legacy\/XX\/7\/all/],
+      [['top', '--industry', '22000000000'], /no snapshot of a hashtag chart, US, 7 days, Apparel & Accessories/],
+    ] as const) {
+      const result = await trends([...args], env)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, pattern)
+      assert.equal(result.stderr.trim().split('\n').length, 1)
+    }
+  },
+)
 
 test('trends fetch: one page as the producer client sees it, items and exact JSON; a bad target is a usage error', async (t) => {
   const simulator = await useSimulator(t)

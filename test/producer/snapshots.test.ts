@@ -24,6 +24,8 @@ interface Case extends FaultCase {
 const CASES: Case[] = [
   // The hashtag chart is a top 100: two pages of 50 reach its end before the cap of 5.
   { fault: NONE, endpoint: 'hashtags-legacy', outcome: 'ok', snapshot: 'complete' },
+  // Without a session the TikTok One hashtag list stops after 3 rows and says it has no more.
+  { fault: NONE, endpoint: 'hashtags-creative-one', outcome: 'ok', snapshot: 'logged_out_cap' },
   // Two pages of 10 creators, with more to come.
   { fault: NONE, endpoint: 'creators-legacy', outcome: 'ok', snapshot: 'max_pages' },
   { fault: { fault: 'unavailable', path: PATH }, endpoint: 'creators-legacy', outcome: 'CC_SERVER_ERROR', snapshot: 'page_failed' },
@@ -44,6 +46,7 @@ test(
       charts: [
         { endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 5, pageSize: 50 },
         { endpoint: 'creators-legacy', countries: ['US'], maxPages: 2, pageSize: 10 },
+        { endpoint: 'hashtags-creative-one', countries: ['US'], periods: ['7'], maxPages: 5 },
       ],
     }
     const config = loadProducerConfig(producerEnv(simulator.url, matrix, { CC_MAX_ATTEMPTS: '2' }))

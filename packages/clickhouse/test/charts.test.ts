@@ -207,6 +207,21 @@ test('a chart now is its latest complete snapshot, one row per item, exact witho
     { chart_id: a, data_date: '2026-11-22', display_name: 'Alpha', rank: 2 },
     { chart_id: a, data_date: '2026-11-22', display_name: 'Delta', rank: 3 },
   ])
+  // Every snapshot's ranks, the partial one too, each saying whether it is complete.
+  const ranks = await (
+    await client.query({
+      query: `SELECT data_date, display_name, rank, complete, reason FROM chart_ranks
+              WHERE chart_id = {chart:String} AND data_date >= '2026-11-22' ORDER BY data_date, rank`,
+      query_params: { chart: a },
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(ranks, [
+    { data_date: '2026-11-22', display_name: 'Bravo', rank: 1, complete: true, reason: 'complete' },
+    { data_date: '2026-11-22', display_name: 'Alpha', rank: 2, complete: true, reason: 'complete' },
+    { data_date: '2026-11-22', display_name: 'Delta', rank: 3, complete: true, reason: 'complete' },
+    { data_date: '2026-11-23', display_name: 'Bravo', rank: 1, complete: false, reason: 'max_pages' },
+  ])
   // The same answer straight from the observations, for the dates the snapshots view calls complete.
   const direct = await (
     await client.query({

@@ -340,6 +340,8 @@ export function createCreativeCenterClient(deps: ClientDeps) {
 
   return {
     origin,
+    /** Whether requests carry a logged-in session (CC_COOKIE): logged out, some lists stop at a few rows. */
+    loggedIn: settings.cookie !== undefined,
 
     /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
     async fetchPage(target: FetchTarget, page: number, options: PageOptions = {}, signal?: AbortSignal): Promise<PageResult> {

@@ -44,6 +44,11 @@ export interface EndpointDef {
   keyFilters: readonly string[]
   /** The item's id inside one list element. */
   idPath: readonly string[]
+  /**
+   * Rows a logged-out session gets of the whole list (the upstream then says there is no more): a
+   * fetch without a session that reads exactly this many has read the cap, not the chart.
+   */
+  loggedOutCap?: number
   /** A call that must come first and provides one parameter, e.g. the Report API's period end. */
   prelude?: { path: string; param: string; fieldByPeriod: Readonly<Record<string, string>> }
 }
@@ -158,6 +163,8 @@ export const ENDPOINTS: readonly EndpointDef[] = [
     filters: {},
     keyFilters: [],
     idPath: ['hashtagID'],
+    // Every public report agrees: the top 3 rows per query without a login, ~100 over 5 pages with one.
+    loggedOutCap: 3,
   },
   {
     name: 'sounds-legacy',

@@ -5,7 +5,7 @@
  */
 
 /** Every way a chart fetch can end: `complete`, or why the snapshot it fetched is partial. */
-export const SNAPSHOT_OUTCOMES = ['complete', 'page_failed', 'max_pages', 'empty'] as const
+export const SNAPSHOT_OUTCOMES = ['complete', 'page_failed', 'max_pages', 'empty', 'logged_out_cap'] as const
 export type SnapshotOutcome = (typeof SNAPSHOT_OUTCOMES)[number]
 
 /** What one fetched page says about where the chart ends. */
@@ -25,15 +25,18 @@ export function endsChart(page: PageEnd, seen: number): boolean {
 
 /**
  * The outcome of a chart fetch that read `pages` in order without a failure: `empty` when it found
- * no item at all, `complete` when its last page ends the chart, and `max_pages` when it stopped at
- * its page cap with more to come.
+ * no item at all, `max_pages` when it stopped at its page cap with more to come, `logged_out_cap`
+ * when it read exactly the rows a logged-out session gets (`loggedOutCap`, given only for a fetch
+ * without a session) — the upstream then says the list ends, but the chart goes on — and
+ * `complete` when its last page ends the chart.
  */
-export function snapshotOutcome(pages: readonly PageEnd[]): SnapshotOutcome {
+export function snapshotOutcome(pages: readonly PageEnd[], loggedOutCap?: number): SnapshotOutcome {
   let seen = 0
   for (const page of pages) seen += page.items
   const last = pages.at(-1)
   if (last === undefined || seen === 0) return 'empty'
-  return endsChart(last, seen) ? 'complete' : 'max_pages'
+  if (!endsChart(last, seen)) return 'max_pages'
+  return seen === loggedOutCap ? 'logged_out_cap' : 'complete'
 }
 
 /**

@@ -18,6 +18,10 @@ test('a chart fetch is complete only when its last page ends the chart; otherwis
   assert.equal(snapshotOutcome([page(20, true), page(20, true)]), 'max_pages', 'stopped at the cap with more to come')
   assert.equal(snapshotOutcome([page(0, false)]), 'empty')
   assert.equal(snapshotOutcome([]), 'empty')
+  // Logged out, a list that stops at exactly the logged-out cap was cut there, not read to its end.
+  assert.equal(snapshotOutcome([page(3, false, 3)], 3), 'logged_out_cap')
+  assert.equal(snapshotOutcome([page(2, false, 2)], 3), 'complete', 'a shorter list is whole')
+  assert.equal(snapshotOutcome([page(3, false, 3)]), 'complete', 'with a session there is no cap')
 })
 
 test('a fetch a failure ended: empty for a chart with no item on its first page, else page_failed', () => {

@@ -1,11 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliError, EXIT } from '../src/errors.ts'
-import { chartTitle, csv, formatOf, render, table } from '../src/output.ts'
-
-// Cells here are ASCII on purpose: the table pads by string length, which is wrong for CJK and emoji
-// (wide or several code units per column); padding by display width is a change of its own, and
-// these tests should not pin the current behaviour for such text.
+import { chartTitle, csv, displayWidth, formatOf, render, table, visible } from '../src/output.ts'
 
 const ROWS = [
   { rank: 1, name: 'fyp', views: 1200345, change: -3 },
@@ -94,4 +90,34 @@ test("a chart's title: kind in the plural, country or every country, period in d
   assert.equal(chartTitle({ kind: 'hashtag', country: 'US', period: 7 }), 'hashtags · US · 7 days')
   assert.equal(chartTitle({ kind: 'sound', country: '', period: 0 }), 'sounds · all countries · no period')
   assert.equal(chartTitle({ kind: 'creator', country: 'JP', period: 120 }), 'creators · JP · 120 days')
+})
+
+test('table: columns line up by display width for CJK, Thai, Arabic and emoji names', () => {
+  const lines = table([
+    { rank: 1, name: '日本語のハッシュタグ' },
+    { rank: 2, name: 'ภาษาไทย' },
+    { rank: 3, name: 'مرحبا' },
+    { rank: 4, name: '👍🏽 family 👨‍👩‍👧' },
+    { rank: 5, name: 'plain' },
+  ]).split('\n')
+  // Every line's name column starts at the same terminal column, and the rule is as wide as the widest name.
+  const widest = Math.max(...['日本語のハッシュタグ', 'ภาษาไทย', 'مرحبا', '👍🏽 family 👨‍👩‍👧', 'plain'].map(displayWidth))
+  assert.equal(widest, 20, 'ten CJK characters take twenty columns')
+  assert.equal(lines[1], `────  ${'─'.repeat(widest)}`)
+  for (const line of lines.slice(2, -1)) assert.equal(displayWidth(line.slice(0, 6)), 6, line)
+  assert.equal(lines[0], `rank  ${'name'.padEnd(widest)}`.trimEnd())
+  assert.equal(displayWidth('👨‍👩‍👧'), 2, 'a joined emoji is one glyph of two columns')
+})
+
+test('upstream text never sends control characters to a terminal: escaped in tables, JSON and CSV on a terminal', () => {
+  const evil = 'tag\u001b[2J\u0007\u009b31m\u202eevil\u2066'
+  assert.equal(visible(evil), 'tag\\u001b[2J\\u0007\\u009b31m\\u202eevil\\u2066')
+  const shown = table([{ name: evil }])
+  assert.doesNotMatch(shown, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/)
+  assert.match(shown, /tag\\u001b\[2J/)
+  const json = render([{ name: evil }], 'json')
+  assert.doesNotMatch(json, /[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u001b]/)
+  assert.deepEqual(JSON.parse(json), [{ name: evil }], 'JSON escapes keep the data exact')
+  assert.equal(render([{ name: evil }], 'csv'), `name\n${evil}\n`, 'CSV for programs keeps the value exactly')
+  assert.doesNotMatch(render([{ name: evil }], 'csv', true), /[\u001b\u0007\u009b\u202e\u2066]/)
 })

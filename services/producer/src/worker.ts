@@ -311,7 +311,7 @@ export function createWorker(deps: WorkerDeps) {
           }),
         (page) => ends.push({ items: page.items.length, ...page.pagination }),
       )
-      ended = snapshotOutcome(ends)
+      ended = snapshotOutcome(ends, client.loggedIn ? undefined : target.endpoint.loggedOutCap)
     } catch (error) {
       // Whatever a page does, it ends that page and the task here; a throw would make kafkajs
       // restart the consumer on this same task, forever. Only a shutdown, Kafka not taking the

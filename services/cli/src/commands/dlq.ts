@@ -73,7 +73,7 @@ export async function dlq(args: string[]): Promise<void> {
     const format = formatOf(values.format)
     const { letters } = await readLetters(values.stage, values.class)
     const rows = letters.slice(-Number(values.limit)).map((letter) => letterRow(letter, format))
-    process.stdout.write(render(rows, format))
+    process.stdout.write(render(rows, format, process.stdout.isTTY === true))
     process.stderr.write(listSummary(letters.length, rows.length))
     return
   }

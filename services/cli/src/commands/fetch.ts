@@ -77,7 +77,7 @@ export async function fetchCommand(args: string[]): Promise<void> {
     if (values.raw === true) {
       for (const item of page.items) process.stdout.write(`${item.raw}\n`)
     } else {
-      process.stdout.write(render(itemRows(page.items), format))
+      process.stdout.write(render(itemRows(page.items), format, process.stdout.isTTY === true))
     }
     process.stderr.write(pageSummary(endpoint.name, page))
   } catch (error) {

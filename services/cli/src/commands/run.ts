@@ -14,10 +14,10 @@ import {
 } from '@trends/kafka'
 import { quiet } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
-import { chartTitle, table } from '../output.ts'
+import { table, visible } from '../output.ts'
 import { parseMetrics, type Samples } from '../prometheus.ts'
 import { firstCycleDone, progressOf, refusalReason, statusInterval, statusLine, statusText, timestamped } from '../status.ts'
-import { topQuery } from './query.ts'
+import { chartHeading, chartRows, chartRowsQuery, KINDS, snapshotsQuery, type Snapshot } from '../charts.ts'
 import { restartsSuffix } from '../restarts.ts'
 import { Supervisor, type Supervised } from '../supervisor.ts'
 
@@ -124,24 +124,16 @@ async function scrape(children: readonly Supervised[]): Promise<Samples> {
   return all
 }
 
+/** Per family, the chart with the most recent complete snapshot, as that snapshot (as `trends top` shows it). */
 async function printTop(clickhouseUrl: string, database: string, user: string, password: string): Promise<void> {
   const client = createClickHouse({ mode: 'server', url: clickhouseUrl, username: user, password, database }, quiet)
   try {
-    const charts = await (
-      await client.query({
-        query: `SELECT kind, country, period, count() AS items FROM trend_latest GROUP BY kind, country, period ORDER BY kind, items DESC, country, period LIMIT 1 BY kind`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ kind: string; country: string; period: number }>()
-    for (const chart of charts) {
-      const rows = await (
-        await client.query({
-          query: topQuery({ kind: chart.kind, country: chart.country, period: chart.period, days: 7, limit: 5 }),
-          format: 'JSONEachRow',
-        })
-      ).json<Record<string, unknown>>()
-      process.stdout.write(`\ntop ${chartTitle(chart)}\n`)
-      process.stdout.write(table(rows))
+    for (const kind of KINDS) {
+      const [snapshot] = await (await client.query({ ...snapshotsQuery({ kind, industry: '' }), format: 'JSONEachRow' })).json<Snapshot>()
+      if (snapshot === undefined) continue
+      const rows = await (await client.query({ ...chartRowsQuery(snapshot, 5), format: 'JSONEachRow' })).json<Record<string, unknown>>()
+      process.stdout.write(`\ntop ${visible(chartHeading(snapshot))}\n`)
+      process.stdout.write(table(chartRows(rows)))
     }
     process.stdout.write('\n')
   } finally {
