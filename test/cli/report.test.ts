@@ -6,16 +6,18 @@ import path from 'node:path'
 import { chromium } from 'playwright-core'
 import { defer } from '@trends/testing'
 import { served, trends } from '../support/cli.ts'
+import type { CleanedRecord } from '@trends/normalizer'
 import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
 
 const DAYS = 5
 
 /**
- * A US 7-day hashtag chart over five days: items 0–5 every day with ranks that move, and items 6
- * and 7 new on the latest day; fetch-log entries for two countries, one failed.
+ * A US 7-day hashtag chart over five days, each day's fetch complete: items 0–5 every day with ranks
+ * that move, and items 6 and 7 new on the latest day; fetch-log entries for two countries in the
+ * last minute, one failed.
  */
 function chart() {
-  const records = []
+  const records: CleanedRecord[] = []
   for (let day = DAYS - 1; day >= 0; day--) {
     for (let i = 0; i < 6; i++) {
       const rank = ((i + day) % 6) + 1
@@ -42,7 +44,19 @@ function chart() {
     request_params: { country_code: country, period: '7' },
     requested_at: Date.now() - 60_000,
   })
-  return { records, fetchLog: [fetch(1, 'US', 'ok'), fetch(2, 'US', 'ok'), fetch(3, 'GB', 'ok'), fetch(4, 'GB', 'server_error')] }
+  // How each day's chart fetch ended, on its last attempt: within the fetch log's 180-day TTL, before the coverage window.
+  const ended = Array.from({ length: DAYS }, (_, day) => ({
+    ...fetch(10 + day, 'US', 'ok'),
+    task_id: `task-${day}`,
+    request_params: {},
+    requested_at: Date.now() - (60 - day) * 86_400_000,
+    chart_id: records[0]!.chart_id,
+    snapshot: 'complete',
+  }))
+  return {
+    records,
+    fetchLog: [fetch(1, 'US', 'ok'), fetch(2, 'US', 'ok'), fetch(3, 'GB', 'ok'), fetch(4, 'GB', 'server_error'), ...ended],
+  }
 }
 
 test(
@@ -73,7 +87,10 @@ test(
     assert.equal(await page.locator('h1').textContent(), 'TikTok Creative Center trends')
     const section = page.locator('section.chart')
     assert.equal(await section.count(), 1)
-    assert.match((await section.locator('h2').textContent()) ?? '', /^hashtags · US · 7 days latest \d{4}-\d{2}-\d{2}$/)
+    assert.match(
+      (await section.locator('h2').textContent()) ?? '',
+      /^hashtags · US · 7 days · all industries hashtags-legacy\/US\/7\/all\/sort_by=popular · snapshot \d{4}-\d{2}-\d{2}, complete, 8 items, /,
+    )
 
     // Today's top five by rank, each a line through its five days.
     const latest = records
@@ -99,10 +116,12 @@ test(
       ['مرحبا <b>new</b>', 'Fresh 7'],
       'new today, markup shown as text',
     )
+    // Since the day before: tags 0–4 rose one place, tag 5 fell from 1 to 6; the biggest move first, five shown.
     const movers = await section.locator('table.movers tr').allTextContents()
-    assert.equal(movers.length, 4, 'the four items whose rank changed')
-    assert.match(movers[0] ?? '', /Tag 3 ✨.*▲ 5/, 'the biggest move first')
-    assert.match(movers[1] ?? '', /Tag 0 ✨.*▲ 3/)
+    assert.equal(movers.length, 5)
+    assert.match(movers[0] ?? '', /#6Tag 5 ✨▼ 5/)
+    for (const mover of movers.slice(1)) assert.match(mover, /Tag [0-4] ✨▲ 1/)
+    assert.match((await section.locator('h3:text("Exits") + p').textContent()) ?? '', /None since the snapshot before/)
 
     const coverage = await page.locator('table.coverage tr').allTextContents()
     assert.equal(coverage.length, 3, 'a header and one row per country')

@@ -115,7 +115,7 @@ ORDER BY complete DESC, data_date DESC, last_fetched_at DESC, chart_id`,
 /** The items of one snapshot of a chart, by rank, with how each moved since the snapshot before. */
 export function chartRowsQuery(snapshot: Pick<Snapshot, 'chart_id' | 'data_date'>, limit: number) {
   return {
-    query: `SELECT r.rank AS rank, r.display_name AS name, c.change AS change, c.places AS places
+    query: `SELECT r.rank AS rank, r.display_name AS name, c.change AS change, c.places AS places, r.natural_key AS natural_key
 FROM chart_ranks AS r
 LEFT JOIN (SELECT natural_key, change, places FROM chart_changes WHERE chart_id = {chart:String} AND data_date = {date:Date}) AS c
     ON c.natural_key = r.natural_key
@@ -148,12 +148,18 @@ const plural = (kind: string) => `${kind}s`
  * 2026-12-01 10:00 UTC`; a partial one says why: `partial (max_pages)`.
  */
 export function chartHeading(snapshot: Snapshot): string {
-  const country = snapshot.country === '' ? 'all countries' : snapshot.country
-  const period = Number(snapshot.period) === 0 ? 'no period' : `${snapshot.period} days`
-  const fetched = snapshot.last_fetched_at.slice(0, 16)
-  return (
-    `${plural(snapshot.kind)} · ${country} · ${period} · ${industryName(snapshot.industry)} (${snapshot.chart_id}) · ` +
-    `snapshot ${snapshot.data_date}, ${snapshot.complete ? 'complete' : `partial (${snapshot.reason})`}, ${snapshot.items} items, ` +
-    `fetched ${fetched} UTC`
-  )
+  return `${chartName(snapshot)} (${snapshot.chart_id}) · ${snapshotState(snapshot)}`
+}
+
+/** A chart's name for people: `hashtags · US · 7 days · all industries`. */
+export function chartName(chart: Pick<Snapshot, 'kind' | 'country' | 'period' | 'industry'>): string {
+  const country = chart.country === '' ? 'all countries' : chart.country
+  const period = Number(chart.period) === 0 ? 'no period' : `${chart.period} days`
+  return `${plural(chart.kind)} · ${country} · ${period} · ${industryName(chart.industry)}`
+}
+
+/** Which snapshot, and what it holds: `snapshot 2026-12-01, complete, 100 items, fetched 2026-12-01 10:00 UTC`. */
+export function snapshotState(snapshot: Snapshot): string {
+  const state = snapshot.complete ? 'complete' : `partial (${snapshot.reason})`
+  return `snapshot ${snapshot.data_date}, ${state}, ${snapshot.items} items, fetched ${snapshot.last_fetched_at.slice(0, 16)} UTC`
 }

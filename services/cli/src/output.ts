@@ -76,8 +76,3 @@ export function render(rows: ReadonlyArray<Record<string, unknown>>, format: For
   if (format === 'csv') return csv(rows, terminal ? visible : undefined)
   return table(rows)
 }
-
-/** A chart's name for people: `hashtags · US · 7 days`; the empty country is every country, period 0 none. */
-export function chartTitle(chart: { kind: string; country: string; period: number }): string {
-  return `${chart.kind}s · ${chart.country === '' ? 'all countries' : chart.country} · ${chart.period === 0 ? 'no period' : `${chart.period} days`}`
-}

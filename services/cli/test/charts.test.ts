@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {
   asOfDate,
   chartHeading,
+  chartName,
   chartRows,
   chartRowsQuery,
   industryName,
@@ -82,6 +83,15 @@ test('how an item moved since the snapshot before, in a column people read', () 
   assert.equal(movement('stayed', '0'), '=')
   assert.equal(movement(null, null), '', "a chart's first snapshot has nothing to move from")
   assert.deepEqual(chartRows([{ rank: 1, name: 'fyp', change: 'moved', places: '2' }]), [{ rank: 1, name: 'fyp', move: '+2' }])
+})
+
+test("a chart's name: kind in the plural, country or every country, period in days or none, industry by name", () => {
+  assert.equal(chartName({ kind: 'hashtag', country: 'US', period: 7, industry: '' }), 'hashtags · US · 7 days · all industries')
+  assert.equal(chartName({ kind: 'sound', country: '', period: 0, industry: '' }), 'sounds · all countries · no period · all industries')
+  assert.equal(
+    chartName({ kind: 'creator', country: 'JP', period: 120, industry: '27000000000' }),
+    'creators · JP · 120 days · Food & Beverage',
+  )
 })
 
 test('the heading names the chart, its industry and the snapshot shown, and says so when it is partial', () => {

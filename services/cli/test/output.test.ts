@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliError, EXIT } from '../src/errors.ts'
-import { chartTitle, csv, displayWidth, formatOf, render, table, visible } from '../src/output.ts'
+import { csv, displayWidth, formatOf, render, table, visible } from '../src/output.ts'
 
 const ROWS = [
   { rank: 1, name: 'fyp', views: 1200345, change: -3 },
@@ -84,12 +84,6 @@ test('--format: table unless given; anything but table, json or csv is a usage e
         error instanceof CliError && error.exitCode === EXIT.usage && error.message === `--format: table, json or csv (got "${bad}")`,
     )
   }
-})
-
-test("a chart's title: kind in the plural, country or every country, period in days or none", () => {
-  assert.equal(chartTitle({ kind: 'hashtag', country: 'US', period: 7 }), 'hashtags · US · 7 days')
-  assert.equal(chartTitle({ kind: 'sound', country: '', period: 0 }), 'sounds · all countries · no period')
-  assert.equal(chartTitle({ kind: 'creator', country: 'JP', period: 120 }), 'creators · JP · 120 days')
 })
 
 test('table: columns line up by display width for CJK, Thai, Arabic and emoji names', () => {

@@ -9,8 +9,10 @@ import { renderReport } from '../report/html.ts'
 
 export const REPORT_HELP = `Usage: trends report [--out trends-report.html] [--png trends-report.png] [--days 14] [--top 8] [--charts 6]
 
-Renders an HTML page from ClickHouse: rank trajectories of each busy chart's top items over the last
---days days, new entries, biggest movers, and fetch coverage per endpoint, country and period. With
+Renders an HTML page from ClickHouse: the --charts busiest charts, each as of its latest complete
+snapshot (or its latest partial one, said so), with its top items' ranks over the complete snapshots
+of the last --days days, and the entries, exits and biggest movers since the snapshot before; then
+fetch coverage per endpoint, country and period. With
 --png it also writes a screenshot of the page, taken with Chromium (CHROMIUM_PATH, default
 /usr/bin/chromium).
 `

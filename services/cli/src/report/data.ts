@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@trends/clickhouse'
+import { chartRowsQuery, type Snapshot } from '../charts.ts'
 
 /** What the trend report shows, read from ClickHouse. */
 export interface ReportData {
@@ -9,15 +10,15 @@ export interface ReportData {
 }
 
 export interface ChartReport {
-  kind: string
-  country: string
-  period: number
-  latestDate: string
-  /** Rank per day of the chart's current top items. */
+  /** The chart and the snapshot shown: its latest complete one, else its latest partial one. */
+  snapshot: Snapshot
+  /** Rank per complete snapshot, over the last days, of the shown snapshot's top items. */
   trajectories: Array<{ name: string; points: Array<{ date: string; rank: number }> }>
-  /** Items first seen on the chart's latest date. */
+  /** Items on the shown snapshot that the complete snapshot before did not have. */
   newEntries: Array<{ name: string; rank: number }>
-  /** The largest rank changes of the latest snapshot. */
+  /** Items of the complete snapshot before that the shown one has no more (rank: where they were). */
+  exits: Array<{ name: string; rank: number }>
+  /** The largest rank changes since the complete snapshot before (rankChange > 0 is up). */
   movers: Array<{ name: string; rank: number; rankChange: number }>
 }
 
@@ -35,71 +36,61 @@ async function rows<T>(client: ClickHouseClient, query: string, params: Record<s
   return (await client.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>()
 }
 
-/** The `charts` busiest charts (most items), `top` items each, over the last `days` days of data. */
+/**
+ * The `charts` busiest charts (most items in the snapshot shown), each as of its latest complete
+ * snapshot (or its latest partial one when it has none complete, without changes): `top` items with
+ * their ranks over the last `days` days of complete snapshots, entries, exits and movers since the
+ * complete snapshot before.
+ */
 export async function loadReport(client: ClickHouseClient, options: { days: number; top: number; charts: number }): Promise<ReportData> {
-  const charts = await rows<{ kind: string; country: string; period: number; latest: string }>(
+  const shown = await rows<Snapshot>(
     client,
-    `SELECT kind, country, period, toString(max(data_date)) AS latest, uniqExact(natural_key) AS items
-     FROM trend_observations GROUP BY kind, country, period ORDER BY items DESC, kind, country, period LIMIT {charts:UInt32}`,
+    `SELECT * FROM
+     (
+         SELECT chart_id, data_date, kind, country, period, industry, endpoint, items, pages, last_fetched_at, complete, reason
+         FROM chart_snapshots
+         ORDER BY chart_id, complete DESC, data_date DESC, last_fetched_at DESC
+         LIMIT 1 BY chart_id
+     )
+     ORDER BY complete DESC, toUInt64(items) DESC, chart_id LIMIT {charts:UInt32}`,
     { charts: options.charts },
   )
   const result: ChartReport[] = []
-  for (const chart of charts) {
-    const where = 'kind = {kind:String} AND country = {country:String} AND period = {period:UInt16}'
-    const params = {
-      kind: chart.kind,
-      country: chart.country,
-      period: chart.period,
-      latest: chart.latest,
-      days: options.days,
-      top: options.top,
-    }
-    // Aliases differ from column names: ClickHouse would read an alias named rank into the WHERE.
-    const leaders = await rows<{ natural_key: string; name: string; latest_rank: number }>(
+  for (const snapshot of shown) {
+    const params = { chart: snapshot.chart_id, date: snapshot.data_date, days: options.days, top: options.top }
+    const leaders = await rows<{ rank: number; name: string; natural_key: string }>(
       client,
-      `SELECT natural_key, argMax(display_name, fetched_at) AS name, argMax(rank, fetched_at) AS latest_rank
-       FROM trend_observations WHERE ${where} AND data_date = toDate({latest:String}) AND rank IS NOT NULL
-       GROUP BY natural_key ORDER BY latest_rank, name LIMIT {top:UInt32}`,
-      params,
+      chartRowsQuery(snapshot, options.top).query,
+      chartRowsQuery(snapshot, options.top).query_params,
     )
+    // Aliases differ from column names: ClickHouse would read an alias named rank into the WHERE.
     const points = await rows<{ natural_key: string; date: string; day_rank: number }>(
       client,
-      `SELECT natural_key, toString(data_date) AS date, argMax(rank, fetched_at) AS day_rank
-       FROM trend_observations
-       WHERE ${where} AND natural_key IN {keys:Array(String)} AND data_date > toDate({latest:String}) - {days:UInt32} AND rank IS NOT NULL
-       GROUP BY natural_key, data_date ORDER BY date`,
-      { ...params, keys: leaders.map((leader) => leader.natural_key) },
-    )
-    const newEntries = await rows<{ name: string; rank: number }>(
-      client,
-      `SELECT name, rank FROM (
-         SELECT natural_key, argMaxMerge(latest).1 AS name, argMaxMerge(latest).2 AS rank, maxMerge(last_date) AS last
-         FROM trend_latest WHERE ${where} GROUP BY natural_key)
-       WHERE last = toDate({latest:String})
-         AND natural_key IN (SELECT natural_key FROM trend_item_stats WHERE ${where} GROUP BY natural_key HAVING minMerge(first_seen) = toDate({latest:String}))
-         AND (SELECT count() FROM trend_observations WHERE ${where} AND data_date < toDate({latest:String})) > 0
-       ORDER BY rank LIMIT {top:UInt32}`,
+      `SELECT natural_key, toString(data_date) AS date, rank AS day_rank FROM chart_ranks
+       WHERE chart_id = {chart:String} AND complete AND data_date > toDate({date:String}) - {days:UInt32} AND data_date <= toDate({date:String})
+         AND natural_key IN (SELECT natural_key FROM chart_ranks WHERE chart_id = {chart:String} AND data_date = toDate({date:String})
+                             ORDER BY rank LIMIT {top:UInt32})
+         AND rank IS NOT NULL
+       ORDER BY date`,
       params,
     )
-    const movers = await rows<{ name: string; rank: number; rankChange: number }>(
+    const changes = await rows<{ change: string; name: string; rank: number | null; previous_rank: number | null; places: string | null }>(
       client,
-      `SELECT argMaxMerge(latest).1 AS name, argMaxMerge(latest).2 AS rank, argMaxMerge(latest).3 AS rankChange FROM trend_latest
-       WHERE ${where} GROUP BY natural_key
-       HAVING maxMerge(last_date) = toDate({latest:String}) AND rankChange IS NOT NULL AND rankChange != 0
-       ORDER BY abs(rankChange) DESC, rank LIMIT {top:UInt32}`,
+      `SELECT change, display_name AS name, rank, previous_rank, places FROM chart_changes
+       WHERE chart_id = {chart:String} AND data_date = toDate({date:String}) AND change IN ('entered', 'exited', 'moved')
+       ORDER BY change, abs(ifNull(places, 0)) DESC, ifNull(rank, previous_rank), name`,
       params,
     )
+    const of = (change: string) => changes.filter((row) => row.change === change).slice(0, options.top)
     result.push({
-      kind: chart.kind,
-      country: chart.country,
-      period: chart.period,
-      latestDate: chart.latest,
+      snapshot,
       trajectories: leaders.map((leader) => ({
         name: leader.name,
         points: points.filter((point) => point.natural_key === leader.natural_key).map(({ date, day_rank }) => ({ date, rank: day_rank })),
       })),
-      newEntries,
-      movers,
+      newEntries: of('entered').map((row) => ({ name: row.name, rank: Number(row.rank) })),
+      exits: of('exited').map((row) => ({ name: row.name, rank: Number(row.previous_rank) })),
+      movers: of('moved').map((row) => ({ name: row.name, rank: Number(row.rank), rankChange: Number(row.places) })),
     })
   }
   const coverage = await rows<CoverageRow>(
@@ -112,8 +103,8 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
     { days: options.days },
   )
   const latest =
-    charts
-      .map((chart) => chart.latest)
+    shown
+      .map((snapshot) => snapshot.data_date)
       .sort()
       .at(-1) ?? null
   return {

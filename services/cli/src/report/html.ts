@@ -1,4 +1,4 @@
-import { chartTitle } from '../output.ts'
+import { chartName, snapshotState } from '../charts.ts'
 import type { ChartReport, ReportData } from './data.ts'
 
 /** Text for HTML: every name comes from upstream and may hold markup, RTL text or emoji. */
@@ -62,11 +62,17 @@ function list(items: Array<{ name: string; rank: number; rankChange?: number }>,
 }
 
 function chartSection(chart: ChartReport): string {
-  const title = chartTitle(chart)
-  return `<section class="chart" data-kind="${escapeHtml(chart.kind)}" data-country="${escapeHtml(chart.country)}">
-<h2>${escapeHtml(title)} <small>latest ${escapeHtml(chart.latestDate)}</small></h2>
-<div class="grid"><div class="trajectory"><h3>Rank of today's top ${chart.trajectories.length}</h3>${trajectorySvg(chart)}</div>
-<div><h3>New entries</h3>${list(chart.newEntries, 'None today.', 'new')}<h3>Biggest movers</h3>${list(chart.movers, 'No rank changes.', 'movers')}</div></div>
+  const { snapshot } = chart
+  // Changes come from complete snapshots only: a partial one would read as exits of all it missed.
+  const changes = snapshot.complete
+    ? `<h3>New entries</h3>${list(chart.newEntries, 'None since the snapshot before.', 'new')}` +
+      `<h3>Exits</h3>${list(chart.exits, 'None since the snapshot before.', 'exits')}` +
+      `<h3>Biggest movers</h3>${list(chart.movers, 'No rank changes.', 'movers')}`
+    : `<p class="partial">A partial snapshot (${escapeHtml(snapshot.reason)}): no changes are worked out from it.</p>`
+  return `<section class="chart" data-chart="${escapeHtml(snapshot.chart_id)}" data-complete="${snapshot.complete}">
+<h2>${escapeHtml(chartName(snapshot))} <small>${escapeHtml(snapshot.chart_id)} · ${escapeHtml(snapshotState(snapshot))}</small></h2>
+<div class="grid"><div class="trajectory"><h3>Rank of the top ${chart.trajectories.length} over the last complete snapshots</h3>${trajectorySvg(chart)}</div>
+<div>${changes}</div></div>
 </section>`
 }
 
@@ -91,7 +97,7 @@ h3{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#6b7280;ma
 svg{width:100%;height:auto;font-size:11px;fill:#6b7280}.axis{stroke:#9ca3af}
 .legend{list-style:none;padding:0;margin:6px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
 table{border-collapse:collapse;width:100%}td,th{padding:3px 8px;text-align:left;border-bottom:1px solid #f3f4f6}th{color:#6b7280;font-weight:600}
-.rank,.n{text-align:right;font-variant-numeric:tabular-nums;width:1%;white-space:nowrap}.up{color:#16a34a}.down{color:#dc2626}.bad{color:#dc2626;font-weight:600}.empty{color:#9ca3af}
+.rank,.n{text-align:right;font-variant-numeric:tabular-nums;width:1%;white-space:nowrap}.up{color:#16a34a}.down{color:#dc2626}.bad{color:#dc2626;font-weight:600}.empty{color:#9ca3af}.partial{color:#b45309}
 </style></head>
 <body>
 <h1>TikTok Creative Center trends</h1>

@@ -16,10 +16,20 @@ const DATA: ReportData = {
   latestDate: '2026-12-01',
   charts: [
     {
-      kind: 'hashtag',
-      country: '',
-      period: 7,
-      latestDate: '2026-12-01',
+      snapshot: {
+        chart_id: 'hashtags-legacy/all/7/all/sort_by=popular',
+        data_date: '2026-12-01',
+        kind: 'hashtag',
+        country: '',
+        period: 7,
+        industry: '',
+        endpoint: 'hashtags-legacy',
+        items: '100',
+        pages: '2',
+        last_fetched_at: '2026-12-01 21:00:00.000',
+        complete: true,
+        reason: 'complete',
+      },
       trajectories: [
         {
           name: NAME,
@@ -30,6 +40,7 @@ const DATA: ReportData = {
         },
       ],
       newEntries: [],
+      exits: [{ name: 'gone', rank: 4 }],
       movers: [
         { name: 'up', rank: 2, rankChange: 4 },
         { name: 'down', rank: 9, rankChange: -2 },
@@ -53,10 +64,18 @@ test('the report: chart title, rank change arrows, empty sections and the fetch 
   const html = renderReport(DATA)
   assert.match(html, /<title>TikTok Creative Center trends · 2026-12-01<\/title>/)
   assert.match(html, /generated 2026-12-01 21:04 UTC/)
-  assert.match(html, /<h2>hashtags · all countries · 7 days <small>latest 2026-12-01<\/small><\/h2>/)
+  assert.match(
+    html,
+    /<h2>hashtags · all countries · 7 days · all industries <small>hashtags-legacy\/all\/7\/all\/sort_by=popular · snapshot 2026-12-01, complete, 100 items, fetched 2026-12-01 21:00 UTC<\/small><\/h2>/,
+  )
+  assert.match(
+    html,
+    /<table class="exits"><tr><td class="rank">#4<\/td><td><bdi>gone<\/bdi><\/td><\/tr><\/table>/,
+    'exits at the rank they left',
+  )
   assert.match(html, /<td class="rank">#2<\/td><td><bdi>up<\/bdi><\/td><td class="up">▲ 4<\/td>/)
   assert.match(html, /<td class="rank">#9<\/td><td><bdi>down<\/bdi><\/td><td class="down">▼ 2<\/td>/)
-  assert.match(html, /<p class="empty">None today\.<\/p>/, 'no new entries')
+  assert.match(html, /<h3>New entries<\/h3><p class="empty">None since the snapshot before\.<\/p>/, 'no new entries')
   assert.match(
     html,
     /<tr><td>hashtags<\/td><td>US<\/td><td>7<\/td><td class="n">12<\/td><td class="n bad">1<\/td><td class="n">600<\/td><td>2026-12-01 21:00<\/td><\/tr>/,
@@ -71,4 +90,12 @@ test('the report of an empty store says so instead of drawing nothing', () => {
   assert.match(html, /Latest upstream data: none/)
   assert.match(html, /No observations in ClickHouse yet\./)
   assert.match(html, /No fetches in the period\./)
+})
+
+test('a partial snapshot is shown as such, with no entries, exits or movers worked out from it', () => {
+  const chart = DATA.charts[0]!
+  const html = renderReport({ ...DATA, charts: [{ ...chart, snapshot: { ...chart.snapshot, complete: false, reason: 'max_pages' } }] })
+  assert.match(html, /snapshot 2026-12-01, partial \(max_pages\), 100 items/)
+  assert.match(html, /<p class="partial">A partial snapshot \(max_pages\): no changes are worked out from it\.<\/p>/)
+  assert.doesNotMatch(html, /<table class="(new|exits|movers)"/)
 })
