@@ -344,3 +344,65 @@ test('entries, exits and movers between consecutive complete snapshots; a partia
     [key('Charlie')],
   )
 })
+
+test('velocity and breakouts over the last complete snapshots: rank slope in places a day, curve slope in points a day', async (t) => {
+  const client = await freshDatabase(t)
+  await migrate(client)
+  const chart = 'hashtags-legacy/US/7/all/sort_by=popular'
+  const dates = ['2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22']
+  const curve = (value: (day: number) => number): Array<[string, number]> => dates.map((date, day) => [`${date} 00:00:00.000`, value(day)])
+  const values = dates.flatMap((date, day) => {
+    const at = `${date} 08:00:00.000`
+    const task = `v${day}`
+    return [
+      // Climbs five places a day: 20, 15, 10, 5.
+      { ...observation('hashtag:US:7:all:all:climber', 'Climber', date, 20 - 5 * day, null, at, [], chart), task_id: task },
+      // Holds rank 1 with a flat curve.
+      {
+        ...observation('hashtag:US:7:all:all:steady', 'Steady', date, 1, null, at, curve(() => 50).slice(0, day + 1), chart),
+        task_id: task,
+      },
+      // Holds rank 2 while its curve rises twenty points a day. Each snapshot sends the whole curve
+      // again, rescaled (an older one reads 5 lower per snapshot since): each day counts as the latest
+      // fetch gave it (all rows alike, the slope would read 22.5).
+      {
+        ...observation(
+          'hashtag:US:7:all:all:viral',
+          'Viral',
+          date,
+          2,
+          null,
+          at,
+          curve((d) => 20 * d - 5 * (3 - day)).slice(0, day + 1),
+          chart,
+        ),
+        task_id: task,
+      },
+    ]
+  })
+  await client.insert({ table: 'trend_observations', format: 'JSONEachRow', values })
+  await client.insert({
+    table: 'fetch_log',
+    format: 'JSONEachRow',
+    values: dates.map((date, day) => attempt(`v${day}`, chart, 1, 'ok', `${date} 08:00:00.000`, 'complete')),
+  })
+  const velocity = await (
+    await client.query({
+      query: `SELECT display_name, rank, snapshots, round(rank_velocity, 3) AS rank_velocity, round(curve_velocity, 3) AS curve_velocity
+              FROM chart_velocity ORDER BY display_name`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(velocity, [
+    { display_name: 'Climber', rank: 5, snapshots: '4', rank_velocity: 5, curve_velocity: null },
+    { display_name: 'Steady', rank: 1, snapshots: '4', rank_velocity: 0, curve_velocity: 0 },
+    { display_name: 'Viral', rank: 2, snapshots: '4', rank_velocity: 0, curve_velocity: 20 },
+  ])
+  const breakouts = await (
+    await client.query({ query: 'SELECT display_name, why FROM chart_breakouts ORDER BY display_name', format: 'JSONEachRow' })
+  ).json()
+  assert.deepEqual(breakouts, [
+    { display_name: 'Climber', why: 'rank' },
+    { display_name: 'Viral', why: 'curve' },
+  ])
+})

@@ -31,21 +31,24 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '008_charts.sql',
     '009_snapshots.sql',
     '010_chart_views.sql',
+    '011_velocity.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 10)
+  assert.equal(second.alreadyApplied.length, 11)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
   assert.deepEqual(
     tables.map((row) => row.name),
     [
+      'chart_breakouts',
       'chart_changes',
       'chart_latest',
       'chart_ranks',
       'chart_snapshot_pairs',
       'chart_snapshots',
+      'chart_velocity',
       'dead_letters',
       'dead_letters_intake',
       'dead_letters_intake_mv',

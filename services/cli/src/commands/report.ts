@@ -11,9 +11,9 @@ export const REPORT_HELP = `Usage: trends report [--out trends-report.html] [--p
 
 Renders an HTML page from ClickHouse: the --charts busiest charts, each as of its latest complete
 snapshot (or its latest partial one, said so), with its top items' ranks over the complete snapshots
-of the last --days days, and the entries, exits and biggest movers since the snapshot before; then
-fetch coverage per endpoint, country and period. With
---png it also writes a screenshot of the page, taken with Chromium (CHROMIUM_PATH, default
+of the last --days days, the entries, exits and biggest movers since the snapshot before, and its
+breakouts (chart_breakouts in the README); then fetch coverage per endpoint, country and period.
+With --png it also writes a screenshot of the page, taken with Chromium (CHROMIUM_PATH, default
 /usr/bin/chromium).
 `
 

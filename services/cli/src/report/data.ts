@@ -20,6 +20,8 @@ export interface ChartReport {
   exits: Array<{ name: string; rank: number }>
   /** The largest rank changes since the complete snapshot before (rankChange > 0 is up). */
   movers: Array<{ name: string; rank: number; rankChange: number }>
+  /** Breakouts of the chart's latest complete snapshot (chart_breakouts): why, and how fast. */
+  breakouts: Array<{ name: string; rank: number; why: 'rank' | 'curve'; perDay: number }>
 }
 
 export interface CoverageRow {
@@ -81,6 +83,12 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
        ORDER BY change, abs(ifNull(places, 0)) DESC, ifNull(rank, previous_rank), name`,
       params,
     )
+    const breakouts = await rows<{ name: string; rank: number; why: 'rank' | 'curve'; per_day: number }>(
+      client,
+      `SELECT display_name AS name, rank, why, if(why = 'rank', rank_velocity, curve_velocity) AS per_day FROM chart_breakouts
+       WHERE chart_id = {chart:String} AND data_date = toDate({date:String}) ORDER BY per_day DESC, rank LIMIT {top:UInt32}`,
+      params,
+    )
     const of = (change: string) => changes.filter((row) => row.change === change).slice(0, options.top)
     result.push({
       snapshot,
@@ -91,6 +99,7 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
       newEntries: of('entered').map((row) => ({ name: row.name, rank: Number(row.rank) })),
       exits: of('exited').map((row) => ({ name: row.name, rank: Number(row.previous_rank) })),
       movers: of('moved').map((row) => ({ name: row.name, rank: Number(row.rank), rankChange: Number(row.places) })),
+      breakouts: breakouts.map((row) => ({ name: row.name, rank: Number(row.rank), why: row.why, perDay: Number(row.per_day) })),
     })
   }
   const coverage = await rows<CoverageRow>(

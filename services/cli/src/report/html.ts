@@ -61,13 +61,24 @@ function list(items: Array<{ name: string; rank: number; rankChange?: number }>,
   return `<table class="${className}">${rows.join('')}</table>`
 }
 
+/** Breakouts with how fast each rises: places a day on the chart, or points a day on its popularity curve. */
+function breakoutList(items: ChartReport['breakouts']): string {
+  if (items.length === 0) return '<p class="empty">None rising faster than the thresholds.</p>'
+  const rows = items.map((item) => {
+    const speed = item.why === 'rank' ? `▲ ${item.perDay.toFixed(1)} places/day` : `curve +${item.perDay.toFixed(1)}/day`
+    return `<tr><td class="rank">#${item.rank}</td><td><bdi>${escapeHtml(item.name)}</bdi></td><td class="up">${speed}</td></tr>`
+  })
+  return `<table class="breakouts">${rows.join('')}</table>`
+}
+
 function chartSection(chart: ChartReport): string {
   const { snapshot } = chart
   // Changes come from complete snapshots only: a partial one would read as exits of all it missed.
   const changes = snapshot.complete
     ? `<h3>New entries</h3>${list(chart.newEntries, 'None since the snapshot before.', 'new')}` +
       `<h3>Exits</h3>${list(chart.exits, 'None since the snapshot before.', 'exits')}` +
-      `<h3>Biggest movers</h3>${list(chart.movers, 'No rank changes.', 'movers')}`
+      `<h3>Biggest movers</h3>${list(chart.movers, 'No rank changes.', 'movers')}` +
+      `<h3>Breakouts</h3>${breakoutList(chart.breakouts)}`
     : `<p class="partial">A partial snapshot (${escapeHtml(snapshot.reason)}): no changes are worked out from it.</p>`
   return `<section class="chart" data-chart="${escapeHtml(snapshot.chart_id)}" data-complete="${snapshot.complete}">
 <h2>${escapeHtml(chartName(snapshot))} <small>${escapeHtml(snapshot.chart_id)} · ${escapeHtml(snapshotState(snapshot))}</small></h2>

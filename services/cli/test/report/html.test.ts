@@ -41,6 +41,10 @@ const DATA: ReportData = {
       ],
       newEntries: [],
       exits: [{ name: 'gone', rank: 4 }],
+      breakouts: [
+        { name: 'rocket', rank: 3, why: 'rank', perDay: 6.25 },
+        { name: 'buzz', rank: 7, why: 'curve', perDay: 12 },
+      ],
       movers: [
         { name: 'up', rank: 2, rankChange: 4 },
         { name: 'down', rank: 9, rankChange: -2 },
@@ -68,6 +72,8 @@ test('the report: chart title, rank change arrows, empty sections and the fetch 
     html,
     /<h2>hashtags · all countries · 7 days · all industries <small>hashtags-legacy\/all\/7\/all\/sort_by=popular · snapshot 2026-12-01, complete, 100 items, fetched 2026-12-01 21:00 UTC<\/small><\/h2>/,
   )
+  assert.match(html, /<td class="rank">#3<\/td><td><bdi>rocket<\/bdi><\/td><td class="up">▲ 6\.3 places\/day<\/td>/)
+  assert.match(html, /<td class="rank">#7<\/td><td><bdi>buzz<\/bdi><\/td><td class="up">curve \+12\.0\/day<\/td>/)
   assert.match(
     html,
     /<table class="exits"><tr><td class="rank">#4<\/td><td><bdi>gone<\/bdi><\/td><\/tr><\/table>/,
@@ -97,5 +103,5 @@ test('a partial snapshot is shown as such, with no entries, exits or movers work
   const html = renderReport({ ...DATA, charts: [{ ...chart, snapshot: { ...chart.snapshot, complete: false, reason: 'max_pages' } }] })
   assert.match(html, /snapshot 2026-12-01, partial \(max_pages\), 100 items/)
   assert.match(html, /<p class="partial">A partial snapshot \(max_pages\): no changes are worked out from it\.<\/p>/)
-  assert.doesNotMatch(html, /<table class="(new|exits|movers)"/)
+  assert.doesNotMatch(html, /<table class="(new|exits|movers|breakouts)"/)
 })
