@@ -80,7 +80,7 @@ function chartSection(chart: ChartReport): string {
       `<h3>Biggest movers</h3>${list(chart.movers, 'No rank changes.', 'movers')}` +
       `<h3>Breakouts</h3>${breakoutList(chart.breakouts)}`
     : `<p class="partial">A partial snapshot (${escapeHtml(snapshot.reason)}): no changes are worked out from it.</p>`
-  return `<section class="chart" data-chart="${escapeHtml(snapshot.chart_id)}" data-complete="${snapshot.complete}">
+  return `<section class="chart" data-kind="${escapeHtml(snapshot.kind)}" data-country="${escapeHtml(snapshot.country)}" data-chart="${escapeHtml(snapshot.chart_id)}" data-complete="${snapshot.complete}">
 <h2>${escapeHtml(chartName(snapshot))} <small>${escapeHtml(snapshot.chart_id)} · ${escapeHtml(snapshotState(snapshot))}</small></h2>
 <div class="grid"><div class="trajectory"><h3>Rank of the top ${chart.trajectories.length} over the last complete snapshots</h3>${trajectorySvg(chart)}</div>
 <div>${changes}</div></div>
