@@ -60,11 +60,8 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
   const result: ChartReport[] = []
   for (const snapshot of shown) {
     const params = { chart: snapshot.chart_id, date: snapshot.data_date, days: options.days, top: options.top }
-    const leaders = await rows<{ rank: number; name: string; natural_key: string }>(
-      client,
-      chartRowsQuery(snapshot, options.top).query,
-      chartRowsQuery(snapshot, options.top).query_params,
-    )
+    const top = chartRowsQuery(snapshot, options.top)
+    const leaders = await rows<{ rank: number; name: string; natural_key: string }>(client, top.query, top.query_params)
     // Aliases differ from column names: ClickHouse would read an alias named rank into the WHERE.
     const points = await rows<{ natural_key: string; date: string; day_rank: number }>(
       client,
