@@ -17,10 +17,41 @@ interface Run {
   child: ChildProcess
   output: () => string
   exited: Promise<number | null>
+  /** What the services wrote to their logs since this run started, and what they say now (for a failure's message). */
+  diagnose: () => Promise<string>
+}
+
+/** The folder trends run writes the services' logs to (appended to by every run). */
+const LOG_DIR = path.resolve(import.meta.dirname, '../../', process.env['STACK_DATA_DIR'] ?? '.data', 'logs')
+
+const SERVICE_LOGS = new Set(['producer.log', 'normalizer.log', 'sink.log', 'simulator.log', 'clickhouse.log'])
+
+function logSizes(): Map<string, number> {
+  const sizes = new Map<string, number>()
+  try {
+    for (const name of readdirSync(LOG_DIR)) sizes.set(name, statSync(path.join(LOG_DIR, name)).size)
+  } catch {
+    // No log folder yet.
+  }
+  return sizes
+}
+
+/** The last lines each service log got since `since`. */
+function logsSince(since: Map<string, number>): string {
+  let text = ''
+  for (const [name, size] of logSizes()) {
+    const from = since.get(name) ?? 0
+    // The services' own logs: the stack's (registry, kafka) are shared by every test and noisy.
+    if (size <= from || !SERVICE_LOGS.has(name)) continue
+    const lines = readFileSync(path.join(LOG_DIR, name)).subarray(from).toString().trimEnd().split('\n')
+    text += `--- ${name} (last ${Math.min(lines.length, 40)} of ${lines.length} new lines)\n${lines.slice(-40).join('\n')}\n`
+  }
+  return text
 }
 
 /** `trends run --simulator` as npm start runs it, on ports and topics of its own. */
 function startRun(t: Cleanup, env: Record<string, string>): Run {
+  const sizes = logSizes()
   const child = spawn(process.execPath, [CLI, 'run', '--simulator', '--status-every', '1s'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,14 +66,35 @@ function startRun(t: Cleanup, env: Record<string, string>): Run {
       await exited
     }
   })
-  return { child, output: () => output, exited }
+  const diagnose = async () => {
+    let text = logsSince(sizes)
+    for (const service of ['producer', 'normalizer', 'sink']) {
+      const port = env[`METRICS_PORT_${service.toUpperCase()}`]
+      const get = (what: string) =>
+        fetch(`http://127.0.0.1:${port}/${what}`, { signal: AbortSignal.timeout(2000) }).then(
+          async (response) => `${response.status} ${await response.text()}`,
+          (error: unknown) => String(error),
+        )
+      const metrics = (await get('metrics'))
+        .split('\n')
+        .filter((line) =>
+          /^trends_(?!nodejs)\w*(records|rows|lag|errors|restarts|clickhouse_up|paused|buffered)\w*(?<!_bucket)[{ ]/.test(line),
+        )
+      text += `--- ${service} /readyz: ${await get('readyz')}\n${metrics.join('\n')}\n`
+    }
+    return text
+  }
+  return { child, output: () => output, exited, diagnose }
 }
 
 async function until(what: string, run: Run, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (run.child.exitCode !== null) throw new Error(`trends run exited ${run.child.exitCode} before ${what}:\n${run.output()}`)
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${run.output()}`)
+    if (Date.now() > deadline) {
+      const last = run.output().trimEnd().split('\n').slice(-40).join('\n')
+      throw new Error(`timed out waiting for ${what}; the run's last lines:\n${last}\n${await run.diagnose()}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
