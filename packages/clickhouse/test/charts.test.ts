@@ -1,8 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { migrate } from '@trends/clickhouse'
-import { useFreshDatabase, type Cleanup } from '@trends/testing'
-import { attempt, observation } from './chart-fixtures.ts'
+import { attempt, observation, useFreshDatabase, type Cleanup } from '@trends/testing'
 
 const freshDatabase = async (t: Cleanup) => (await useFreshDatabase(t, 'charts')).client
 

@@ -5,8 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { TrendsError } from '@trends/core'
 import { migrate, MIGRATIONS_DIR, statementsOf } from '@trends/clickhouse'
-import { useFreshDatabase, type Cleanup } from '@trends/testing'
-import { observation } from './chart-fixtures.ts'
+import { observation, useFreshDatabase, type Cleanup } from '@trends/testing'
 
 const freshDatabase = async (t: Cleanup) => (await useFreshDatabase(t, 'migrate')).client
 

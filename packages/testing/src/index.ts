@@ -3,3 +3,4 @@ export { useKafka, useAdmin, useProducer, useConsumer, freshTopic, freshGroupId,
 export { useClickHouse, useEmbeddedClickHouse, useFreshDatabase, EMBEDDED_TEST_PATH, type TestClickHouse } from './clickhouse.ts'
 export { startClickHouseServer, type ClickHouseServerHandle } from './clickhouse-server.ts'
 export { freePort } from './ports.ts'
+export { attempt, observation } from './chart-fixtures.ts'

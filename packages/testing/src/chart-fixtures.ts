@@ -10,6 +10,7 @@ export const observation = (
   fetchedAt: string,
   curve: Array<[string, number]> = [],
   chart = 'hashtags-legacy/US/7/all/sort_by=popular',
+  task = 't',
 ) => ({
   kind: 'hashtag',
   item_id: key.split(':').at(-1),
@@ -32,7 +33,7 @@ export const observation = (
   fetched_at: fetchedAt,
   observed_at: fetchedAt,
   fetch_id: 'f',
-  task_id: 't',
+  task_id: task,
   source_topic: 'tiktok.raw.hashtags',
   source_partition: 0,
   source_offset: 0,
@@ -41,7 +42,7 @@ export const observation = (
 })
 
 /** One fetch-log attempt of chart fetch `task`; `snapshot` on the fetch's last attempt. */
-export const attempt = (task: string, chart: string, page: number, outcome: string, at: string, snapshot = '') => ({
+export const attempt = (task: string, chart: string, page: number, outcome: string, at: string, snapshot = '', items = 20) => ({
   fetch_id: `${task}-${page}`,
   task_id: task,
   endpoint: chart.split('/')[0],
@@ -51,7 +52,7 @@ export const attempt = (task: string, chart: string, page: number, outcome: stri
   attempt: 1,
   outcome,
   latency_ms: 1,
-  items: outcome === 'ok' ? 20 : 0,
+  items: outcome === 'ok' ? items : 0,
   will_retry: false,
   request_params: {},
   requested_at: at,
