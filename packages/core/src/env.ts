@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.ts'
 import { ConfigError } from './errors.ts'
 
 /**
@@ -11,6 +12,8 @@ export interface EnvReader {
   int(key: string, fallback: number, range?: { min?: number; max?: number }): number
   number(key: string, fallback: number, range?: { min?: number; max?: number }): number
   port(key: string, fallback: number): number
+  /** A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds. */
+  duration(key: string, fallback: string): number
   list(key: string, fallback: readonly string[]): string[]
   url(key: string, fallback: string): string
   optionalUrl(key: string): string | undefined
@@ -64,6 +67,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     int,
     number,
     port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
+    duration: (key, fallback) => {
+      const text = raw(key) ?? fallback
+      const ms = parseDuration(text)
+      if (ms !== undefined) return ms
+      problems.push(`${key}: a duration such as 500ms, 90s, 15m, 6h or 3d (got ${JSON.stringify(text)})`)
+      return parseDuration(fallback) ?? 0
+    },
     list: (key, fallback) => {
       const value = raw(key)
       if (value === undefined) return [...fallback]

@@ -7,6 +7,8 @@ export interface Topics {
   fetchLog: string
   deadLetters: string
   cleaned: string
+  /** Chart changes between consecutive complete snapshots (the signals stage's output). */
+  signals: string
   raw: (family: string) => string
   allRaw: () => string[]
 }
@@ -31,6 +33,7 @@ export function topicsFor(prefix: string): Topics {
     fetchLog: `${prefix}.fetch-log`,
     deadLetters: `${prefix}.dead-letters`,
     cleaned: `${prefix}.trends.cleaned`,
+    signals: `${prefix}.trends.signals`,
     raw: (family) => `${prefix}.raw.${family}s`,
     allRaw: () => FAMILIES.map((family) => `${prefix}.raw.${family}s`),
   }
@@ -55,7 +58,13 @@ export function readTopicLayout(env: EnvReader): TopicLayout {
   }
 }
 
-export type TopicKind = 'tasks' | 'raw' | 'fetchLog' | 'cleaned' | 'deadLetters'
+export type TopicKind = 'tasks' | 'raw' | 'fetchLog' | 'cleaned' | 'deadLetters' | 'signals'
+
+/**
+ * How long the signals topic keeps events: 30 days, longer than the signals stage looks back
+ * (SIGNALS_LOOKBACK, at most 14 days), since it learns from the topic which pairs it has compared.
+ */
+export const SIGNALS_RETENTION_MS = 30 * 86_400_000
 
 const sizeLimit = (bytes: number) => [{ name: 'max.message.bytes', value: String(bytes) }]
 
@@ -77,6 +86,10 @@ export function topicSpecs(topics: Topics, layout: TopicLayout, kinds: readonly 
       { topic: topics.cleaned, numPartitions: layout.cleanedPartitions, configEntries: sizeLimit(TOPIC_MAX_MESSAGE_BYTES.cleaned) },
     ],
     deadLetters: () => [{ topic: topics.deadLetters, numPartitions: 1, configEntries: sizeLimit(TOPIC_MAX_MESSAGE_BYTES.deadLetters) }],
+    // One partition: few events, in the order they were derived, for every subscriber alike.
+    signals: () => [
+      { topic: topics.signals, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(SIGNALS_RETENTION_MS) }] },
+    ],
   }
   return kinds.flatMap((kind) => specs[kind]())
 }

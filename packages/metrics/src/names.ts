@@ -15,4 +15,5 @@ export const PIPELINE_METRICS = {
   sinkRecordsIn: 'trends_sink_records_in_total',
   sinkRowsInserted: 'trends_sink_rows_inserted_total',
   sinkDeadLetters: 'trends_sink_dead_letters_total',
+  signalsEvents: 'trends_signals_events_total',
 } as const

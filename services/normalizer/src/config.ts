@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { parseDuration, readEnv } from '@trends/core'
+import { readEnv } from '@trends/core'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
 import { readConsumerSettings, readTopicLayout, type ConsumerSettings, type TopicLayout } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
@@ -46,9 +46,6 @@ export function loadNormalizerConfig(
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
   const dedupText = read.string('NORMALIZER_DEDUP', 'on')
   if (!['on', 'off'].includes(dedupText)) read.problem(`NORMALIZER_DEDUP: on or off (got ${JSON.stringify(dedupText)})`)
-  const ttlText = read.string('DEDUP_TTL', '3d')
-  const ttlMs = parseDuration(ttlText)
-  if (ttlMs === undefined) read.problem(`DEDUP_TTL: a duration such as 36h or 3d (got ${JSON.stringify(ttlText)})`)
   const config: NormalizerConfig = {
     kafka: readKafkaSettings(read, 'trends-normalizer'),
     registry: readRegistrySettings(read),
@@ -57,7 +54,7 @@ export function loadNormalizerConfig(
     transactionalId: read.optionalString('NORMALIZER_TRANSACTIONAL_ID') ?? instanceId(groupId),
     layout: readTopicLayout(read),
     dedupEnabled: dedupText !== 'off',
-    dedupTtlMs: ttlMs ?? 0,
+    dedupTtlMs: read.duration('DEDUP_TTL', '3d'),
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),
     partitionsConcurrently: read.int('NORMALIZER_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 64 }),

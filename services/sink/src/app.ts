@@ -265,7 +265,7 @@ export function createSink(deps: SinkDeps): Sink {
     conditions: { 'consumer:sink': () => health.problem() },
     async start(): Promise<void> {
       if (config.migrate) await migrateWhenReachable()
-      await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters']))
+      await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters', 'signals']))
       deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
       admin = kafka.admin()
       await admin.connect()

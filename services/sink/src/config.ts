@@ -1,4 +1,4 @@
-import { parseDuration, readEnv, type EnvReader } from '@trends/core'
+import { readEnv } from '@trends/core'
 import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
 import { readKafkaSettings, readRegistrySettings, type KafkaSettings, type RegistrySettings } from '@trends/kafka'
 import { readConsumerSettings, readTopicLayout, type ConsumerSettings, type TopicLayout } from '@trends/kafka'
@@ -36,13 +36,6 @@ export interface SinkConfig {
   logLevel: string
 }
 
-function duration(read: EnvReader, key: string, fallback: string): number {
-  const text = read.string(key, fallback)
-  const ms = parseDuration(text)
-  if (ms === undefined) read.problem(`${key}: a duration such as 500ms, 2s or 1m (got ${JSON.stringify(text)})`)
-  return ms ?? 0
-}
-
 export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig {
   const read = readEnv(env)
   const migrateText = read.string('SINK_MIGRATE', 'true')
@@ -56,12 +49,12 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     groupId: read.string('SINK_GROUP_ID', 'tiktok-sink'),
     batchRows: read.int('SINK_BATCH_ROWS', 50_000, { min: 1, max: 1_000_000 }),
     batchBytes: read.int('SINK_BATCH_BYTES', 32 * 1024 * 1024, { min: 1024 }),
-    batchWaitMs: duration(read, 'SINK_BATCH_WAIT', '1s'),
+    batchWaitMs: read.duration('SINK_BATCH_WAIT', '1s'),
     fetchBytesPerPartition: read.int('SINK_FETCH_BYTES_PER_PARTITION', 4 * 1024 * 1024, { min: 64 * 1024 }),
-    retryBaseMs: duration(read, 'SINK_RETRY_BASE', '200ms'),
-    retryMaxMs: duration(read, 'SINK_RETRY_MAX', '30s'),
-    drainTimeoutMs: duration(read, 'SINK_DRAIN_TIMEOUT', '8s'),
-    sessionTimeoutMs: duration(read, 'SINK_SESSION_TIMEOUT', '30s'),
+    retryBaseMs: read.duration('SINK_RETRY_BASE', '200ms'),
+    retryMaxMs: read.duration('SINK_RETRY_MAX', '30s'),
+    drainTimeoutMs: read.duration('SINK_DRAIN_TIMEOUT', '8s'),
+    sessionTimeoutMs: read.duration('SINK_SESSION_TIMEOUT', '30s'),
     consumer: readConsumerSettings(read),
     migrate: migrateText !== 'false',
     health: readHealthSettings(read, 9466),

@@ -13,8 +13,9 @@ import { loadSinkConfig } from './config.ts'
 
 const HELP = `Usage: node services/sink/src/main.ts
 
-Reads <prefix>.trends.cleaned, <prefix>.fetch-log and <prefix>.dead-letters (read committed) and
-inserts them into ClickHouse (trend_observations, fetch_log, dead_letters), exactly once.
+Reads <prefix>.trends.cleaned, <prefix>.fetch-log, <prefix>.dead-letters and <prefix>.trends.signals
+(read committed) and inserts them into ClickHouse (trend_observations, fetch_log, dead_letters,
+trend_signals), exactly once.
 
 Environment:
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD

@@ -18,7 +18,7 @@ export class RowError extends RecordError {
 
 export interface Route {
   /** Which stream of the pipeline this is, for metrics and logs. */
-  name: 'observations' | 'fetch-log' | 'dead-letters'
+  name: 'observations' | 'fetch-log' | 'dead-letters' | 'signals'
   topic: string
   table: string
   toRow(record: Record<string, unknown>): Row
@@ -87,6 +87,19 @@ function fetchLogRow(record: Record<string, unknown>): Row {
   return { ...record, snapshot: record['snapshot'] ?? '', requested_at: timeText('requested_at', record['requested_at']) }
 }
 
+function signalRow(record: Record<string, unknown>): Row {
+  return {
+    ...record,
+    // Nullable in the topic, plain with a default in the table, as for observations.
+    country: record['country'] ?? '',
+    period: record['period'] ?? 0,
+    industry: record['industry'] ?? '',
+    previous_date: dateText('previous_date', record['previous_date']),
+    data_date: dateText('data_date', record['data_date']),
+    detected_at: timeText('detected_at', record['detected_at']),
+  }
+}
+
 function deadLetterRow(record: Record<string, unknown>): Row {
   const { original, ...rest } = record
   return {
@@ -96,11 +109,12 @@ function deadLetterRow(record: Record<string, unknown>): Row {
   }
 }
 
-/** The three streams the sink loads: cleaned observations, the fetch log, the dead letters. */
+/** The streams the sink loads: cleaned observations, the fetch log, the dead letters, the signals. */
 export function routesFor(topics: Topics): Route[] {
   return [
     { name: 'observations', topic: topics.cleaned, table: 'trend_observations', toRow: observationRow, deadLetterRejects: true },
     { name: 'fetch-log', topic: topics.fetchLog, table: 'fetch_log', toRow: fetchLogRow, deadLetterRejects: true },
     { name: 'dead-letters', topic: topics.deadLetters, table: 'dead_letters_intake', toRow: deadLetterRow, deadLetterRejects: false },
+    { name: 'signals', topic: topics.signals, table: 'trend_signals', toRow: signalRow, deadLetterRejects: true },
   ]
 }

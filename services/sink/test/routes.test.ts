@@ -78,3 +78,29 @@ test('a fetch log row: how a chart fetch ended is text, empty on attempts that d
   delete older['chart_id']
   assert.equal(fetchLog.toRow(older)['snapshot'], '')
 })
+
+test('a signal row: dates as text, a chart without country, period or industry gets the columns defaults', () => {
+  const signals = routesFor(topicsFor('tiktok')).find((route) => route.name === 'signals')!
+  assert.equal(signals.table, 'trend_signals')
+  assert.equal(signals.topic, 'tiktok.trends.signals')
+  const event = { event_id: 'e', type: 'entered', chart_id: 'creators-legacy/US/all/all/sort_by=follower', previous_rank: null, rank: 4 }
+  const row = signals.toRow({
+    ...event,
+    country: null,
+    period: null,
+    industry: null,
+    previous_date: 20_788,
+    data_date: 20_789,
+    detected_at: Date.UTC(2026, 11, 2, 8),
+  })
+  assert.deepEqual(row, {
+    ...event,
+    country: '',
+    period: 0,
+    industry: '',
+    previous_date: '2026-12-01',
+    data_date: '2026-12-02',
+    detected_at: '2026-12-02 08:00:00.000',
+  })
+  assert.throws(() => signals.toRow({ ...event, previous_date: 70_000, data_date: 20_789, detected_at: 0 }), /previous_date 70000/)
+})
