@@ -10,17 +10,19 @@ import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
 import { REPORT_HELP, report } from './commands/report.ts'
 import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
 import { RUN_HELP, run } from './commands/run.ts'
+import { SIGNALS_HELP, signals } from './commands/signals.ts'
 import { CliError, EXIT, failureOf } from './errors.ts'
 
 const HELP = `Usage: trends <command> [options]      (npx trends …, or npm start for trends run)
 
 Commands:
-  run       the whole pipeline: stack, ClickHouse, producer, normalizer, sink; status and top trends
+  run       the whole pipeline: stack, ClickHouse, producer, normalizer, sink, signals; status and top trends
   top       the top items of a chart, with rank change
   query     SQL against the configured ClickHouse, as a table, JSON or CSV
   fetch     one page of one Creative Center endpoint, once, as the producer's client sees it
   dlq       the dead letters: list them, or redrive them to where they came from
   report    an HTML trend report (and a PNG of it): trajectories, new entries, movers, coverage
+  signals   chart changes between snapshots (entries, exits, jumps, new number 1s, breakouts)
 ${Object.entries(DELEGATES)
   .map(([name, { help }]) => `  ${name.padEnd(9)} ${help}`)
   .join('\n')}
@@ -36,6 +38,7 @@ const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[]) =>
   fetch: { help: FETCH_HELP, run: fetchCommand },
   dlq: { help: DLQ_HELP, run: dlq },
   report: { help: REPORT_HELP, run: report },
+  signals: { help: SIGNALS_HELP, run: (args) => signals(args) },
 }
 
 const argv = process.argv.slice(2)

@@ -58,11 +58,35 @@ export function table(rows: ReadonlyArray<Record<string, unknown>>): string {
 export function csv(rows: ReadonlyArray<Record<string, unknown>>, shown: (value: string) => string = (value) => value): string {
   if (rows.length === 0) return ''
   const columns = Object.keys(rows[0]!)
+  return `${csvLine(columns, shown)}\n${csvRows(rows, shown)}`
+}
+
+function csvLine(values: readonly string[], shown: (value: string) => string): string {
   const quote = (value: string) => {
     const out = shown(value)
     return /[",\n\r]/.test(out) ? `"${out.replace(/"/g, '""')}"` : out
   }
-  return `${[columns.map(quote).join(','), ...rows.map((row) => columns.map((column) => quote(text(row[column]))).join(','))].join('\n')}\n`
+  return values.map(quote).join(',')
+}
+
+/** CSV rows without the header (the columns of the first row), for output that grows a row at a time. */
+export function csvRows(rows: ReadonlyArray<Record<string, unknown>>, shown: (value: string) => string = (value) => value): string {
+  if (rows.length === 0) return ''
+  const columns = Object.keys(rows[0]!)
+  return rows
+    .map(
+      (row) =>
+        `${csvLine(
+          columns.map((column) => text(row[column])),
+          shown,
+        )}\n`,
+    )
+    .join('')
+}
+
+/** One row as one line of JSON, escaped as render's JSON is (for output that grows a row at a time). */
+export function jsonLine(row: Record<string, unknown>): string {
+  return `${JSON.stringify(row).replace(JSON_UNSAFE, escaped)}\n`
 }
 
 /**
