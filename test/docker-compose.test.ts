@@ -31,7 +31,7 @@ function service(name: string): Service {
   return found
 }
 
-const PIPELINE = { producer: 9464, normalizer: 9465, sink: 9466 } as const
+const PIPELINE = { producer: 9464, normalizer: 9465, sink: 9466, signals: 9467 } as const
 
 test('the stack services use pinned official images', () => {
   assert.match(service('kafka').image ?? '', /^apache\/kafka:4\.\d+\.\d+$/)
@@ -71,7 +71,7 @@ test('data lives in named volumes that are declared', () => {
   }
 })
 
-test('producer, normalizer and sink run from the one image, each its own entry point, wired to the in-network servers', () => {
+test('producer, normalizer, sink and signals run from the one image, each its own entry point, wired to the in-network servers', () => {
   for (const [name, port] of Object.entries(PIPELINE)) {
     const svc = service(name)
     assert.deepEqual(svc.build, { context: '.', dockerfile: 'services/Dockerfile' }, name)
@@ -87,11 +87,13 @@ test('producer, normalizer and sink run from the one image, each its own entry p
     assert.equal(svc.depends_on?.['kafka']?.condition, 'service_healthy', name)
   }
   assert.equal(service('producer').command?.[1], 'all')
-  const sink = service('sink').environment ?? {}
-  assert.equal(sink['CLICKHOUSE_URL'], 'http://clickhouse:8123')
-  assert.equal(sink['CLICKHOUSE_DATABASE'], service('clickhouse').environment?.['CLICKHOUSE_DB'])
-  assert.equal(sink['CLICKHOUSE_USER'], service('clickhouse').environment?.['CLICKHOUSE_USER'])
-  assert.equal(service('sink').depends_on?.['clickhouse']?.condition, 'service_healthy')
+  assert.equal(service('sink').environment?.['CLICKHOUSE_USER'], service('clickhouse').environment?.['CLICKHOUSE_USER'])
+  for (const name of ['sink', 'signals']) {
+    const env = service(name).environment ?? {}
+    assert.equal(env['CLICKHOUSE_URL'], 'http://clickhouse:8123', name)
+    assert.equal(env['CLICKHOUSE_DATABASE'], service('clickhouse').environment?.['CLICKHOUSE_DB'], name)
+    assert.equal(service(name).depends_on?.['clickhouse']?.condition, 'service_healthy', name)
+  }
   assert.deepEqual(service('simulator').profiles, ['simulator'])
 })
 

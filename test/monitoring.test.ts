@@ -46,7 +46,7 @@ test('the Grafana dashboard queries only metrics the services define, and shows 
       }
     }
   }
-  for (const prefix of ['trends_cc_', 'trends_worker_', 'trends_normalizer_', 'trends_sink_']) {
+  for (const prefix of ['trends_cc_', 'trends_worker_', 'trends_normalizer_', 'trends_sink_', 'trends_signals_']) {
     assert.ok(
       [...queried].some((name) => name.startsWith(prefix)),
       `the dashboard shows ${prefix}*`,

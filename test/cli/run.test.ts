@@ -24,7 +24,7 @@ interface Run {
 /** The folder trends run writes the services' logs to (appended to by every run). */
 const LOG_DIR = path.resolve(import.meta.dirname, '../../', process.env['STACK_DATA_DIR'] ?? '.data', 'logs')
 
-const SERVICE_LOGS = new Set(['producer.log', 'normalizer.log', 'sink.log', 'simulator.log', 'clickhouse.log'])
+const SERVICE_LOGS = new Set(['producer.log', 'normalizer.log', 'sink.log', 'signals.log', 'simulator.log', 'clickhouse.log'])
 
 function logSizes(): Map<string, number> {
   const sizes = new Map<string, number>()
@@ -68,7 +68,7 @@ function startRun(t: Cleanup, env: Record<string, string>): Run {
   })
   const diagnose = async () => {
     let text = logsSince(sizes)
-    for (const service of ['producer', 'normalizer', 'sink']) {
+    for (const service of ['producer', 'normalizer', 'sink', 'signals']) {
       const port = env[`METRICS_PORT_${service.toUpperCase()}`]
       const get = (what: string) =>
         fetch(`http://127.0.0.1:${port}/${what}`, { signal: AbortSignal.timeout(2000) }).then(
@@ -111,6 +111,7 @@ async function runEnv(t: Cleanup, matrix: unknown): Promise<Record<string, strin
     METRICS_PORT_PRODUCER: String(await freePort()),
     METRICS_PORT_NORMALIZER: String(await freePort()),
     METRICS_PORT_SINK: String(await freePort()),
+    METRICS_PORT_SIGNALS: String(await freePort()),
     WORKER_GROUP_ID: `${prefix}.workers`,
     NORMALIZER_GROUP_ID: `${prefix}.normalizer`,
     NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.1`,

@@ -18,6 +18,8 @@ export interface Progress {
   dead: number
   inserted: number
   sinkIn: number
+  /** Chart changes the signals stage committed. */
+  signals: number
 }
 
 export function progressOf(samples: Samples): Progress {
@@ -37,6 +39,7 @@ export function progressOf(samples: Samples): Progress {
       metricSum(samples, PIPELINE_METRICS.sinkDeadLetters),
     inserted: metricSum(samples, PIPELINE_METRICS.sinkRowsInserted, { table: 'trend_observations' }),
     sinkIn: metricSum(samples, PIPELINE_METRICS.sinkRecordsIn),
+    signals: metricSum(samples, PIPELINE_METRICS.signalsEvents),
   }
 }
 
@@ -50,7 +53,7 @@ export function behind(p: Progress): number {
 }
 
 export function statusLine(p: Progress): string {
-  return `tasks ${p.tasksDone}/${p.scheduled} · raw ${p.raw} · cleaned ${p.cleaned} (${p.duplicates} repeats dropped) · in ClickHouse ${p.inserted} · dead letters ${p.dead} · behind ${behind(p)}`
+  return `tasks ${p.tasksDone}/${p.scheduled} · raw ${p.raw} · cleaned ${p.cleaned} (${p.duplicates} repeats dropped) · in ClickHouse ${p.inserted} · dead letters ${p.dead} · behind ${behind(p)} · signals ${p.signals}`
 }
 
 /** The first cycle is in ClickHouse: every scheduled task done, and everything it produced inserted. */

@@ -41,6 +41,9 @@ const SCRAPED = [
   'trends_sink_rows_inserted_total{table="trend_observations"} 280',
   'trends_sink_rows_inserted_total{table="fetch_log"} 6',
   'trends_sink_dead_letters_total 0',
+  // signals
+  'trends_signals_events_total{type="entered"} 3',
+  'trends_signals_events_total{type="exited"} 1',
 ].join('\n')
 
 const idle: Progress = {
@@ -53,6 +56,7 @@ const idle: Progress = {
   dead: 0,
   inserted: 0,
   sinkIn: 0,
+  signals: 0,
 }
 
 test('progress: each stage summed over its labels; raw only from raw topics, inserted only into trend_observations', () => {
@@ -66,18 +70,22 @@ test('progress: each stage summed over its labels; raw only from raw topics, ins
     dead: 3,
     inserted: 280,
     sinkIn: 290,
+    signals: 4,
   })
 })
 
 test('progress before any service answers: every count 0, and the line says so', () => {
   assert.deepEqual(progressOf([]), idle)
-  assert.equal(statusLine(idle), 'tasks 0/0 · raw 0 · cleaned 0 (0 repeats dropped) · in ClickHouse 0 · dead letters 0 · behind 0')
+  assert.equal(
+    statusLine(idle),
+    'tasks 0/0 · raw 0 · cleaned 0 (0 repeats dropped) · in ClickHouse 0 · dead letters 0 · behind 0 · signals 0',
+  )
 })
 
 test('the status line: tasks done of scheduled, each stage, and what is not through yet', () => {
   assert.equal(
     statusLine(progressOf(parseMetrics(SCRAPED))),
-    'tasks 6/10 · raw 350 · cleaned 295 (33 repeats dropped) · in ClickHouse 280 · dead letters 3 · behind 35',
+    'tasks 6/10 · raw 350 · cleaned 295 (33 repeats dropped) · in ClickHouse 280 · dead letters 3 · behind 35 · signals 4',
   )
 })
 

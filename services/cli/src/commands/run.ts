@@ -27,7 +27,7 @@ Runs the whole pipeline: starts the local stack if it is not running (unless KAF
 SCHEMA_REGISTRY_URL name servers of your own, which must answer), serves the embedded ClickHouse
 over HTTP (unless CLICKHOUSE_URL points at a server; password in .data/clickhouse/http-password,
 made on the first start), applies the migrations, and runs the producer
-(scheduler and workers), the normalizer and the sink, each as its own process with its logs in
+(scheduler and workers), the normalizer, the sink and the signals stage, each as its own process with its logs in
 .data/logs/. Prints a status line as records move, and the top trends per kind once the first cycle
 is in ClickHouse. Ctrl-C or SIGTERM stops fetching, lets the in-flight batches commit, and closes
 everything within 10 s (the local stack keeps running: npm run stack -- down).
@@ -37,8 +37,8 @@ everything within 10 s (the local stack keeps running: npm run stack -- down).
   --status-every     how often the status line is printed (default 5s)
 
 Every service setting is read from the environment (see each service's --help and .env.example);
-the metrics ports are METRICS_PORT_PRODUCER (9464), METRICS_PORT_NORMALIZER (9465) and
-METRICS_PORT_SINK (9466).
+the metrics ports are METRICS_PORT_PRODUCER (9464), METRICS_PORT_NORMALIZER (9465),
+METRICS_PORT_SINK (9466) and METRICS_PORT_SIGNALS (9467).
 `
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
@@ -159,6 +159,7 @@ export async function run(args: string[]): Promise<void> {
     producer: read.port('METRICS_PORT_PRODUCER', 9464),
     normalizer: read.port('METRICS_PORT_NORMALIZER', 9465),
     sink: read.port('METRICS_PORT_SINK', 9466),
+    signals: read.port('METRICS_PORT_SIGNALS', 9467),
   }
   const database = read.string('CLICKHOUSE_DATABASE', 'default')
   // Servers of one's own: then the local stack stays out of it, and they must answer.
@@ -178,7 +179,7 @@ export async function run(args: string[]): Promise<void> {
   // and committing what it holds; the store last, after the sink has let go of it.
   const stopAll = () =>
     (stopping ??= (async () => {
-      if (supervisor.children.length > 0) log('stopping: producer, normalizer, sink, then ClickHouse')
+      if (supervisor.children.length > 0) log('stopping: producer, normalizer, signals, sink, then ClickHouse')
       await supervisor.stop(8000)
     })())
 
@@ -268,6 +269,7 @@ export async function run(args: string[]): Promise<void> {
 
     const services = [
       { name: 'sink', main: 'services/sink/src/main.ts', args: [], port: ports.sink },
+      { name: 'signals', main: 'services/signals/src/main.ts', args: [], port: ports.signals },
       { name: 'normalizer', main: 'services/normalizer/src/main.ts', args: [], port: ports.normalizer },
       { name: 'producer', main: 'services/producer/src/main.ts', args: ['all'], port: ports.producer },
     ]
@@ -280,7 +282,7 @@ export async function run(args: string[]): Promise<void> {
       await waitForHttp(`http://127.0.0.1:${service.port}/healthz`, child.process, `the ${service.name}`)
     }
     log(
-      `running: producer, normalizer, sink (logs in ${path.relative(process.cwd(), logDir) || logDir}/, metrics on ports ${ports.producer}, ${ports.normalizer}, ${ports.sink})`,
+      `running: producer, normalizer, sink, signals (logs in ${path.relative(process.cwd(), logDir) || logDir}/, metrics on ports ${ports.producer}, ${ports.normalizer}, ${ports.sink}, ${ports.signals})`,
     )
 
     // From here a service that exits is started again; one that keeps failing ends the run.
