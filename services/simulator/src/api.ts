@@ -1,6 +1,7 @@
 /** The types shared by the endpoint handlers and the HTTP layer. */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Catalog } from './catalog.ts'
+import type { Moves } from './charts.ts'
 import type { JsonObject } from './json.ts'
 
 export interface ApiRequest {
@@ -10,7 +11,10 @@ export interface ApiRequest {
   headers: IncomingHttpHeaders
   /** The request body as text (empty for GET). */
   body: string
+  /** The machine's clock: what signatures and timestamps are checked against. */
   nowMs: number
+  /** The upstream's calendar: its UTC day is the data date (runs faster than nowMs with SIM_DAY_LENGTH). */
+  dataMs: number
 }
 
 export interface ApiContext {
@@ -20,6 +24,8 @@ export interface ApiContext {
   cached: <T>(key: string, build: () => T) => T
   /** Paths that answer the legacy `deprecated` envelope (SIM_DEPRECATED). */
   deprecated: ReadonlySet<string>
+  /** How charts move from day to day (SIM_MOVES). */
+  moves: Moves
 }
 
 /** How the shape faults reach into a successful list response. */

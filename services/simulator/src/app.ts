@@ -8,7 +8,7 @@ import { ConfigError } from '@trends/core'
 import { createLogger, type Logger } from '@trends/logger'
 import type { ApiContext } from './api.ts'
 import { createCatalog } from './catalog.ts'
-import { createChartCache } from './charts.ts'
+import { createChartCache, type Moves } from './charts.ts'
 import { CONTROL_PREFIX, handleControl } from './control.ts'
 import { createFaultStore, faultRuleProblems, type FaultRuleInput } from './faults.ts'
 import { NOT_FOUND_PAGE, sendHtml, sendJson, sendWithFault } from './respond.ts'
@@ -24,6 +24,14 @@ export interface SimulatorOptions {
   seed?: number
   /** The simulator clock in epoch milliseconds (default Date.now); its UTC day is the data date. */
   now?: () => number
+  /**
+   * How long one upstream day lasts on the simulator's clock (default a real day). Shorter, the data
+   * date moves on while a demo or a test runs: from the day the simulator started, one day per
+   * `dayLengthMs`. Signatures and timestamps still follow the real clock.
+   */
+  dayLengthMs?: number
+  /** How charts move from day to day (default natural). */
+  moves?: Moves
   /** Paths that always answer the legacy `deprecated` envelope. */
   deprecatedPaths?: readonly string[]
   /** Fault rules installed at start (what SIM_FAULTS holds). */
@@ -71,7 +79,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     catalog: createCatalog(seed),
     cached: createChartCache(),
     deprecated: new Set(options.deprecatedPaths ?? []),
+    moves: options.moves ?? 'natural',
   }
+  const DAY_MS = 86_400_000
+  const speed = DAY_MS / (options.dayLengthMs ?? DAY_MS)
+  const startedAt = now()
+  /** The upstream's calendar at a reading of the clock. */
+  const calendar = (nowMs: number) => (speed === 1 ? nowMs : Math.round(startedAt + (nowMs - startedAt) * speed))
   const sockets = new Set<Socket>()
   let server: Server | undefined
   let aborter = new AbortController()
@@ -91,7 +105,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         return sendHtml(res, 404, NOT_FOUND_PAGE)
       }
       const nowMs = now()
-      const result = route.handler({ method, path, query: url.searchParams, headers: req.headers, body, nowMs }, context)
+      const result = route.handler(
+        { method, path, query: url.searchParams, headers: req.headers, body, nowMs, dataMs: calendar(nowMs) },
+        context,
+      )
       const fault = faults.pick(path, result.list !== undefined)
       if (fault === undefined) {
         logger.debug({ method, path, status: result.status }, 'request')

@@ -41,7 +41,26 @@ export interface ChartEntry<T> {
   /** Rank on the previous data day; undefined when the item was not on that day's chart. */
   prevRank: number | undefined
   score: number
+  /** The popularity the item's curve draws, when the chart's script sets it (else the item's own activity). */
+  curve?: (day: number) => number
 }
+
+/**
+ * How charts move from one data day to the next. `natural`: every item's activity follows its own
+ * trajectory, so a day brings whatever entries, exits and moves the scores give. `scripted`: the
+ * chart is as it was the day before except for five changes a test or a demo can name (SCRIPT).
+ */
+export type Moves = 'natural' | 'scripted'
+
+/**
+ * The scripted day, applied to the day before's chart (its order as on SCRIPT_START, then one step a
+ * day): the number 2 takes number 1 (new_top); the item at JUMP_FROM jumps to JUMP_TO (a rank_jump of
+ * 12 places); the next item from outside the chart enters at ENTER_AT with a popularity curve rising
+ * 15 points a day over the last week (entered, and a breakout by curve); the last item drops off
+ * (exited) and waits outside to come back. Every other item moves at most 2 places; curves are flat.
+ */
+export const SCRIPT = { start: '2026-01-01', jumpFrom: 15, jumpTo: 3, enterAt: 5 } as const
+const SCRIPT_START_DAY = Date.UTC(2026, 0, 1) / 86_400_000
 
 function order<T>(pool: readonly T[], score: (item: T) => number): { item: T; score: number }[] {
   return pool
@@ -50,8 +69,53 @@ function order<T>(pool: readonly T[], score: (item: T) => number): { item: T; sc
     .map(({ item, score: value }) => ({ item, score: value }))
 }
 
+/** The scripted chart of `day` (SCRIPT), and the item that entered on it. */
+function scriptedOrder<T>(
+  pool: readonly T[],
+  score: (item: T, day: number) => number,
+  day: number,
+  total: number,
+): { chart: T[]; entrant: T | undefined } {
+  const ordered = order(pool, (item) => score(item, SCRIPT_START_DAY)).map((entry) => entry.item)
+  const chart = ordered.slice(0, total)
+  const outside = ordered.slice(total)
+  let entrant: T | undefined
+  for (let step = SCRIPT_START_DAY + 1; step <= day; step++) {
+    entrant = undefined
+    if (chart.length >= 2) chart.splice(0, 2, chart[1]!, chart[0]!)
+    if (chart.length >= SCRIPT.jumpFrom) chart.splice(SCRIPT.jumpTo - 1, 0, ...chart.splice(SCRIPT.jumpFrom - 1, 1))
+    if (chart.length >= SCRIPT.enterAt && outside.length > 0) {
+      entrant = outside.shift()!
+      chart.splice(SCRIPT.enterAt - 1, 0, entrant)
+      outside.push(...chart.splice(total))
+    }
+  }
+  return { chart, entrant }
+}
+
+/** A week-long ramp ending on `day`: 15 points (of 100, once scaled) a day, flat before. */
+const rampTo = (day: number) => (d: number) => 0.1 + 0.15 * Math.min(6, Math.max(0, d - (day - 6)))
+const flat = () => 1
+
 /** Ranks `pool` by score on `day` and keeps the top `total`, each with its rank on `day - 1`. */
-export function rankChart<T>(pool: readonly T[], score: (item: T, day: number) => number, day: number, total: number): ChartEntry<T>[] {
+export function rankChart<T>(
+  pool: readonly T[],
+  score: (item: T, day: number) => number,
+  day: number,
+  total: number,
+  moves: Moves = 'natural',
+): ChartEntry<T>[] {
+  if (moves === 'scripted') {
+    const { chart, entrant } = scriptedOrder(pool, score, day, total)
+    const before = new Map(scriptedOrder(pool, score, day - 1, total).chart.map((item, i) => [item, i + 1]))
+    return chart.map((item, i) => ({
+      item,
+      rank: i + 1,
+      prevRank: before.get(item),
+      score: score(item, day),
+      curve: item === entrant ? rampTo(day) : flat,
+    }))
+  }
   const yesterday = new Map(
     order(pool, (item) => score(item, day - 1))
       .slice(0, total)

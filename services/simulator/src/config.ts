@@ -1,5 +1,6 @@
 /** The simulator's settings from the environment, validated together (every problem listed at once). */
 import { readEnv } from '@trends/core'
+import type { Moves } from './charts.ts'
 import { faultRuleProblems, parseFaultRule, type FaultRuleInput } from './faults.ts'
 
 export interface SimulatorConfig {
@@ -8,6 +9,10 @@ export interface SimulatorConfig {
   seed: number
   deprecatedPaths: string[]
   faults: FaultRuleInput[]
+  /** SIM_DAY_LENGTH: how long one upstream day lasts (a real day unless set). */
+  dayLengthMs: number
+  /** SIM_MOVES: how charts move from day to day. */
+  moves: Moves
   logLevel: string
 }
 
@@ -19,6 +24,9 @@ export const SETTINGS_HELP = `Settings (environment):
   SIM_SEED        seed of the generated data and of rate-based faults, 0..4294967295 (default 1)
   SIM_DEPRECATED  comma-separated API paths that always answer {"code":0,"msg":"deprecated",...} (default none)
   SIM_FAULTS      JSON array of fault rules installed at start, e.g. [{"fault":"rate-limit","rate":0.1}] (default none)
+  SIM_DAY_LENGTH  how long one upstream day lasts, at least 10s: the data date moves on a day each time (default 1d)
+  SIM_MOVES       natural (each item follows its own activity) or scripted (each day: a new number 1, a jump
+                  from 15 to 3, an entry at 5 with a steep curve, an exit; default natural)
   LOG_LEVEL       ${LOG_LEVELS.join(', ')} (default info)
 `
 
@@ -52,12 +60,18 @@ export function loadSimulatorConfig(env: NodeJS.ProcessEnv = process.env): Simul
   }
   const logLevel = read.string('LOG_LEVEL', 'info')
   if (!LOG_LEVELS.includes(logLevel)) read.problem(`LOG_LEVEL: set one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(logLevel)})`)
+  const dayLengthMs = read.duration('SIM_DAY_LENGTH', '1d')
+  if (dayLengthMs < 10_000) read.problem('SIM_DAY_LENGTH: at least 10s')
+  const moves = read.string('SIM_MOVES', 'natural')
+  if (moves !== 'natural' && moves !== 'scripted') read.problem(`SIM_MOVES: natural or scripted (got ${JSON.stringify(moves)})`)
   const config: SimulatorConfig = {
     host: read.string('SIM_HOST', '127.0.0.1'),
     port: read.int('SIM_PORT', 8480, { min: 0, max: 65535 }),
     seed: read.int('SIM_SEED', 1, { min: 0, max: 4_294_967_295 }),
     deprecatedPaths,
     faults: faultsFrom(read.optionalString('SIM_FAULTS'), (text) => read.problem(text)),
+    dayLengthMs,
+    moves: moves === 'scripted' ? 'scripted' : 'natural',
     logLevel,
   }
   read.done()

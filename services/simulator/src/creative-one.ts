@@ -107,7 +107,7 @@ export const getHashtagList: Handler = guarded((request, context) => {
   const limit = intValue('limit', body['limit'], 20, { min: 1, max: 20 })
   const industryId = industry('industryID', body['industryID'])
   const asString = stringMode(request)
-  const day = dataDay(request.nowMs)
+  const day = dataDay(request.dataMs)
   const chart = hashtagChart(context, `co-hashtag|${market}|${industryId ?? ''}`, timeRange, industryId, day)
   const full = loggedIn(request)
   const total = full ? chart.length : LOGGED_OUT_ROWS
@@ -118,7 +118,7 @@ export const getHashtagList: Handler = guarded((request, context) => {
     const tag = entry.item.entity
     const rng = createRng(context.seed, 'co-hashtag-item', market, tag.key, day)
     const publishCnt = Math.max(1, Math.round(entry.score * timeRange * 150 * marketScale(context.seed, market)))
-    const points = series((d) => entry.item.weight * entry.item.at(d), day, timeRange)
+    const points = series(entry.curve ?? ((d) => entry.item.weight * entry.item.at(d)), day, timeRange)
     const partialToday = rng.chance(0.7)
     const peak = Math.max(...points.map((point, i) => (partialToday && i === points.length - 1 ? 0 : point.value)))
     const people = context.catalog.creators(market)
@@ -146,7 +146,7 @@ export const getHashtagList: Handler = guarded((request, context) => {
 
 export const getTopContentsOverview: Handler = (request) => {
   const asString = stringMode(request)
-  const day = dataDay(request.nowMs)
+  const day = dataDay(request.dataMs)
   return {
     status: 200,
     body: {
@@ -160,7 +160,7 @@ export const getTopContentsOverview: Handler = (request) => {
 
 export const getTopContentsList: Handler = guarded((request, context) => {
   const q = request.query
-  const today = dataDay(request.nowMs)
+  const today = dataDay(request.dataMs)
   const dimension = choice('periodDimension', q.get('periodDimension'), [3, 5], 3)
   const periodEnd = intValue('periodEndTimestamp', q.get('periodEndTimestamp'), dayStart(today), { min: 0 })
   if (periodEnd % DAY_SECONDS !== 0 || periodEnd > dayStart(today)) throw new ParamError('periodEndTimestamp is not a past UTC midnight')
@@ -181,7 +181,7 @@ export const getTopContentsList: Handler = guarded((request, context) => {
       at: trajectory(context.seed, video.key),
       factor: Math.exp(0.6 * (unit(context.seed, 'co-metric', video.key, metric) - 0.5)),
     }))
-    return rankChart(pool, (item, d) => item.video.weight * item.factor * periodScore(item.at, d, period), day, total)
+    return rankChart(pool, (item, d) => item.video.weight * item.factor * periodScore(item.at, d, period), day, total, context.moves)
   })
   const start = (page - 1) * limit
   const entityInfos = chart.slice(start, start + limit).map((entry): JsonObject => {

@@ -73,7 +73,7 @@ export function hashtagChart(context: ApiContext, poolKey: string, period: numbe
       }
       return scoredPool(context.seed, poolKey, picked)
     })
-    return rankChart(pool, (item, d) => item.weight * periodScore(item.at, d, period), day, CHART_SIZE)
+    return rankChart(pool, (item, d) => item.weight * periodScore(item.at, d, period), day, CHART_SIZE, context.moves)
   })
 }
 
@@ -121,7 +121,7 @@ export const hashtagList = defineLegacy<HashtagParams, ChartEntry<Scored<Hashtag
           : { id: p.country, value: regionName(p.country), label: p.country },
       industry_info: industryId === undefined ? undefined : industryInfo(industryId),
       is_promoted: tag.promoted,
-      trend: trendPoints((d) => entry.item.weight * entry.item.at(d), day, p.period),
+      trend: trendPoints(entry.curve ?? ((d) => entry.item.weight * entry.item.at(d)), day, p.period),
       creators,
       publish_cnt: publishCnt,
       video_views: Math.round(publishCnt * tag.viewsPerPost * (0.85 + 0.3 * unit(context.seed, 'views', tag.key, day))),
@@ -162,7 +162,7 @@ export const soundRankList = defineLegacy<SoundParams, ChartEntry<Scored<Sound>>
         const candidates = p.commercial ? all.filter((sound) => sound.cml) : all
         return scoredPool(context.seed, poolKey, chartPool(candidates, POOL_SIZE, context.seed, poolKey))
       })
-      return rankChart(pool, (item, d) => item.weight * periodScore(item.at, d, p.period), day, CHART_SIZE)
+      return rankChart(pool, (item, d) => item.weight * periodScore(item.at, d, p.period), day, CHART_SIZE, context.moves)
     })
   },
   item: (entry, p, context, day) => {
@@ -194,7 +194,7 @@ export const soundRankList = defineLegacy<SoundParams, ChartEntry<Scored<Sound>>
       rank_diff_type: move.type,
       related_items: related,
       title: sound.title,
-      trend: trendPoints((d) => entry.item.weight * entry.item.at(d), day, p.period),
+      trend: trendPoints(entry.curve ?? ((d) => entry.item.weight * entry.item.at(d)), day, p.period),
       url_title: sound.urlTitle,
     }
   },

@@ -77,7 +77,7 @@ export function defineLegacy<P, E>(endpoint: LegacyEndpoint<P, E>): Handler {
       if (error instanceof ParamError) return { status: 200, body: invalidParam(nowMs) }
       throw error
     }
-    const day = dataDay(nowMs)
+    const day = dataDay(request.dataMs)
     const entries = endpoint.chart(params, context, day)
     const start = (page - 1) * limit
     const rows = entries.slice(start, start + limit).map((entry) => endpoint.item(entry, params, context, day))
@@ -86,7 +86,8 @@ export function defineLegacy<P, E>(endpoint: LegacyEndpoint<P, E>): Handler {
       endpoint.pagination === 'size'
         ? { [endpoint.listKey]: rows, pagination: { page, size: limit, total: endpoint.total, has_more: hasMore } }
         : { pagination: { has_more: hasMore, limit, page, total_count: endpoint.total }, [endpoint.listKey]: rows }
-    return { status: 200, body: legacyEnvelope(nowMs, 0, 'OK', data), list: shape }
+    // The request id carries the upstream's time (a data date falls back to its day).
+    return { status: 200, body: legacyEnvelope(request.dataMs, 0, 'OK', data), list: shape }
   }
 }
 

@@ -24,14 +24,27 @@ test('stop() is prompt even with a slow-headers request pending, and the server 
 })
 
 test('settings: defaults, and every problem reported at once', () => {
-  assert.deepEqual(loadSimulatorConfig({}), { host: '127.0.0.1', port: 8480, seed: 1, deprecatedPaths: [], faults: [], logLevel: 'info' })
+  assert.deepEqual(loadSimulatorConfig({}), {
+    host: '127.0.0.1',
+    port: 8480,
+    seed: 1,
+    deprecatedPaths: [],
+    faults: [],
+    dayLengthMs: 86_400_000,
+    moves: 'natural',
+    logLevel: 'info',
+  })
   const set = loadSimulatorConfig({
     SIM_PORT: '0',
     SIM_SEED: '42',
     SIM_DEPRECATED: `${PATHS.sounds}, ${PATHS.hashtags}`,
     SIM_FAULTS: '[{"fault":"rate-limit","rate":0.1,"retryAfterSeconds":30}]',
+    SIM_DAY_LENGTH: '90s',
+    SIM_MOVES: 'scripted',
     LOG_LEVEL: 'debug',
   })
+  assert.equal(set.dayLengthMs, 90_000)
+  assert.equal(set.moves, 'scripted')
   assert.equal(set.port, 0)
   assert.equal(set.seed, 42)
   assert.deepEqual(set.deprecatedPaths, [PATHS.sounds, PATHS.hashtags])
@@ -44,6 +57,8 @@ test('settings: defaults, and every problem reported at once', () => {
         SIM_DEPRECATED: 'creative_radar_api/v1/popular_trend/hashtag/list',
         SIM_FAULTS: '[{"fault":"rate-limit"},{"fault":"flood"}]',
         LOG_LEVEL: 'loud',
+        SIM_DAY_LENGTH: '5s',
+        SIM_MOVES: 'wild',
       }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError)
@@ -53,7 +68,9 @@ test('settings: defaults, and every problem reported at once', () => {
       assert.match(text, /SIM_DEPRECATED: "creative_radar_api\/v1\/popular_trend\/hashtag\/list" is not a path/)
       assert.match(text, /SIM_FAULTS\[1\]: fault must be one of/)
       assert.match(text, /LOG_LEVEL: set one of/)
-      assert.equal(error.problems.length, 5)
+      assert.match(text, /SIM_DAY_LENGTH: at least 10s/)
+      assert.match(text, /SIM_MOVES: natural or scripted \(got "wild"\)/)
+      assert.equal(error.problems.length, 7)
       return true
     },
   )
