@@ -120,6 +120,11 @@ async function runEnv(t: Cleanup, matrix: unknown): Promise<Record<string, strin
     SCHEDULER_TICK_MS: '500',
     CC_RATE_PER_SECOND: '20',
     CC_BURST: '5',
+    // One data day and one poll for the whole test, unless a test says otherwise (--simulator's demo
+    // defaults move the calendar on every minute).
+    SIM_DAY_LENGTH: '1d',
+    POLL_CADENCE: '1h',
+    SIGNALS_POLL: '1s',
     POLL_MATRIX: JSON.stringify(matrix),
   }
 }
@@ -279,6 +284,53 @@ test('trends run with a password file others can read: one line naming the file 
   assert.doesNotMatch(result.stdout, /running: producer/)
   assert.ok(!`${result.stdout}${result.stderr}`.includes('a-password-others-can-read'))
 })
+
+test(
+  'npm start -- --simulator, its calendar moving on: after the second snapshot, trends signals lists the five changes the simulator made, each once',
+  { timeout: 240_000 },
+  async (t) => {
+    const env: Record<string, string> = {
+      ...(await runEnv(t, { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 2 }] })),
+      SIM_DAY_LENGTH: '20s',
+      SIM_MOVES: 'scripted',
+      POLL_CADENCE: '10s',
+    }
+    const run = startRun(t, env)
+    await until('the first signals', run, () => /first signals: \d+ chart changes/.test(run.output()), 180_000)
+    assert.match(run.output(), /simulator: a data day every 20s, scripted chart moves, charts polled every 10s/)
+    const against = {
+      CLICKHOUSE_HTTP_PORT: env['CLICKHOUSE_HTTP_PORT']!,
+      CLICKHOUSE_PATH: env['CLICKHOUSE_PATH']!,
+    }
+    const listed = await trends(['signals', '--since', '30d', '--format', 'json'], against)
+    assert.equal(listed.code, 0, listed.stderr)
+    const events = JSON.parse(listed.stdout) as Array<Record<string, unknown>>
+    const first = events.filter((event) => event['data_date'] === events[0]?.['data_date'])
+    // The chart of the first two snapshots, as the simulator scripts a day: exactly these five.
+    assert.deepEqual(
+      first.map((event) => [event['type'], event['previous_rank'], event['rank'], event['measure'], event['value']]),
+      [
+        ['new_top', 2, 1, 'rank', 1],
+        ['entered', null, 5, 'rank', 5],
+        ['rank_jump', 15, 3, 'places', 12],
+        ['breakout', null, 5, 'curve_velocity', 15],
+        ['exited', 100, null, 'previous_rank', 100],
+      ],
+    )
+    assert.equal(new Set(events.map((event) => event['event_id'])).size, events.length, 'no event twice')
+    const table = await trends(['signals', '--since', '30d'], against)
+    assert.match(table.stdout, /new_top\s+.+new number 1 \(was #2\)/)
+    run.child.kill('SIGTERM')
+    assert.equal(await run.exited, 0, run.output())
+    const [stored] = await queryFolder<{ rows: string; distinct: string }>(
+      env['CLICKHOUSE_PATH']!,
+      'default',
+      'SELECT count() AS rows, uniqExact(event_id) AS distinct FROM trend_signals',
+    )
+    assert.ok(Number(stored?.rows) >= 5)
+    assert.equal(stored?.rows, stored?.distinct, 'each event once in ClickHouse (no FINAL)')
+  },
+)
 
 /** The pid of the run's child process whose command line runs `main`. */
 function childRunning(parent: number, main: string): number | undefined {

@@ -51,7 +51,12 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     cadence: read.string('POLL_DEFAULT_CADENCE', '1h'),
     maxPages: read.int('POLL_DEFAULT_MAX_PAGES', 5, { min: 1, max: 100 }),
   }
-  const { charts, problems } = json === undefined ? { charts: [], problems: [] } : parseMatrix(json, defaults)
+  const parsed = json === undefined ? { charts: [], problems: [] } : parseMatrix(json, defaults)
+  const { problems } = parsed
+  // One cadence for every chart, over the matrix's own (trends run --simulator's quick demo, tests).
+  const every = read.optionalString('POLL_CADENCE') === undefined ? undefined : read.duration('POLL_CADENCE', '1h')
+  if (every !== undefined && every < 1000) read.problem('POLL_CADENCE: at least 1s')
+  const charts = every === undefined ? parsed.charts : parsed.charts.map((chart) => ({ ...chart, cadenceMs: every }))
   for (const problem of problems) read.problem(`${inline === undefined ? 'POLL_MATRIX_FILE' : 'POLL_MATRIX'}: ${problem}`)
   const layout = readTopicLayout(read)
   const config: ProducerConfig = {

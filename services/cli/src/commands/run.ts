@@ -33,7 +33,10 @@ is in ClickHouse. Ctrl-C or SIGTERM stops fetching, lets the in-flight batches c
 everything within 10 s (the local stack keeps running: npm run stack -- down).
 
   --simulator        poll the Creative Center simulator (started here, on SIM_PORT 8480) instead of
-                     CC_BASE_URL — these machines reach no TikTok
+                     CC_BASE_URL — these machines reach no TikTok. Unless set, its day lasts a minute
+                     (SIM_DAY_LENGTH=1m) with scripted chart moves (SIM_MOVES=scripted), charts are
+                     polled every 30 s (POLL_CADENCE) at 10 requests a second (CC_RATE_PER_SECOND),
+                     so the second snapshot and its signals come within two minutes
   --status-every     how often the status line is printed (default 5s)
 
 Every service setting is read from the environment (see each service's --help and .env.example);
@@ -42,6 +45,13 @@ METRICS_PORT_SINK (9466) and METRICS_PORT_SIGNALS (9467).
 `
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..')
+
+/**
+ * What --simulator sets where the environment does not: the upstream's day lasts a minute and its
+ * charts move in five nameable ways a day, the charts are polled every 30 s, and the producer asks
+ * the local simulator at 10 requests a second rather than the 1 a second it keeps towards TikTok.
+ */
+const SIMULATOR_DEMO = { SIM_DAY_LENGTH: '1m', SIM_MOVES: 'scripted', POLL_CADENCE: '30s', CC_RATE_PER_SECOND: '10' } as const
 
 /** The last status line printed, while nothing else has been printed after it. */
 let lastStatus: string | undefined
@@ -256,6 +266,12 @@ export async function run(args: string[]): Promise<void> {
     }
 
     if (values.simulator === true) {
+      // A demo that shows change within minutes: the simulator's calendar runs a day a minute with
+      // scripted moves, and the charts are polled often enough to catch each day (each only if unset).
+      for (const [name, value] of Object.entries(SIMULATOR_DEMO)) env[name] ??= value
+      log(
+        `simulator: a data day every ${env['SIM_DAY_LENGTH']}, ${env['SIM_MOVES']} chart moves, charts polled every ${env['POLL_CADENCE']} (SIM_DAY_LENGTH, SIM_MOVES, POLL_CADENCE)`,
+      )
       const simulator = supervisor.add(
         'simulator',
         node('simulator', 'services/simulator/src/main.ts', [], { ...env, SIM_PORT: String(simPort) }),
@@ -288,6 +304,7 @@ export async function run(args: string[]): Promise<void> {
     // From here a service that exits is started again; one that keeps failing ends the run.
     supervisor.watch()
     let printedTop = false
+    let printedSignals = false
     const watch = (async () => {
       for (;;) {
         const winner = await Promise.race([
@@ -300,6 +317,10 @@ export async function run(args: string[]): Promise<void> {
         const samples = await scrape(supervisor.children)
         const progress = progressOf(samples)
         status(`${statusLine(progress)}${restartsSuffix(supervisor.restarts())}`)
+        if (!printedSignals && progress.signals > 0) {
+          printedSignals = true
+          log(`first signals: ${progress.signals} chart changes between snapshots (trends signals lists them)`)
+        }
         if (!printedTop && firstCycleDone(progress)) {
           printedTop = true
           log('first cycle in ClickHouse; top trends:')
