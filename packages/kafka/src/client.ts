@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type KafkaConfig, type logCreator, type Producer, type SASLOptions } from 'kafkajs'
 import type { Logger } from '@trends/logger'
 import type { KafkaSettings } from './config.ts'
 import { silenceKafkajsTimerWarning } from './warnings.ts'
@@ -90,4 +90,19 @@ export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions
     config.sasl = { ...settings.sasl } as SASLOptions
   }
   return new Kafka(config)
+}
+
+/**
+ * A connected idempotent producer that sends in order (one request in flight) and makes no topics:
+ * what the stages write their dead letters with, outside any transaction.
+ */
+export async function orderedProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  return producer
 }

@@ -1,6 +1,6 @@
 export { readKafkaSettings, readRegistrySettings, DEFAULT_BROKERS, DEFAULT_REGISTRY_URL } from './config.ts'
 export type { KafkaSettings, RegistrySettings } from './config.ts'
-export { createKafka, pinoLogCreator } from './client.ts'
+export { createKafka, orderedProducer, pinoLogCreator } from './client.ts'
 export type { CreateKafkaOptions } from './client.ts'
 export { waitForKafka, ensureTopics } from './admin.ts'
 export { createSchemaRegistry, registerAvroSchema, SchemaRegistry, SchemaType, COMPATIBILITY } from './registry.ts'

@@ -51,7 +51,7 @@ export const DEAD_LETTER_MESSAGE_MAX = 1000
  * that never was a record (a page's list item) has no source. `original` is kept byte for byte.
  */
 export function deadLetterValue(letter: {
-  stage: 'producer' | 'normalizer' | 'sink'
+  stage: 'producer' | 'normalizer' | 'sink' | 'signals'
   errorClass: string
   message: string
   source?: DeadLetterSource

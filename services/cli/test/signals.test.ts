@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { describeSignal, sinceOf } from '../src/commands/signals.ts'
+import { describeSignal } from '@trends/signals'
+import { sinceOf } from '../src/commands/signals.ts'
 
 test('each kind of change in words', () => {
   const row = (type: string, previous: number | null, rank: number | null, measure = 'rank', value = 0) => ({

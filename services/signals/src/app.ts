@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@trends/clickhouse'
 import {
   COMPRESSION,
   createKafka,
+  orderedProducer,
   createSchemaRegistry,
   ensureTopics,
   Partitioners,
@@ -15,6 +16,7 @@ import type { Logger } from '@trends/logger'
 import { counter, describeFailure, gauge, histogram, PIPELINE_METRICS, type Registry } from '@trends/metrics'
 import type { SignalsConfig } from './config.ts'
 import { eventId, pairEventsQuery, pairKey, readyPairsQuery, type ReadyPair } from './derive.ts'
+import { createWebhook } from './webhook.ts'
 
 export interface SignalsDeps {
   config: SignalsConfig
@@ -93,6 +95,23 @@ export function createSignals(deps: SignalsDeps) {
   const compared = new Set<string>()
   let producer: Producer | undefined
   let schemaId = 0
+  // Webhook delivery (SIGNALS_WEBHOOK_URL): its own consumer of the topic, and an idempotent producer for its dead letters.
+  let dlqProducer: Producer | undefined
+  let deadLetterSchemaId = 0
+  const webhook =
+    config.webhook === undefined
+      ? undefined
+      : createWebhook({
+          settings: config.webhook,
+          kafka,
+          registry,
+          topics,
+          deadLetters: () => dlqProducer!,
+          deadLetterSchemaId: () => deadLetterSchemaId,
+          logger,
+          metrics,
+          now,
+        })
   let timer: NodeJS.Timeout | undefined
   let round: Promise<void> | undefined
   let stopped = false
@@ -249,8 +268,14 @@ export function createSignals(deps: SignalsDeps) {
     /** When the last round finished without failing (for tests and the status line). */
     lastRoundAt: () => lastRoundAt,
     async start(): Promise<void> {
-      await ensureTopics(kafka, topicSpecs(topics, config.layout, ['signals']))
+      await ensureTopics(kafka, topicSpecs(topics, config.layout, webhook === undefined ? ['signals'] : ['signals', 'deadLetters']))
       schemaId = await registerTopicSchema(registry, topics.signals, 'tiktok.trends.signals.avsc')
+      if (webhook !== undefined) {
+        deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
+        dlqProducer = await orderedProducer(kafka)
+        // Placed before the first round publishes, so a new delivery group misses none of this run's events.
+        await webhook.start()
+      }
       await takeOver()
       const read = await readBack()
       rememberedPairs.set(compared.size)
@@ -265,7 +290,8 @@ export function createSignals(deps: SignalsDeps) {
       if (timer !== undefined) clearTimeout(timer)
       // A round in flight finishes its transaction (or fails it) before the producer goes.
       await round
-      await producer?.disconnect()
+      await webhook?.stop()
+      await Promise.all([producer?.disconnect(), dlqProducer?.disconnect()])
     },
   }
 }

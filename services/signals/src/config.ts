@@ -10,6 +10,7 @@ import {
 } from '@trends/kafka'
 import { readHealthSettings } from '@trends/metrics'
 import { DEFAULT_THRESHOLDS, type Thresholds } from './derive.ts'
+import type { WebhookSettings } from './webhook.ts'
 
 export interface SignalsConfig {
   kafka: KafkaSettings
@@ -32,6 +33,8 @@ export interface SignalsConfig {
   /** Pairs compared per transaction: all the events of a pair are committed together. */
   pairsPerTransaction: number
   thresholds: Thresholds
+  /** Where each event is POSTed too (SIGNALS_WEBHOOK_URL); no delivery when unset. */
+  webhook: WebhookSettings | undefined
   health: { host: string; port: number }
   logLevel: string
 }
@@ -42,6 +45,21 @@ export function loadSignalsConfig(env: NodeJS.ProcessEnv = process.env): Signals
   const lookbackMs = read.duration('SIGNALS_LOOKBACK', '7d')
   // The topic keeps 30 days; what the stage looks back over must still be in it, with a margin.
   if (lookbackMs > 14 * 86_400_000 || lookbackMs < 86_400_000) read.problem('SIGNALS_LOOKBACK: between 1d and 14d')
+  // The URL is a secret (a chat webhook's path is its key): a problem with it never repeats it.
+  const url = read.optionalString('SIGNALS_WEBHOOK_URL')
+  if (url !== undefined && !isHttpUrl(url)) read.problem('SIGNALS_WEBHOOK_URL: an http(s) URL (the value is not shown: it may hold a key)')
+  const webhook: WebhookSettings | undefined =
+    url === undefined
+      ? undefined
+      : {
+          url,
+          secret: read.optionalString('SIGNALS_WEBHOOK_SECRET'),
+          timeoutMs: read.duration('SIGNALS_WEBHOOK_TIMEOUT', '5s'),
+          attempts: read.int('SIGNALS_WEBHOOK_ATTEMPTS', 6, { min: 1, max: 100 }),
+          retryBaseMs: read.duration('SIGNALS_WEBHOOK_RETRY_BASE', '1s'),
+          retryMaxMs: read.duration('SIGNALS_WEBHOOK_RETRY_MAX', '1m'),
+          groupId: read.string('SIGNALS_WEBHOOK_GROUP_ID', `${topicPrefix}.signals-webhook`),
+        }
   const config: SignalsConfig = {
     kafka: readKafkaSettings(read, 'trends-signals'),
     registry: readRegistrySettings(read),
@@ -54,9 +72,19 @@ export function loadSignalsConfig(env: NodeJS.ProcessEnv = process.env): Signals
     settleMs: read.duration('SIGNALS_SETTLE_TIMEOUT', '30m'),
     pairsPerTransaction: read.int('SIGNALS_PAIRS_PER_TRANSACTION', 20, { min: 1, max: 1000 }),
     thresholds: { ...DEFAULT_THRESHOLDS, rankJump: read.int('SIGNALS_RANK_JUMP', DEFAULT_THRESHOLDS.rankJump, { min: 1, max: 1000 }) },
+    webhook,
     health: readHealthSettings(read, 9467),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
   read.done()
   return config
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const parsed = new URL(value)
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:'
+  } catch {
+    return false
+  }
 }

@@ -169,3 +169,32 @@ export function eventId(pair: Pair, type: string, naturalKey: string): string {
     .digest('hex')
     .slice(0, 32)
 }
+
+const round = (value: number) => Number(value.toFixed(1))
+
+/** What changed, in a few words: `new at #5`, `#14 → #3 (+11)`, `rising 6.5 places a day`. */
+export function describeSignal(row: {
+  type: string
+  previous_rank: number | null
+  rank: number | null
+  measure: string
+  value: number
+}): string {
+  const was = row.previous_rank === null ? 'new' : `was #${row.previous_rank}`
+  switch (row.type) {
+    case 'entered':
+      return `new at #${row.rank}`
+    case 'exited':
+      return `left the chart (was #${row.previous_rank})`
+    case 'rank_jump':
+      return `#${row.previous_rank} → #${row.rank} (${row.value > 0 ? '+' : ''}${row.value})`
+    case 'new_top':
+      return `new number 1 (${was})`
+    case 'breakout':
+      return row.measure === 'rank_velocity'
+        ? `rising ${round(row.value)} places a day (now #${row.rank})`
+        : `popularity curve +${round(row.value)} points a day (#${row.rank})`
+    default:
+      return `${row.measure} ${row.value}`
+  }
+}

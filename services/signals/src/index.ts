@@ -3,6 +3,7 @@ export { loadSignalsConfig, type SignalsConfig } from './config.ts'
 export {
   DEFAULT_THRESHOLDS,
   SIGNAL_TYPES,
+  describeSignal,
   eventId,
   pairEventsQuery,
   readyPairsQuery,

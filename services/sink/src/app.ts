@@ -5,10 +5,10 @@ import {
   AvroCodec,
   ConsumerHealth,
   createKafka,
+  orderedProducer,
   createSchemaRegistry,
   ensureTopics,
   topicSpecs,
-  Partitioners,
   registerTopicSchema,
   superviseConsumer,
   topicsFor,
@@ -269,13 +269,7 @@ export function createSink(deps: SinkDeps): Sink {
       deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
       admin = kafka.admin()
       await admin.connect()
-      dlqProducer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      })
-      await dlqProducer.connect()
+      dlqProducer = await orderedProducer(kafka)
       // A short fetch wait: kafkajs sleeps this long when every partition is paused (while inserts
       // land), and a paused partition is only fetched again after that.
       consumer = kafka.consumer({

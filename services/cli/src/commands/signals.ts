@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@trends/core'
 import type { ClickHouseClient } from '@trends/clickhouse'
-import { SIGNAL_TYPES, type SignalRecord } from '@trends/signals'
+import { describeSignal, SIGNAL_TYPES, type SignalRecord } from '@trends/signals'
 import { resolveClickHouse, clickhouseMessage } from '../clickhouse.ts'
 import { CliError, usage } from '../errors.ts'
 import { csv, csvRows, formatOf, jsonLine, render, visible, type Format } from '../output.ts'
@@ -25,29 +25,6 @@ export type SignalRow = Omit<
   detected_at: string
   data_date: string
   previous_date: string
-}
-
-const round = (value: number) => Number(value.toFixed(1))
-
-/** What changed, in a few words: `new at #5`, `#14 → #3 (+11)`, `rising 6.5 places a day`. */
-export function describeSignal(row: Pick<SignalRow, 'type' | 'previous_rank' | 'rank' | 'measure' | 'value'>): string {
-  const was = row.previous_rank === null ? 'new' : `was #${row.previous_rank}`
-  switch (row.type) {
-    case 'entered':
-      return `new at #${row.rank}`
-    case 'exited':
-      return `left the chart (was #${row.previous_rank})`
-    case 'rank_jump':
-      return `#${row.previous_rank} → #${row.rank} (${row.value > 0 ? '+' : ''}${row.value})`
-    case 'new_top':
-      return `new number 1 (${was})`
-    case 'breakout':
-      return row.measure === 'rank_velocity'
-        ? `rising ${round(row.value)} places a day (now #${row.rank})`
-        : `popularity curve +${round(row.value)} points a day (#${row.rank})`
-    default:
-      return `${row.measure} ${row.value}`
-  }
 }
 
 export interface SignalsFilter {
