@@ -129,6 +129,27 @@ test(
     assert.match(coverage[2] ?? '', /hashtags-legacyUS72040/)
     assert.equal(await page.locator('table.coverage td.bad').count(), 1)
 
+    // Names in every script draw with a real glyph in the page's own font stack: Chinese, Korean, Thai,
+    // Arabic and emoji each differ from the box a code point no font has draws (private use U+E000)
+    // — fonts-noto-cjk, fonts-noto-core, fonts-noto-color-emoji. Another such code point (U+10FFFD)
+    // draws the same box: the check can fail.
+    const samples = ['春', '愛', '한', 'ไ', 'م', '😀', '\u{10FFFD}']
+    const boxes = (await page.evaluate(`(() => {
+      const font = '32px ' + getComputedStyle(document.body).fontFamily
+      const draw = (text) => {
+        const canvas = document.createElement('canvas')
+        canvas.width = 64
+        canvas.height = 64
+        const context = canvas.getContext('2d')
+        context.font = font
+        context.fillText(text, 8, 44)
+        return Array.from(context.getImageData(0, 0, 64, 64).data).join(',')
+      }
+      const box = draw('\\uE000')
+      return ${JSON.stringify(samples)}.filter((sample) => draw(sample) === box)
+    })()`)) as string[]
+    assert.deepEqual(boxes, ['\u{10FFFD}'], 'only the code point no font has draws as a box')
+
     const image = readFileSync(png)
     assert.equal(image.subarray(1, 4).toString(), 'PNG')
     assert.equal(image.readUInt32BE(16), 1200, 'the screenshot is 1200 px wide')
