@@ -31,10 +31,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '009_snapshots.sql',
     '010_chart_views.sql',
     '011_velocity.sql',
+    '012_signals.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 11)
+  assert.equal(second.alreadyApplied.length, 12)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
@@ -45,6 +46,7 @@ test('migrations apply in order once; running again applies nothing', async (t) 
       'chart_changes',
       'chart_latest',
       'chart_ranks',
+      'chart_snapshot_fill',
       'chart_snapshot_pairs',
       'chart_snapshots',
       'chart_velocity',
@@ -62,6 +64,7 @@ test('migrations apply in order once; running again applies nothing', async (t) 
       'trend_latest',
       'trend_latest_mv',
       'trend_observations',
+      'trend_signals',
     ],
   )
 })
