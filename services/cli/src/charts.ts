@@ -78,9 +78,13 @@ export function sourceOf(value: string | undefined): string | undefined {
  * One snapshot per chart that fits a request: the chart's latest complete snapshot, or its latest
  * partial one when it has none complete (shown as partial, never compared). Complete ones first,
  * then newest first: the first is what is shown; the others are the other charts the same request
- * could mean (another sort order, another generation).
+ * could mean (another sort order, another generation). `busiest` orders by items instead (complete
+ * ones first), as the report picks its charts; `limit` keeps the first so many.
  */
-export function snapshotsQuery(request: ChartRequest): { query: string; query_params: Record<string, unknown> } {
+export function snapshotsQuery(
+  request: Partial<ChartRequest>,
+  options: { order?: 'recent' | 'busiest'; limit?: number } = {},
+): { query: string; query_params: Record<string, unknown> } {
   const where: string[] = []
   const params: Record<string, unknown> = {}
   // Each condition with the parameter it takes; one left open (undefined) is not asked.
@@ -98,16 +102,22 @@ export function snapshotsQuery(request: ChartRequest): { query: string; query_pa
     ask('endpoint = {source:String}', 'source', request.source)
   }
   ask('data_date <= {asOf:Date}', 'asOf', request.asOf)
+  // The most recent snapshot first (what a chart request means), or the charts with the most items.
+  const order =
+    options.order === 'busiest'
+      ? 'complete DESC, toUInt64(items) DESC, chart_id'
+      : 'complete DESC, data_date DESC, last_fetched_at DESC, chart_id'
+  if (options.limit !== undefined) params['limit'] = options.limit
   return {
     query: `SELECT * FROM
 (
     SELECT chart_id, data_date, kind, country, period, industry, endpoint, items, pages, last_fetched_at, complete, reason
     FROM chart_snapshots
-    WHERE ${where.join(' AND ')}
+    ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
     ORDER BY chart_id, complete DESC, data_date DESC, last_fetched_at DESC
     LIMIT 1 BY chart_id
 )
-ORDER BY complete DESC, data_date DESC, last_fetched_at DESC, chart_id`,
+ORDER BY ${order}${options.limit === undefined ? '' : ' LIMIT {limit:UInt32}'}`,
     query_params: params,
   }
 }

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@trends/clickhouse'
-import { chartRowsQuery, type Snapshot } from '../charts.ts'
+import { chartRowsQuery, snapshotsQuery, type Snapshot } from '../charts.ts'
 
 /** What the trend report shows, read from ClickHouse. */
 export interface ReportData {
@@ -45,18 +45,8 @@ async function rows<T>(client: ClickHouseClient, query: string, params: Record<s
  * complete snapshot before.
  */
 export async function loadReport(client: ClickHouseClient, options: { days: number; top: number; charts: number }): Promise<ReportData> {
-  const shown = await rows<Snapshot>(
-    client,
-    `SELECT * FROM
-     (
-         SELECT chart_id, data_date, kind, country, period, industry, endpoint, items, pages, last_fetched_at, complete, reason
-         FROM chart_snapshots
-         ORDER BY chart_id, complete DESC, data_date DESC, last_fetched_at DESC
-         LIMIT 1 BY chart_id
-     )
-     ORDER BY complete DESC, toUInt64(items) DESC, chart_id LIMIT {charts:UInt32}`,
-    { charts: options.charts },
-  )
+  const busiest = snapshotsQuery({}, { order: 'busiest', limit: options.charts })
+  const shown = await rows<Snapshot>(client, busiest.query, busiest.query_params)
   const result: ChartReport[] = []
   for (const snapshot of shown) {
     const params = { chart: snapshot.chart_id, date: snapshot.data_date, days: options.days, top: options.top }
