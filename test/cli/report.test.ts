@@ -134,7 +134,7 @@ test(
     // — fonts-noto-cjk, fonts-noto-core, fonts-noto-color-emoji. Another such code point (U+10FFFD)
     // draws the same box: the check can fail.
     const samples = ['春', '愛', '한', 'ไ', 'م', '😀', '\u{10FFFD}']
-    const boxes = (await page.evaluate(`(() => {
+    const boxes = await page.evaluate<string[]>(`(() => {
       const font = '32px ' + getComputedStyle(document.body).fontFamily
       const draw = (text) => {
         const canvas = document.createElement('canvas')
@@ -147,7 +147,7 @@ test(
       }
       const box = draw('\\uE000')
       return ${JSON.stringify(samples)}.filter((sample) => draw(sample) === box)
-    })()`)) as string[]
+    })()`)
     assert.deepEqual(boxes, ['\u{10FFFD}'], 'only the code point no font has draws as a box')
 
     const image = readFileSync(png)
