@@ -1,0 +1,90 @@
+import { test } from 'node:test'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import assert from 'node:assert/strict'
+import { CONTRACTS, describeDrift, driftFieldLabel, ENDPOINTS, itemDrift, pageDrift, type Json } from '../src/index.ts'
+
+const HASHTAGS = CONTRACTS['hashtags-legacy']!
+
+/** A legacy hashtag item as the API notes describe it. */
+const hashtag = (extra: Record<string, Json> = {}): Record<string, Json> => ({
+  hashtag_id: '601255',
+  hashtag_name: 'fyp',
+  country_info: { id: 'US', value: 'United States', label: 'US' },
+  industry_info: { id: 22000000000, value: 'Apparel & Accessories', label: 'label_22000000000' },
+  is_promoted: false,
+  trend: [{ time: 1764547200, value: 0.42 }],
+  creators: [],
+  publish_cnt: 1200,
+  video_views: 350000,
+  rank: 1,
+  rank_diff: 2,
+  rank_diff_type: 1,
+  ...extra,
+})
+
+test('every endpoint has a contract, and every contract an endpoint; its id field is required', () => {
+  assert.deepEqual(Object.keys(CONTRACTS).sort(), ENDPOINTS.map((endpoint) => endpoint.name).sort())
+  for (const endpoint of ENDPOINTS) assert.ok(endpoint.idPath[0]! in CONTRACTS[endpoint.name]!.required, endpoint.name)
+})
+
+test('an item that keeps its contract has no drift, whichever optional fields it leaves out or sends as null', () => {
+  assert.deepEqual(itemDrift(HASHTAGS, hashtag()), [])
+  const lean = hashtag({ industry_info: null })
+  delete lean['rank_diff']
+  delete lean['creators']
+  assert.deepEqual(itemDrift(HASHTAGS, lean), [])
+  // The gateway's string mode: ids and counts as strings.
+  assert.deepEqual(itemDrift(CONTRACTS['hashtags-creative-one']!, { hashtagID: '1', hashtagName: 'x', rankIndex: '3', vv: '1200' }), [])
+})
+
+test('drift: a required field missing, a field nobody knows, a known field with another type', () => {
+  const renamed = hashtag({ tag_name: 'fyp' })
+  delete renamed['hashtag_name']
+  assert.deepEqual(itemDrift(HASHTAGS, renamed), [
+    { field: 'hashtag_name', kind: 'missing' },
+    { field: 'tag_name', kind: 'unknown' },
+  ])
+  // A renamed optional field: its old name's absence is normal, its value would become null — the new name is drift.
+  const renamedOptional = hashtag({ videoViews: 350000 })
+  delete renamedOptional['video_views']
+  assert.deepEqual(itemDrift(HASHTAGS, renamedOptional), [{ field: 'videoViews', kind: 'unknown' }])
+  assert.deepEqual(itemDrift(HASHTAGS, hashtag({ rank: 'first', trend: { points: [] }, hashtag_id: null })), [
+    { field: 'hashtag_id', kind: 'missing' },
+    { field: 'rank', kind: 'retyped' },
+    { field: 'trend', kind: 'retyped' },
+  ])
+  assert.deepEqual(itemDrift(HASHTAGS, 'not an object'), [{ field: '(item)', kind: 'retyped' }])
+})
+
+test("a page's drift: each field and kind once, with the number of items showing it; labels bounded; in words", () => {
+  const renamed = (i: number) => {
+    const item = hashtag({ rank: i, tag_name: `t${i}` })
+    delete item['hashtag_name']
+    return item
+  }
+  const page = [renamed(1), renamed(2), hashtag({ rank: 3, is_promoted: 'no' })]
+  const drift = pageDrift(HASHTAGS, page)
+  assert.deepEqual(drift, [
+    { field: 'hashtag_name', kind: 'missing', items: 2 },
+    { field: 'is_promoted', kind: 'retyped', items: 1 },
+    { field: 'tag_name', kind: 'unknown', items: 2 },
+  ])
+  assert.equal(describeDrift(drift), 'hashtag_name missing, is_promoted retyped, tag_name unknown')
+  assert.equal(driftFieldLabel(HASHTAGS, 'hashtag_name'), 'hashtag_name')
+  assert.equal(driftFieldLabel(HASHTAGS, 'tag_name'), 'other')
+  assert.equal(describeDrift([{ field: 'x'.repeat(100), kind: 'unknown' }]), `${'x'.repeat(64)}… unknown`)
+})
+
+test('the real-shaped captures keep their contracts', () => {
+  const fixture = (name: string) =>
+    JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8')) as Record<string, Json>
+  const legacy = fixture('legacy-hashtags.json')
+  const legacyItems = ((legacy['data'] as Record<string, Json>)['list'] as Json[]) ?? []
+  assert.ok(legacyItems.length > 0)
+  assert.deepEqual(pageDrift(HASHTAGS, legacyItems), [])
+  const creativeOne = fixture('creative-one-hashtags.json')
+  const creativeOneItems = (creativeOne['items'] as Json[]) ?? []
+  assert.ok(creativeOneItems.length > 0)
+  assert.deepEqual(pageDrift(CONTRACTS['hashtags-creative-one']!, creativeOneItems), [])
+})
