@@ -28,6 +28,7 @@ export function pageFrom(body: { target: FetchTarget; page: number; text: string
     latencyMs: 0,
     attempts: 1,
     params: upstreamParams(body.target, body.page, 50),
+    drift: [],
     fetchedAt: new Date(),
   }
 }

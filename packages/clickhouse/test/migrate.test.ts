@@ -32,10 +32,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '010_chart_views.sql',
     '011_velocity.sql',
     '012_signals.sql',
+    '013_drift.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 12)
+  assert.equal(second.alreadyApplied.length, 13)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()

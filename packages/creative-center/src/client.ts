@@ -11,6 +11,7 @@ import { createScrubber, secretForms } from './scrub.ts'
 import type { CreativeCenterSettings } from './settings.ts'
 import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
 import { endsChart } from './snapshot.ts'
+import { CONTRACTS, describeDrift, driftFieldLabel, pageDrift, type PageDrift } from './contracts.ts'
 import { upstreamParams, type FetchTarget } from './target.ts'
 
 /**
@@ -56,6 +57,8 @@ export interface PageResult {
   /** The upstream parameters sent (no secrets: the cookie travels as a header). */
   params: Readonly<Record<string, string>>
   fetchedAt: Date
+  /** How the page's items differ from the endpoint's contract (contracts.ts); empty when they keep it. */
+  drift: PageDrift[]
 }
 
 export interface PageOptions {
@@ -77,6 +80,8 @@ export interface AttemptEvent {
   requestId: string | undefined
   willRetry: boolean
   params: Readonly<Record<string, string>>
+  /** On a successful page: how its items differ from the endpoint's contract (empty otherwise). */
+  drift: PageDrift[]
 }
 
 export interface ClientDeps {
@@ -91,7 +96,8 @@ export interface ClientDeps {
 }
 
 /** What a classifier makes of one response: a value (with how many items it carried) or a named failure. */
-type Outcome<T> = { kind: 'ok'; value: T; items: number; requestId: string | undefined } | Extract<Classified, { kind: 'error' }>
+type Outcome<T> =
+  { kind: 'ok'; value: T; items: number; requestId: string | undefined; drift?: PageDrift[] } | Extract<Classified, { kind: 'error' }>
 
 type AttemptResult<T> = {
   latencyMs: number
@@ -133,6 +139,12 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   ])
   const failures = counter(metrics, 'trends_cc_failures_total', 'Creative Center pages given up on, by error code', ['endpoint', 'code'])
   const itemsTotal = counter(metrics, 'trends_cc_items_total', 'Creative Center list items received', ['endpoint'])
+  const driftTotal = counter(
+    metrics,
+    'trends_cc_drift_total',
+    "Pages whose items drifted from the endpoint's contract, by field (a name the contract does not know: other) and kind",
+    ['endpoint', 'field', 'kind'],
+  )
 
   function headersFor(endpoint: EndpointDef): Record<string, string> {
     const headers: Record<string, string> = {
@@ -205,7 +217,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     classify: (status: number, contentType: string, text: string) => Outcome<T>,
     signal: AbortSignal | undefined,
     onAttempt: ((event: AttemptEvent) => void) | undefined,
-  ): Promise<{ value: T; status: number; latencyMs: number; attempts: number; requestId: string | undefined }> {
+  ): Promise<{ value: T; status: number; latencyMs: number; attempts: number; requestId: string | undefined; drift: PageDrift[] }> {
     const context = { endpoint: endpoint.name, params, page }
     let waitedMs = 0
     for (let attempt = 1; ; attempt++) {
@@ -226,17 +238,30 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       const event = { endpoint: endpoint.name, page, attempt, status, latencyMs, outcome: label, requestId: outcome.requestId, params }
       if (outcome.kind === 'ok') {
         itemsTotal.inc({ endpoint: endpoint.name }, outcome.items)
-        const done: AttemptEvent = { ...event, items: outcome.items, willRetry: false }
+        const drift = outcome.drift ?? []
+        const contract = CONTRACTS[endpoint.name]
+        for (const entry of drift)
+          driftTotal.inc({
+            endpoint: endpoint.name,
+            field: contract === undefined ? 'other' : driftFieldLabel(contract, entry.field),
+            kind: entry.kind,
+          })
+        if (drift.length > 0)
+          log.warn(
+            { endpoint: endpoint.name, page, drift: describeDrift(drift), requestId: outcome.requestId },
+            'the page drifted from the contract',
+          )
+        const done: AttemptEvent = { ...event, items: outcome.items, willRetry: false, drift }
         deps.onAttempt?.(done)
         onAttempt?.(done)
         if (status === undefined) throw new Error('a response without a status')
-        return { value: outcome.value, status, latencyMs, attempts: attempt, requestId: outcome.requestId }
+        return { value: outcome.value, status, latencyMs, attempts: attempt, requestId: outcome.requestId, drift }
       }
       const delay = nextDelay(settings.retry, attempt - 1, retryAfterMs, deps.random)
       const worthRetrying = outcome.retryable && outcome.code !== 'CC_ABORTED'
       const willRetry =
         worthRetrying && attempt < settings.retry.maxAttempts && waitedMs + delay <= settings.retry.budgetMs && signal?.aborted !== true
-      const failed: AttemptEvent = { ...event, items: 0, willRetry }
+      const failed: AttemptEvent = { ...event, items: 0, willRetry, drift: [] }
       deps.onAttempt?.(failed)
       onAttempt?.(failed)
       if (!willRetry) {
@@ -311,11 +336,18 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     const fetchedAt = new Date(now())
     const classify = (status: number, contentType: string, text: string): Outcome<Extract<Classified, { kind: 'ok' }>> => {
       const classified = classifyResponse(endpoint, status, contentType, text, page)
-      return classified.kind === 'error'
-        ? classified
-        : { kind: 'ok', value: classified, items: classified.items.length, requestId: classified.requestId }
+      if (classified.kind === 'error') return classified
+      const contract = CONTRACTS[endpoint.name]
+      const drift =
+        contract === undefined
+          ? []
+          : pageDrift(
+              contract,
+              classified.items.flatMap((item) => (item.value === null ? [] : [item.value])),
+            )
+      return { kind: 'ok', value: classified, items: classified.items.length, requestId: classified.requestId, drift }
     }
-    const { value, status, latencyMs, attempts } = await withRetries(
+    const { value, status, latencyMs, attempts, drift } = await withRetries(
       endpoint,
       page,
       params,
@@ -335,6 +367,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       attempts,
       params,
       fetchedAt,
+      drift,
     }
   }
 

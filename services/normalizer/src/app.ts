@@ -20,7 +20,6 @@ import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { dedupKeyOf, factsFingerprint, type CleanedRecord } from './observation.ts'
 import { createGroupCommitter, transactionalProducer, type GroupCommitter } from './commit.ts'
-import { driftLabels } from './families.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
 export interface NormalizerDeps {
@@ -64,11 +63,6 @@ export function createNormalizer(deps: NormalizerDeps) {
     ['step', 'error_class'],
   )
   const duplicates = counter(metrics, PIPELINE_METRICS.normalizerDedupHits, 'Records dropped as duplicates, by kind', ['kind'])
-  const schemaDrift = counter(metrics, 'trends_normalizer_schema_drift_total', 'Unknown or missing item fields seen, by family and field', [
-    'family',
-    'field',
-    'kind',
-  ])
   const batchSize = histogram(metrics, 'trends_normalizer_batch_size', 'Records per consumed batch', [], [1, 10, 50, 100, 500, 1000, 5000])
   const dedupKeys = gauge(metrics, 'trends_normalizer_dedup_keys', 'Keys held in the dedup state', [])
   const consumerLag = gauge(
@@ -232,7 +226,6 @@ export function createNormalizer(deps: NormalizerDeps) {
           for (const record of result.cleaned) cleanedOut.inc({ kind: record.headers['kind'] ?? 'unknown' })
           for (const kind of result.duplicateKinds) duplicates.inc({ kind })
           for (const letter of result.dead) deadLettered.inc({ step: letter.context['step'] ?? '', error_class: letter.error_class })
-          for (const entry of result.drift) schemaDrift.inc(driftLabels(entry))
           dedupKeys.set(dedup.size())
           await payload.heartbeat()
         },

@@ -1,4 +1,4 @@
-import type { Json } from '@trends/creative-center'
+import { CONTRACTS, type Json } from '@trends/creative-center'
 import { toCount, toEpochMs, toId, toInt, toPopularity } from './normalize.ts'
 
 type JsonObject = { [key: string]: Json }
@@ -24,16 +24,17 @@ export interface Extracted {
 }
 
 /**
- * How one endpoint's items map onto the cleaned shape. `fields` lists every top-level field the
- * item is known to carry (for drift counting); `required` are the ones without which the item is
- * not a valid observation (it goes to the dead letters instead).
+ * How one endpoint's items map onto the cleaned shape. `required` are the fields without which the
+ * item is no valid observation (it goes to the dead letters instead): the endpoint's field contract
+ * says which (packages/creative-center contracts.ts), where drift is also found and counted.
  */
 export interface FamilySpec {
   kind: string
-  fields: readonly string[]
   required: readonly string[]
   extract: (item: JsonObject) => Extracted
 }
+
+type Mapping = Omit<FamilySpec, 'required'>
 
 const get = (item: Json | undefined, ...path: string[]): Json | undefined => {
   let current = item
@@ -76,24 +77,9 @@ function handleFrom(link: Json | undefined): string | undefined {
   return match?.[1]
 }
 
-export const SPECS: Readonly<Record<string, FamilySpec>> = {
+const MAPPINGS: Readonly<Record<string, Mapping>> = {
   'hashtags-legacy': {
     kind: 'hashtag',
-    fields: [
-      'hashtag_id',
-      'hashtag_name',
-      'country_info',
-      'industry_info',
-      'is_promoted',
-      'trend',
-      'creators',
-      'publish_cnt',
-      'video_views',
-      'rank',
-      'rank_diff',
-      'rank_diff_type',
-    ],
-    required: ['hashtag_id', 'hashtag_name', 'rank'],
     extract: (item) => ({
       itemId: toId(item['hashtag_id']) ?? '',
       name: text(item['hashtag_name']) ?? '',
@@ -114,8 +100,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'hashtags-creative-one': {
     kind: 'hashtag',
-    fields: ['hashtagID', 'hashtagName', 'publishCnt', 'vv', 'rankIndex', 'industryIDs', 'popularityCurve', 'topCreators'],
-    required: ['hashtagID', 'hashtagName', 'rankIndex'],
     extract: (item) => ({
       ...none,
       itemId: toId(item['hashtagID']) ?? '',
@@ -129,29 +113,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'sounds-legacy': {
     kind: 'sound',
-    fields: [
-      'clip_id',
-      'song_id',
-      'cml_mid',
-      'title',
-      'url_title',
-      'author',
-      'cover',
-      'duration',
-      'link',
-      'music_url',
-      'country_code',
-      'if_cml',
-      'is_search',
-      'promoted',
-      'on_list_times',
-      'rank',
-      'rank_diff',
-      'rank_diff_type',
-      'trend',
-      'related_items',
-    ],
-    required: ['clip_id', 'title', 'rank'],
     extract: (item) => ({
       ...none,
       itemId: toId(item['clip_id']) ?? '',
@@ -174,8 +135,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'creators-legacy': {
     kind: 'creator',
-    fields: ['tcm_id', 'user_id', 'nick_name', 'avatar_url', 'country_code', 'follower_cnt', 'liked_cnt', 'tt_link', 'tcm_link', 'items'],
-    required: ['tcm_id', 'nick_name'],
     extract: (item) => ({
       ...none,
       itemId: toId(item['tcm_id']) ?? '',
@@ -192,8 +151,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'videos-legacy': {
     kind: 'video',
-    fields: ['id', 'item_id', 'item_url', 'title', 'cover', 'duration', 'country_code', 'region'],
-    required: ['item_id'],
     extract: (item) => ({
       ...none,
       itemId: toId(item['item_id']) ?? '',
@@ -208,8 +165,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'videos-creative-one': {
     kind: 'video',
-    fields: ['itemInfo', 'itemAuthorInfo', 'itemAuthorMetrics', 'itemMetrics'],
-    required: ['itemInfo'],
     extract: (item) => ({
       ...none,
       itemId: toId(get(item, 'itemInfo', 'itemID')) ?? '',
@@ -227,22 +182,6 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
   'keywords-legacy': {
     kind: 'keyword',
-    fields: [
-      'keyword',
-      'post',
-      'post_change',
-      'ctr',
-      'cvr',
-      'cpa',
-      'cost',
-      'impression',
-      'play_six_rate',
-      'like',
-      'share',
-      'comment',
-      'video_list',
-    ],
-    required: ['keyword'],
     extract: (item) => ({
       ...none,
       itemId: toId(item['keyword']) ?? '',
@@ -264,40 +203,11 @@ export const SPECS: Readonly<Record<string, FamilySpec>> = {
   },
 }
 
-/** Fields the item has that the spec does not know, and known fields it lacks. */
-export function drift(spec: FamilySpec, item: JsonObject): { unknown: string[]; missing: string[] } {
-  const known = new Set(spec.fields)
-  return {
-    unknown: Object.keys(item).filter((key) => !known.has(key)),
-    missing: spec.fields.filter((key) => !(key in item)),
-  }
-}
-
-/** The `field` label for a name no mapping knows: upstream keys are unbounded text, labels are not. */
-export const OTHER_FIELD = 'other'
-
-/** Per kind (the drift metric's `family`), every field some mapping of that kind knows or requires. */
-const FIELDS_BY_KIND: ReadonlyMap<string, ReadonlySet<string>> = (() => {
-  const byKind = new Map<string, Set<string>>()
-  for (const spec of Object.values(SPECS)) {
-    const fields = byKind.get(spec.kind) ?? new Set<string>()
-    for (const field of [...spec.fields, ...spec.required]) fields.add(field)
-    byKind.set(spec.kind, fields)
-  }
-  return byKind
-})()
-
-/**
- * The drift metric's labels from a closed list: a family that is a known kind and a field one of
- * its mappings names, anything else `other` (a renamed field shows as `other`/unknown next to the
- * old name's missing count).
- */
-export function driftLabels(entry: { family: string; field: string; kind: 'unknown' | 'missing' }): {
-  family: string
-  field: string
-  kind: 'unknown' | 'missing'
-} {
-  const fields = FIELDS_BY_KIND.get(entry.family)
-  if (fields === undefined) return { family: OTHER_FIELD, field: OTHER_FIELD, kind: entry.kind }
-  return { family: entry.family, field: fields.has(entry.field) ? entry.field : OTHER_FIELD, kind: entry.kind }
-}
+/** Each endpoint's mapping, with the required fields its contract names. */
+export const SPECS: Readonly<Record<string, FamilySpec>> = Object.fromEntries(
+  Object.entries(MAPPINGS).map(([endpoint, mapping]) => {
+    const contract = CONTRACTS[endpoint]
+    if (contract === undefined) throw new Error(`no field contract for ${endpoint}`)
+    return [endpoint, { ...mapping, required: Object.keys(contract.required) }]
+  }),
+)

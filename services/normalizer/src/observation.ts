@@ -2,7 +2,7 @@ import { RecordError } from '@trends/core'
 import { chartOfRequest, findEndpoint, type Json } from '@trends/creative-center'
 import type { RawRecordValue } from '@trends/kafka'
 import { hash52 } from './dedup.ts'
-import { drift, SPECS } from './families.ts'
+import { SPECS } from './families.ts'
 import { displayName, epochDay, normalizeName, requestIdTime, toEpochMs } from './normalize.ts'
 
 /** The raw record's value (the raw topics' schema). */
@@ -63,7 +63,6 @@ export interface Observation {
   dedupKey: string
   /** A digest of the facts (rank, counts, curve, name): a change is a new fact. */
   fingerprint: number
-  drift: { unknown: string[]; missing: string[] }
 }
 
 /**
@@ -167,6 +166,5 @@ export function observe(raw: RawRecord, item: Json, source: Source, observedAt: 
     record,
     dedupKey: dedupKeyOf(record),
     fingerprint: factsFingerprint(record),
-    drift: drift(spec, item),
   }
 }

@@ -1,5 +1,5 @@
 import { RecordError } from '@trends/core'
-import { filter, from, lastValueFrom, map, tap, toArray, type OperatorFunction } from 'rxjs'
+import { filter, from, lastValueFrom, map, toArray, type OperatorFunction } from 'rxjs'
 import { MAX_JSON_DEPTH, parseJson, scanJson, type Json, type JsonProblem } from '@trends/creative-center'
 import {
   deadLetterValue,
@@ -34,7 +34,6 @@ export interface BatchResult {
   duplicates: number
   /** Kind of every record dropped as a duplicate, for the metric. */
   duplicateKinds: string[]
-  drift: Array<{ family: string; field: string; kind: 'unknown' | 'missing' }>
 }
 
 /** What turning records into cleaned bytes needs; it holds no shared state, so it can run in a worker thread. */
@@ -64,7 +63,6 @@ export type Transformed =
       kind: string
       dedupKey: string
       fingerprint: number
-      drift: { unknown: string[]; missing: string[] }
     }
 
 /** Raised by a stage for a record that cannot go on; the stage's name and this class say why. */
@@ -190,14 +188,6 @@ const encodeRecords = (deps: TransformDeps): OperatorFunction<Step<Observation>,
 
 type Kept = Extract<Transformed, { dedupKey: string }>
 
-/** Counts fields the item has that its mapping does not know, and known fields it lacks. */
-const countDrift = (result: BatchResult): OperatorFunction<Transformed, Transformed> =>
-  tap((record) => {
-    if ('dead' in record) return
-    for (const field of record.drift.unknown) result.drift.push({ family: record.kind, field, kind: 'unknown' })
-    for (const field of record.drift.missing) result.drift.push({ family: record.kind, field, kind: 'missing' })
-  })
-
 /**
  * Drops a record whose facts were already published for the same item and snapshot, or appear
  * earlier in this batch. The store is only read here; it learns the batch's keys after commit.
@@ -252,7 +242,6 @@ export async function transformBatch(
           kind: observation.record.kind,
           dedupKey: observation.dedupKey,
           fingerprint: observation.fingerprint,
-          drift: observation.drift,
         }
       }),
       toArray(),
@@ -261,16 +250,16 @@ export async function transformBatch(
   )
 }
 
-/** Applies drift counting and deduplication to a transformed batch (on the thread that owns the dedup state). */
+/** Applies deduplication to a transformed batch (on the thread that owns the dedup state). */
 export async function selectBatch(
   dedup: DedupStore,
   topic: string,
   partition: number,
   transformed: readonly Transformed[],
 ): Promise<BatchResult> {
-  const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [], drift: [] }
+  const result: BatchResult = { cleaned: [], dead: [], duplicates: 0, duplicateKinds: [] }
   const shard = shardId(topic, partition)
-  const kept = await lastValueFrom(from(transformed).pipe(countDrift(result), dropDuplicates(dedup, shard, result), toArray()), {
+  const kept = await lastValueFrom(from(transformed).pipe(dropDuplicates(dedup, shard, result), toArray()), {
     defaultValue: [],
   })
   for (const record of kept) {

@@ -47,6 +47,8 @@ export interface FetchLogValue {
   chart_id: string
   /** On the last attempt of a chart fetch that ended: how it ended (complete, or why partial); null otherwise. */
   snapshot: SnapshotOutcome | null
+  /** How a successful page's items differ from the endpoint's contract: at most 20 entries, names cut at 128 characters. */
+  drift: Array<{ field: string; kind: string; items: number }>
 }
 
 export function fetchLogValue(
@@ -75,6 +77,7 @@ export function fetchLogValue(
     requested_at: requestedAt,
     chart_id: chartId(page),
     snapshot: null,
+    drift: event.drift.slice(0, 20).map((entry) => ({ field: entry.field.slice(0, 128), kind: entry.kind, items: entry.items })),
   }
 }
 

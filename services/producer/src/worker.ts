@@ -346,6 +346,7 @@ export function createWorker(deps: WorkerDeps) {
               requestId: lastAttempt?.requestId,
               willRetry: false,
               params: lastAttempt?.params ?? {},
+              drift: [],
             },
             target,
             task,
