@@ -1,7 +1,8 @@
 /**
  * What `trends fetch` shows of a page: a row per item and a summary line. Pure, so tested on its own.
  */
-import type { PageResult, RawItem } from '@trends/creative-center'
+import { describeDrift, type PageResult, type RawItem } from '@trends/creative-center'
+import { visible } from './output.ts'
 
 /** The fields that name an item, in order of preference: they differ per endpoint and generation. */
 const NAME_FIELDS = ['hashtag_name', 'keyword', 'title', 'nick_name', 'nickName', 'name', 'hashtagName', 'author', 'item_id']
@@ -25,10 +26,12 @@ export function itemRows(items: readonly RawItem[]): Array<{ position: number; i
 /** The line after the items, on stderr: what came back and how. */
 export function pageSummary(
   endpoint: string,
-  page: Pick<PageResult, 'page' | 'items' | 'status' | 'latencyMs' | 'attempts' | 'requestId' | 'pagination'>,
+  page: Pick<PageResult, 'page' | 'items' | 'status' | 'latencyMs' | 'attempts' | 'requestId' | 'pagination' | 'drift'>,
 ): string {
   return (
     `${endpoint} page ${page.page}: ${page.items.length} items, HTTP ${page.status}, ${page.latencyMs.toFixed(0)} ms, ${page.attempts} attempt(s)` +
-    `${page.requestId === undefined ? '' : `, request ${page.requestId}`}${page.pagination.hasMore === true ? ', more pages' : ''}\n`
+    `${page.requestId === undefined ? '' : `, request ${page.requestId}`}${page.pagination.hasMore === true ? ', more pages' : ''}\n` +
+    // Upstream field names are upstream text: escaped like any other before they reach a terminal.
+    (page.drift.length === 0 ? '' : `drift: ${visible(describeDrift(page.drift))}\n`)
   )
 }

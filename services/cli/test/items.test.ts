@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { RawItem } from '@trends/creative-center'
+import type { PageDrift, RawItem } from '@trends/creative-center'
 import { itemRows, nameOf, pageSummary } from '../src/items.ts'
 
 test("an item's name from whichever field its family and generation use, the first non-empty one", () => {
@@ -33,6 +33,7 @@ test('the page summary: items, status, latency in whole ms, attempts, then the r
     attempts: 1,
     requestId: undefined,
     pagination: { page: 2, size: 20, total: undefined, hasMore: undefined },
+    drift: [] as PageDrift[],
   }
   assert.equal(pageSummary('hashtags', page), 'hashtags page 2: 0 items, HTTP 200, 124 ms, 1 attempt(s)\n')
   assert.equal(
@@ -42,5 +43,14 @@ test('the page summary: items, status, latency in whole ms, attempts, then the r
   assert.equal(
     pageSummary('x', { ...page, pagination: { ...page.pagination, hasMore: false } }),
     'x page 2: 0 items, HTTP 200, 124 ms, 1 attempt(s)\n',
+  )
+  // Drift in words on a line of its own, the upstream's names escaped for the terminal.
+  const drift: PageDrift[] = [
+    { field: 'hashtag_name', kind: 'missing', items: 20 },
+    { field: 'tag\u001b[2Jname', kind: 'unknown', items: 20 },
+  ]
+  assert.equal(
+    pageSummary('hashtags-legacy', { ...page, drift }),
+    'hashtags-legacy page 2: 0 items, HTTP 200, 124 ms, 1 attempt(s)\ndrift: hashtag_name missing, tag\\u001b[2Jname unknown\n',
   )
 })
