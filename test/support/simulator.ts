@@ -10,6 +10,8 @@ export interface FaultRule {
   delayMs?: number
   bodyBase64?: string
   bytes?: number
+  field?: string
+  to?: string
 }
 
 export interface SimulatorHandle {

@@ -25,12 +25,27 @@ export const FAULT_KINDS = [
   'huge-item',
   'echo-cookie',
   'echo-cookie-item',
+  'rename-item-field',
+  'retype-item-field',
+  'extra-item-field',
 ] as const
 
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** Faults that change a successful list response; they match only requests that produced one. */
-export const SHAPE_FAULTS: readonly FaultKind[] = ['renamed-field', 'missing-field', 'missing-list', 'huge-item', 'echo-cookie-item']
+export const SHAPE_FAULTS: readonly FaultKind[] = [
+  'renamed-field',
+  'missing-field',
+  'missing-list',
+  'huge-item',
+  'echo-cookie-item',
+  'rename-item-field',
+  'retype-item-field',
+  'extra-item-field',
+]
+
+/** Faults that change one named field of every item (upstream drift): they need `field`, and a rename `to`. */
+export const FIELD_FAULTS: readonly FaultKind[] = ['rename-item-field', 'retype-item-field', 'extra-item-field']
 
 export interface FaultRuleInput {
   fault: FaultKind
@@ -48,6 +63,10 @@ export interface FaultRuleInput {
   bodyBase64?: string
   /** `huge-item`: how many bytes of padding one item gains. */
   bytes?: number
+  /** The field faults: which item field is renamed, retyped (its value wrapped in an object), or added. */
+  field?: string
+  /** `rename-item-field`: the field's new name. */
+  to?: string
 }
 
 export interface FaultRuleView extends FaultRuleInput {
@@ -62,7 +81,8 @@ export interface ActiveFault {
   random: () => number
 }
 
-const KEYS = new Set(['fault', 'path', 'count', 'rate', 'retryAfterSeconds', 'delayMs', 'bodyBase64', 'bytes'])
+const KEYS = new Set(['fault', 'path', 'count', 'rate', 'retryAfterSeconds', 'delayMs', 'bodyBase64', 'bytes', 'field', 'to'])
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function isInt(value: unknown, min: number, max: number): value is number {
@@ -92,6 +112,11 @@ export function faultRuleProblems(value: unknown): string[] {
   if (rule['bytes'] !== undefined && !isInt(rule['bytes'], 1, 64 * 1024 * 1024))
     problems.push('bytes must be an integer from 1 to 67108864')
   if (rule['fault'] === 'huge-item' && rule['bytes'] === undefined) problems.push('huge-item needs bytes')
+  for (const key of ['field', 'to'])
+    if (rule[key] !== undefined && (typeof rule[key] !== 'string' || !FIELD_NAME.test(rule[key])))
+      problems.push(`${key} must be a field name (letters, digits, _; at most 100)`)
+  if (FIELD_FAULTS.includes(rule['fault'] as FaultKind) && rule['field'] === undefined) problems.push(`${String(rule['fault'])} needs field`)
+  if (rule['fault'] === 'rename-item-field' && rule['to'] === undefined) problems.push('rename-item-field needs to')
   return problems
 }
 
@@ -107,6 +132,8 @@ export function parseFaultRule(value: unknown): FaultRuleInput {
   if (typeof rule['delayMs'] === 'number') input.delayMs = rule['delayMs']
   if (typeof rule['bodyBase64'] === 'string') input.bodyBase64 = rule['bodyBase64']
   if (typeof rule['bytes'] === 'number') input.bytes = rule['bytes']
+  if (typeof rule['field'] === 'string') input.field = rule['field']
+  if (typeof rule['to'] === 'string') input.to = rule['to']
   return input
 }
 

@@ -1,7 +1,7 @@
 /** Writing responses, normal and faulty. Every fault's observable behaviour is decided here. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
-import type { ApiResult } from './api.ts'
+import { renameKey, type ApiResult } from './api.ts'
 import { invalidLoginResp } from './creative-one.ts'
 import type { ActiveFault } from './faults.ts'
 import { toJsonText, type JsonObject } from './json.ts'
@@ -155,6 +155,18 @@ export async function sendWithFault(
       res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(bytes.length) })
       res.end(bytes)
       return
+    }
+    case 'rename-item-field':
+    case 'retype-item-field':
+    case 'extra-item-field': {
+      const field = rule.field ?? ''
+      for (const item of items) {
+        if (rule.fault === 'extra-item-field') item[field] = 'added by the upstream'
+        else if (!(field in item)) continue
+        else if (rule.fault === 'retype-item-field') item[field] = { value: item[field] ?? null }
+        else renameKey(item, field, rule.to ?? field)
+      }
+      return sendJson(res, result.status, result.body)
     }
     case 'huge-item': {
       const item = items[Math.floor(random() * items.length)]

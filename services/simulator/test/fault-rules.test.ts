@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError } from '@trends/core'
+import { faultRuleProblems } from '../src/faults.ts'
 import { createSimulator, type FaultRuleInput } from '../src/index.ts'
 import { addFault, get, legacyGet, legacyList, obj, objects, PATHS, post, startSimulator } from './helpers.ts'
 
@@ -128,4 +129,14 @@ test('deprecated paths (SIM_DEPRECATED) and start-up rules (SIM_FAULTS) as optio
     () => createSimulator({ faults: [{ fault: 'nope' } as unknown as FaultRuleInput, { fault: 'rate-limit', rate: -1 }] }),
     (error: unknown) => error instanceof ConfigError && error.problems.length === 2,
   )
+})
+
+test('field faults need the field (and a rename its new name), each a plain field name', () => {
+  assert.deepEqual(faultRuleProblems({ fault: 'rename-item-field', field: 'hashtag_name', to: 'tag_name' }), [])
+  assert.deepEqual(faultRuleProblems({ fault: 'retype-item-field', field: 'rank' }), [])
+  assert.deepEqual(faultRuleProblems({ fault: 'rename-item-field', field: 'hashtag_name' }), ['rename-item-field needs to'])
+  assert.deepEqual(faultRuleProblems({ fault: 'extra-item-field' }), ['extra-item-field needs field'])
+  assert.deepEqual(faultRuleProblems({ fault: 'retype-item-field', field: 'a.b' }), [
+    'field must be a field name (letters, digits, _; at most 100)',
+  ])
 })
