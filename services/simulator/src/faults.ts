@@ -115,7 +115,8 @@ export function faultRuleProblems(value: unknown): string[] {
   for (const key of ['field', 'to'])
     if (rule[key] !== undefined && (typeof rule[key] !== 'string' || !FIELD_NAME.test(rule[key])))
       problems.push(`${key} must be a field name (letters, digits, _; at most 100)`)
-  if (FIELD_FAULTS.includes(rule['fault'] as FaultKind) && rule['field'] === undefined) problems.push(`${String(rule['fault'])} needs field`)
+  if (FIELD_FAULTS.includes(rule['fault'] as FaultKind) && rule['field'] === undefined)
+    problems.push(`${String(rule['fault'])} needs field`)
   if (rule['fault'] === 'rename-item-field' && rule['to'] === undefined) problems.push('rename-item-field needs to')
   return problems
 }
