@@ -19,11 +19,21 @@ const NONE = { fault: 'server-error', path: '/nowhere' } as const
 
 interface Case extends FaultCase {
   snapshot: string
+  /** What every successful page's fetch-log entry says of its drift from the contract. */
+  drift?: string[]
 }
 
 const CASES: Case[] = [
   // The hashtag chart is a top 100: two pages of 50 reach its end before the cap of 5.
-  { fault: NONE, endpoint: 'hashtags-legacy', outcome: 'ok', snapshot: 'complete' },
+  { fault: NONE, endpoint: 'hashtags-legacy', outcome: 'ok', snapshot: 'complete', drift: [] },
+  // The upstream renames a required field: each page's entry says so (the records are still published; the normalizer dead-letters them).
+  {
+    fault: { fault: 'rename-item-field', path: '/creative_radar_api/v1/popular_trend/hashtag/list', field: 'hashtag_name', to: 'tag_name' },
+    endpoint: 'hashtags-legacy',
+    outcome: 'ok',
+    snapshot: 'complete',
+    drift: ['hashtag_name missing 50', 'tag_name unknown 50'],
+  },
   // Without a session the TikTok One hashtag list stops after 3 rows and says it has no more.
   { fault: NONE, endpoint: 'hashtags-creative-one', outcome: 'ok', snapshot: 'logged_out_cap' },
   // Two pages of 10 creators, with more to come.
@@ -68,6 +78,18 @@ test(
         [testCase.snapshot],
         label,
       )
+      if (testCase.drift !== undefined) {
+        const pages = attempts.filter((attempt) => attempt['outcome'] === 'ok')
+        assert.equal(pages.length, 2, label)
+        for (const page of pages)
+          assert.deepEqual(
+            (page['drift'] as Array<{ field: string; kind: string; items: number }>).map(
+              (entry) => `${entry.field} ${entry.kind} ${entry.items}`,
+            ),
+            testCase.drift,
+            `${label}: drift`,
+          )
+      }
       const last = Math.max(...attempts.map((attempt) => Number(attempt['requested_at'])))
       assert.equal(Number(ended[0]!['requested_at']), last, `${label}: on the fetch's last attempt`)
     }

@@ -1,0 +1,57 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
+
+/** A fetch-log entry of a successful page, with the drift the client found on it. */
+function page(fetchId: string, drift: Array<{ field: string; kind: string; items: number }> | undefined): Record<string, unknown> {
+  return {
+    fetch_id: fetchId,
+    task_id: 't',
+    endpoint: 'hashtags-legacy',
+    family: 'hashtag',
+    generation: 'legacy',
+    page: 1,
+    attempt: 1,
+    outcome: 'ok',
+    error_class: null,
+    http_status: 200,
+    latency_ms: 12,
+    items: 50,
+    will_retry: false,
+    request_id: null,
+    request_params: {},
+    requested_at: Date.UTC(2026, 11, 2, 8),
+    chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
+    snapshot: null,
+    ...(drift === undefined ? {} : { drift }),
+  }
+}
+
+test(
+  'the fetch log keeps each page drift in ClickHouse: fields, kinds and items, queryable; none is an empty array',
+  { timeout: 120_000 },
+  async (t) => {
+    const { client } = await loadThroughSink(
+      t,
+      [cleanedRecord(0)],
+      [
+        page('drifted', [
+          { field: 'hashtag_name', kind: 'missing', items: 50 },
+          { field: 'tag_name', kind: 'unknown', items: 50 },
+        ]),
+        page('kept', []),
+      ],
+    )
+    const rows = await (
+      await client.query({
+        query: `SELECT fetch_id, arrayStringConcat(arrayMap(d -> concat(d.field, ' ', d.kind, ' ', toString(d.items)), drift), ', ') AS words
+              FROM fetch_log ORDER BY fetch_id`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ fetch_id: string; words: string }>()
+    assert.deepEqual(rows, [
+      { fetch_id: 'drifted', words: 'hashtag_name missing 50, tag_name unknown 50' },
+      { fetch_id: 'kept', words: '' },
+    ])
+  },
+)
