@@ -198,6 +198,15 @@ test('trends fetch: one page as the producer client sees it, items and exact JSO
   const bad = await trends(['fetch', 'hashtags-legacy', '--country', 'XX'], env)
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /unknown country "XX"/)
+  // Logged out, the TikTok One hashtag list stops at 3 rows and says it has no more: partial, said so.
+  const capped = await trends(['fetch', 'hashtags-creative-one', '--country', 'US', '--period', '7'], env)
+  assert.equal(capped.code, 0, capped.stderr)
+  assert.match(capped.stderr, /^snapshot: partial \(logged_out_cap\): without a login the upstream stops at 3 rows/m)
+  const whole = await trends(['fetch', 'hashtags-creative-one', '--country', 'US', '--period', '7'], {
+    ...env,
+    CC_COOKIE: 'sessionid_ads=x',
+  })
+  assert.doesNotMatch(whole.stderr, /logged_out_cap/)
 })
 
 test('trends dlq: list the dead letters, redrive their original bytes to where they came from', { timeout: 120_000 }, async (t) => {

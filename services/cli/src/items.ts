@@ -1,7 +1,7 @@
 /**
  * What `trends fetch` shows of a page: a row per item and a summary line. Pure, so tested on its own.
  */
-import { describeDrift, type PageResult, type RawItem } from '@trends/creative-center'
+import { describeDrift, snapshotOutcome, type PageResult, type RawItem } from '@trends/creative-center'
 import { visible } from './output.ts'
 
 /** The fields that name an item, in order of preference: they differ per endpoint and generation. */
@@ -34,4 +34,22 @@ export function pageSummary(
     // Upstream field names are upstream text: escaped like any other before they reach a terminal.
     (page.drift.length === 0 ? '' : `drift: ${visible(describeDrift(page.drift))}\n`)
   )
+}
+
+/**
+ * What a first page says of its chart's snapshot, for `trends fetch`: that it is the whole chart, or
+ * that it stops at the rows a logged-out session gets (`loggedOutCap`, given only without a session),
+ * or nothing when more pages follow (the summary says so) or the page is not the first.
+ */
+export function snapshotLine(page: Pick<PageResult, 'page' | 'items' | 'pagination'>, loggedOutCap: number | undefined): string {
+  if (page.page !== 1) return ''
+  const outcome = snapshotOutcome(
+    [{ items: page.items.length, hasMore: page.pagination.hasMore, total: page.pagination.total }],
+    loggedOutCap,
+  )
+  if (outcome === 'complete') return 'snapshot: complete (this page ends the chart)\n'
+  if (outcome === 'logged_out_cap')
+    return `snapshot: partial (logged_out_cap): without a login the upstream stops at ${loggedOutCap} rows; CC_COOKIE fetches the whole chart\n`
+  if (outcome === 'empty') return 'snapshot: partial (empty): no items\n'
+  return ''
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PageDrift, RawItem } from '@trends/creative-center'
-import { itemRows, nameOf, pageSummary } from '../src/items.ts'
+import { itemRows, nameOf, pageSummary, snapshotLine } from '../src/items.ts'
 
 test("an item's name from whichever field its family and generation use, the first non-empty one", () => {
   assert.equal(nameOf({ hashtag_name: 'fyp', name: 'other' }), 'fyp')
@@ -53,4 +53,19 @@ test('the page summary: items, status, latency in whole ms, attempts, then the r
     pageSummary('hashtags-legacy', { ...page, drift }),
     'hashtags-legacy page 2: 0 items, HTTP 200, 124 ms, 1 attempt(s)\ndrift: hashtag_name missing, tag\\u001b[2Jname unknown\n',
   )
+})
+
+test("a first page's snapshot: the whole chart, or a logged-out cap, or nothing while more pages follow", () => {
+  const page = (items: number, hasMore: boolean | undefined, number = 1) => ({
+    page: number,
+    items: Array.from({ length: items }, () => ({}) as RawItem),
+    pagination: { page: number, size: 20, total: undefined, hasMore },
+  })
+  assert.equal(snapshotLine(page(12, false), undefined), 'snapshot: complete (this page ends the chart)\n')
+  assert.equal(
+    snapshotLine(page(3, false), 3),
+    'snapshot: partial (logged_out_cap): without a login the upstream stops at 3 rows; CC_COOKIE fetches the whole chart\n',
+  )
+  assert.equal(snapshotLine(page(20, true), 3), '')
+  assert.equal(snapshotLine(page(3, false, 2), 3), '', 'a later page cannot say')
 })

@@ -12,7 +12,7 @@ import {
 import { createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { CliError, usage } from '../errors.ts'
-import { itemRows, pageSummary } from '../items.ts'
+import { itemRows, pageSummary, snapshotLine } from '../items.ts'
 import { formatOf, render } from '../output.ts'
 
 export const FETCH_HELP = `Usage: trends fetch <endpoint> [--country US] [--period 7] [--industry ID] [--filter key=value]... [--page 1] [--format table|json|csv] [--raw]
@@ -80,6 +80,7 @@ export async function fetchCommand(args: string[]): Promise<void> {
       process.stdout.write(render(itemRows(page.items), format, process.stdout.isTTY === true))
     }
     process.stderr.write(pageSummary(endpoint.name, page))
+    process.stderr.write(snapshotLine(page, client.loggedIn ? undefined : endpoint.loggedOutCap))
   } catch (error) {
     if (error instanceof CreativeCenterError) throw new CliError(`${error.message} (${error.code})`)
     throw error
