@@ -7,6 +7,19 @@ export interface ReportData {
   latestDate: string | null
   charts: ChartReport[]
   coverage: CoverageRow[]
+  /** Per chart, its snapshots of the report's days: how many complete, how many partial and why. */
+  snapshots: SnapshotCoverage[]
+}
+
+export interface SnapshotCoverage {
+  chart_id: string
+  complete: number
+  partial: number
+  /** Why the partial ones are partial (page_failed, max_pages, logged_out_cap, empty, unknown), each once. */
+  reasons: string[]
+  /** The chart's latest snapshot, and whether it is complete. */
+  latest: string
+  latestComplete: boolean
 }
 
 export interface ChartReport {
@@ -98,6 +111,23 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
      GROUP BY endpoint, country, period ORDER BY endpoint, country, period`,
     { days: options.days },
   )
+  // The report's days end on the latest data date (not today): a stalled pipeline's report still shows its charts.
+  const snapshotCoverage = await rows<{
+    chart_id: string
+    complete: string
+    partial: string
+    reasons: string[]
+    latest: string
+    latest_complete: boolean | number
+  }>(
+    client,
+    `SELECT chart_id, countIf(complete) AS complete, countIf(NOT complete) AS partial, arraySort(groupUniqArrayIf(reason, NOT complete)) AS reasons,
+            toString(max(data_date)) AS latest, argMax(complete, data_date) AS latest_complete
+     FROM chart_snapshots
+     WHERE data_date > (SELECT max(data_date) FROM chart_snapshots) - {days:UInt32}
+     GROUP BY chart_id ORDER BY partial > 0 DESC, chart_id`,
+    { days: options.days },
+  )
   const latest =
     shown
       .map((snapshot) => snapshot.data_date)
@@ -108,5 +138,13 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
     latestDate: latest,
     charts: result,
     coverage: coverage.map((row) => ({ ...row, fetches: Number(row.fetches), failed: Number(row.failed), items: Number(row.items) })),
+    snapshots: snapshotCoverage.map((row) => ({
+      chart_id: row.chart_id,
+      complete: Number(row.complete),
+      partial: Number(row.partial),
+      reasons: row.reasons,
+      latest: row.latest,
+      latestComplete: row.latest_complete === true || row.latest_complete === 1,
+    })),
   }
 }

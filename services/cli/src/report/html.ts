@@ -96,6 +96,34 @@ function coverageTable(data: ReportData): string {
   return `<table class="coverage"><tr><th>endpoint</th><th>country</th><th>period</th><th>fetches</th><th>failed</th><th>items</th><th>last fetch (UTC)</th></tr>${rows.join('')}</table>`
 }
 
+/**
+ * Snapshots per chart, the partial ones apart: charts with partial snapshots first (how many, and
+ * why), then the charts whose snapshots were all complete.
+ */
+function snapshotTables(data: ReportData): string {
+  if (data.snapshots.length === 0) return ''
+  const partial = data.snapshots.filter((row) => row.partial > 0)
+  const complete = data.snapshots.filter((row) => row.partial === 0)
+  const latest = (row: ReportData['snapshots'][number]) =>
+    `${escapeHtml(row.latest)}${row.latestComplete ? '' : ' <span class="partial">partial</span>'}`
+  const partialTable =
+    partial.length === 0
+      ? '<p class="empty">Every snapshot of every chart was complete.</p>'
+      : `<table class="snapshots-partial"><tr><th>chart</th><th>partial</th><th>why</th><th>complete</th><th>latest</th></tr>${partial
+          .map(
+            (row) =>
+              `<tr><td>${escapeHtml(row.chart_id)}</td><td class="n bad">${row.partial}</td><td>${escapeHtml(row.reasons.join(', '))}</td><td class="n">${row.complete}</td><td>${latest(row)}</td></tr>`,
+          )
+          .join('')}</table>`
+  const completeTable =
+    complete.length === 0
+      ? ''
+      : `<h3>Complete snapshots only</h3><table class="snapshots-complete"><tr><th>chart</th><th>complete</th><th>latest</th></tr>${complete
+          .map((row) => `<tr><td>${escapeHtml(row.chart_id)}</td><td class="n">${row.complete}</td><td>${latest(row)}</td></tr>`)
+          .join('')}</table>`
+  return `<h3>Partial snapshots</h3>${partialTable}${completeTable}`
+}
+
 /** One self-contained page: no scripts, no outside files, so it opens anywhere and prints as it shows. */
 export function renderReport(data: ReportData): string {
   return `<!doctype html>
@@ -114,7 +142,7 @@ table{border-collapse:collapse;width:100%}td,th{padding:3px 8px;text-align:left;
 <h1>TikTok Creative Center trends</h1>
 <p class="meta">Latest upstream data: ${escapeHtml(data.latestDate ?? 'none')} · generated ${escapeHtml(data.generatedAt.slice(0, 16).replace('T', ' '))} UTC · from ClickHouse</p>
 ${data.charts.length === 0 ? '<p class="empty">No observations in ClickHouse yet.</p>' : data.charts.map(chartSection).join('\n')}
-<section class="coverage-section"><h2>Fetch coverage</h2>${coverageTable(data)}</section>
+<section class="coverage-section"><h2>Fetch coverage</h2>${snapshotTables(data)}<h3>Fetches</h3>${coverageTable(data)}</section>
 </body></html>
 `
 }

@@ -55,6 +55,32 @@ const DATA: ReportData = {
     { endpoint: 'hashtags', country: 'US', period: '7', fetches: 12, failed: 1, items: 600, lastFetch: '2026-12-01 21:00:00.123' },
     { endpoint: 'sounds', country: '', period: '', fetches: 3, failed: 0, items: 90, lastFetch: '2026-12-01 20:59:00' },
   ],
+  snapshots: [
+    {
+      chart_id: 'hashtags-creative-one/US/7/all',
+      complete: 0,
+      partial: 3,
+      reasons: ['logged_out_cap'],
+      latest: '2026-12-01',
+      latestComplete: false,
+    },
+    {
+      chart_id: 'creators-legacy/US/all/all/sort_by=follower',
+      complete: 2,
+      partial: 1,
+      reasons: ['max_pages', 'page_failed'],
+      latest: '2026-12-01',
+      latestComplete: true,
+    },
+    {
+      chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
+      complete: 5,
+      partial: 0,
+      reasons: [],
+      latest: '2026-12-01',
+      latestComplete: true,
+    },
+  ],
 }
 
 test('the report: upstream names escaped wherever they appear, never as markup', () => {
@@ -90,8 +116,22 @@ test('the report: chart title, rank change arrows, empty sections and the fetch 
   assert.equal(html.match(/<circle /g)?.length, 2, 'a dot per point')
 })
 
+test('coverage shows partial snapshots apart from complete ones: which charts, how many, why', () => {
+  const html = renderReport(DATA)
+  const partial = /<table class="snapshots-partial">(.*?)<\/table>/.exec(html)?.[1] ?? ''
+  assert.match(
+    partial,
+    /<tr><td>hashtags-creative-one\/US\/7\/all<\/td><td class="n bad">3<\/td><td>logged_out_cap<\/td><td class="n">0<\/td><td>2026-12-01 <span class="partial">partial<\/span><\/td><\/tr>/,
+  )
+  assert.match(partial, /creators-legacy\/US\/all\/all\/sort_by=follower<\/td><td class="n bad">1<\/td><td>max_pages, page_failed<\/td>/)
+  assert.doesNotMatch(partial, /hashtags-legacy/)
+  const complete = /<table class="snapshots-complete">(.*?)<\/table>/.exec(html)?.[1] ?? ''
+  assert.match(complete, /<tr><td>hashtags-legacy\/US\/7\/all\/sort_by=popular<\/td><td class="n">5<\/td><td>2026-12-01<\/td><\/tr>/)
+  assert.doesNotMatch(complete, /creative-one|creators/)
+})
+
 test('the report of an empty store says so instead of drawing nothing', () => {
-  const html = renderReport({ generatedAt: '2026-12-01T00:00:00Z', latestDate: null, charts: [], coverage: [] })
+  const html = renderReport({ generatedAt: '2026-12-01T00:00:00Z', latestDate: null, charts: [], coverage: [], snapshots: [] })
   assert.match(html, /<title>TikTok Creative Center trends<\/title>/)
   assert.match(html, /Latest upstream data: none/)
   assert.match(html, /No observations in ClickHouse yet\./)
