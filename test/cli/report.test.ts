@@ -10,9 +10,10 @@ import type { CleanedRecord } from '@trends/normalizer'
 import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
 
 const DAYS = 5
+const isoDate = (days: number) => new Date(days * 86_400_000).toISOString().slice(0, 10)
 
 /**
- * A US 7-day hashtag chart over five days, each day's fetch complete: items 0–5 every day with ranks
+ * A US 7-day hashtag chart over five days, each day's fetch complete but one three days ago: items 0–5 every day with ranks
  * that move, and items 6 and 7 new on the latest day; fetch-log entries for two countries in the
  * last minute, one failed.
  */
@@ -44,14 +45,15 @@ function chart() {
     request_params: { country_code: country, period: '7' },
     requested_at: Date.now() - 60_000,
   })
-  // How each day's chart fetch ended, on its last attempt: within the fetch log's 180-day TTL, before the coverage window.
+  // How each day's chart fetch ended, on its last attempt: within the fetch log's 180-day TTL, before the
+  // coverage window. Three days ago a logged-out session got only the upstream's cap of rows.
   const ended = Array.from({ length: DAYS }, (_, day) => ({
     ...fetch(10 + day, 'US', 'ok'),
     task_id: `task-${day}`,
     request_params: {},
     requested_at: Date.now() - (60 - day) * 86_400_000,
     chart_id: records[0]!.chart_id,
-    snapshot: 'complete',
+    snapshot: day === 3 ? 'logged_out_cap' : 'complete',
   }))
   return {
     records,
@@ -92,7 +94,7 @@ test(
       /^hashtags · US · 7 days · all industries hashtags-legacy\/US\/7\/all\/sort_by=popular · snapshot \d{4}-\d{2}-\d{2}, complete, 8 items, /,
     )
 
-    // Today's top five by rank, each a line through its five days.
+    // Today's top five by rank, each a line through its complete snapshots (the partial one is left out).
     const latest = records
       .filter((r) => r.data_date === Math.max(...records.map((x) => x.data_date ?? 0)))
       .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0))
@@ -105,7 +107,7 @@ test(
     assert.equal(await lines.count(), 5)
     for (let i = 0; i < 5; i++) {
       const points = ((await lines.nth(i).locator('polyline').getAttribute('points')) ?? '').trim().split(' ')
-      assert.equal(points.length, DAYS, `${topFive[i]?.display_name}: one point per day`)
+      assert.equal(points.length, DAYS - 1, `${topFive[i]?.display_name}: one point per complete snapshot`)
     }
     // Rank 1 is drawn highest: the top item's last point sits on the chart's top edge.
     const first = ((await lines.nth(0).locator('polyline').getAttribute('points')) ?? '').trim().split(' ')
@@ -128,6 +130,10 @@ test(
     assert.match(coverage[1] ?? '', /hashtags-legacyGB71120/, 'GB: one ok fetch of 20 items, one failed')
     assert.match(coverage[2] ?? '', /hashtags-legacyUS72040/)
     assert.equal(await page.locator('table.coverage td.bad').count(), 1)
+    // Snapshots: the chart had one partial snapshot (three days ago) and four complete ones; its latest is complete.
+    const snapshots = await page.locator('table.snapshots-partial tr').allTextContents()
+    assert.deepEqual(snapshots.slice(1), [`${records[0]!.chart_id}1logged_out_cap4${isoDate(latest[0]!.data_date!)}`])
+    assert.equal(await page.locator('table.snapshots-complete').count(), 0, 'no chart had complete snapshots only')
 
     // Names in every script draw with a real glyph in the page's own font stack: Chinese, Korean, Thai,
     // Arabic and emoji each differ from the box a code point no font has draws (private use U+E000)

@@ -112,20 +112,21 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
     { days: options.days },
   )
   // The report's days end on the latest data date (not today): a stalled pipeline's report still shows its charts.
+  // Aliases differ from the column names: ClickHouse would read `complete` inside argMax as the countIf alias.
   const snapshotCoverage = await rows<{
     chart_id: string
-    complete: string
-    partial: string
+    complete_count: string
+    partial_count: string
     reasons: string[]
     latest: string
     latest_complete: boolean | number
   }>(
     client,
-    `SELECT chart_id, countIf(complete) AS complete, countIf(NOT complete) AS partial, arraySort(groupUniqArrayIf(reason, NOT complete)) AS reasons,
+    `SELECT chart_id, countIf(complete) AS complete_count, countIf(NOT complete) AS partial_count, arraySort(groupUniqArrayIf(reason, NOT complete)) AS reasons,
             toString(max(data_date)) AS latest, argMax(complete, data_date) AS latest_complete
      FROM chart_snapshots
      WHERE data_date > (SELECT max(data_date) FROM chart_snapshots) - {days:UInt32}
-     GROUP BY chart_id ORDER BY partial > 0 DESC, chart_id`,
+     GROUP BY chart_id ORDER BY partial_count > 0 DESC, chart_id`,
     { days: options.days },
   )
   const latest =
@@ -140,8 +141,8 @@ export async function loadReport(client: ClickHouseClient, options: { days: numb
     coverage: coverage.map((row) => ({ ...row, fetches: Number(row.fetches), failed: Number(row.failed), items: Number(row.items) })),
     snapshots: snapshotCoverage.map((row) => ({
       chart_id: row.chart_id,
-      complete: Number(row.complete),
-      partial: Number(row.partial),
+      complete: Number(row.complete_count),
+      partial: Number(row.partial_count),
       reasons: row.reasons,
       latest: row.latest,
       latestComplete: row.latest_complete === true || row.latest_complete === 1,
