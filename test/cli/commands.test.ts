@@ -1,5 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { randomSuffix } from '@trends/core'
 import { ensureTopics, readTopic, registerTopicSchema, topicsFor } from '@trends/kafka'
 import { useFreshDatabase, useProducer } from '@trends/testing'
@@ -14,6 +17,18 @@ test('trends with an unknown command, an unknown flag, or nothing: one line, exi
     assert.equal(result.code, 2, args.join(' '))
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
     assert.doesNotMatch(result.stderr, /\n\s+at /)
+  }
+  // A contract file naming an endpoint that does not exist: the problem on a line of its own, exit 2.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-contracts-'))
+  try {
+    const file = path.join(dir, 'contracts.json')
+    writeFileSync(file, JSON.stringify({ 'hashtags-tiktok': { extra: ['x'] } }))
+    const result = await trends(['fetch', 'hashtags-legacy', '--country', 'US', '--period', '7'], { CC_CONTRACTS_FILE: file })
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, new RegExp(`^  CC_CONTRACTS_FILE: ${file}: unknown endpoint "hashtags-tiktok" \\(known: .*\\)$`, 'm'))
+    assert.doesNotMatch(result.stderr, /\n\s+at /)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
   const help = await trends(['--help'])
   assert.equal(help.code, 0)

@@ -120,6 +120,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   // An error body can echo the request's cookie or CSRF token; every body and transport message is
   // scrubbed of them before it is read, so nothing derived from it (messages, request ids, the
   // fetch log, dead letters, the error's detail) can carry them.
+  const contracts = settings.contracts ?? CONTRACTS
   const scrub = createScrubber(secretForms(settings.cookie, settings.csrfToken === undefined ? [] : [settings.csrfToken]))
 
   const requests = counter(metrics, 'trends_cc_requests_total', 'Creative Center HTTP attempts by endpoint and outcome', [
@@ -239,7 +240,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       if (outcome.kind === 'ok') {
         itemsTotal.inc({ endpoint: endpoint.name }, outcome.items)
         const drift = outcome.drift ?? []
-        const contract = CONTRACTS[endpoint.name]
+        const contract = contracts[endpoint.name]
         for (const entry of drift)
           driftTotal.inc({
             endpoint: endpoint.name,
@@ -337,7 +338,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     const classify = (status: number, contentType: string, text: string): Outcome<Extract<Classified, { kind: 'ok' }>> => {
       const classified = classifyResponse(endpoint, status, contentType, text, page)
       if (classified.kind === 'error') return classified
-      const contract = CONTRACTS[endpoint.name]
+      const contract = contracts[endpoint.name]
       const drift =
         contract === undefined
           ? []

@@ -1,5 +1,5 @@
 /**
- * Field contracts per endpoint, as data beside the endpoint definitions: what a list item carries.
+ * Field contracts per endpoint, as data beside the endpoint definitions (contracts.json): what a list item carries.
  * `required`: without it the item is no observation (the normalizer dead-letters it). `optional`:
  * read when present; its absence (or null) is normal — the upstream leaves `rank_diff` out on new
  * entries and `industry_info` on some items. `extra`: known to arrive, read by nothing.
@@ -7,8 +7,11 @@
  * **Drift** is what the upstream changed without notice: a required field missing, a field no
  * contract names (a rename shows as the old name missing, if required, and the new one unknown), or
  * a known field whose value has another type. From the API notes and real captures; a field the
- * upstream adds should be added here (as optional or extra) once it is understood.
+ * upstream adds should be added to contracts.json (as optional or extra) once it is understood, or
+ * in a deployment's own file (CC_CONTRACTS_FILE) until then.
  */
+import { readFileSync } from 'node:fs'
+import { ENDPOINTS } from './endpoints.ts'
 import type { Json } from './json.ts'
 
 /**
@@ -24,94 +27,106 @@ export interface FieldContract {
   extra: readonly string[]
 }
 
-export const CONTRACTS: Readonly<Record<string, FieldContract>> = {
-  'keywords-legacy': {
-    required: { keyword: 'text' },
-    optional: {
-      post: 'count',
-      post_change: 'number',
-      ctr: 'number',
-      cvr: 'number',
-      cpa: 'number',
-      cost: 'number',
-      impression: 'count',
-      play_six_rate: 'number',
-      like: 'count',
-      share: 'count',
-      comment: 'count',
-      video_list: 'array',
-    },
-    extra: [],
-  },
-  'hashtags-legacy': {
-    required: { hashtag_id: 'id', hashtag_name: 'text', rank: 'count' },
-    optional: {
-      country_info: 'object',
-      industry_info: 'object',
-      is_promoted: 'boolean',
-      trend: 'array',
-      creators: 'array',
-      publish_cnt: 'count',
-      video_views: 'count',
-      rank_diff: 'number',
-      rank_diff_type: 'number',
-    },
-    // Seen in captures (the detail endpoint's related videos), read by nothing.
-    extra: ['related_items'],
-  },
-  'hashtags-creative-one': {
-    required: { hashtagID: 'id', hashtagName: 'text', rankIndex: 'count' },
-    optional: { publishCnt: 'count', vv: 'count', industryIDs: 'array', popularityCurve: 'array', topCreators: 'array' },
-    extra: [],
-  },
-  'sounds-legacy': {
-    required: { clip_id: 'id', title: 'text', rank: 'count' },
-    optional: {
-      song_id: 'id',
-      cml_mid: 'id',
-      url_title: 'text',
-      author: 'text',
-      cover: 'text',
-      duration: 'number',
-      link: 'text',
-      music_url: 'text',
-      country_code: 'text',
-      if_cml: 'boolean',
-      is_search: 'boolean',
-      promoted: 'boolean',
-      on_list_times: 'count',
-      rank_diff: 'number',
-      rank_diff_type: 'number',
-      trend: 'array',
-      related_items: 'array',
-    },
-    extra: [],
-  },
-  'creators-legacy': {
-    required: { tcm_id: 'id', nick_name: 'text' },
-    optional: {
-      user_id: 'id',
-      avatar_url: 'text',
-      country_code: 'text',
-      follower_cnt: 'count',
-      liked_cnt: 'count',
-      tt_link: 'text',
-      tcm_link: 'text',
-      items: 'array',
-    },
-    extra: [],
-  },
-  'videos-legacy': {
-    required: { item_id: 'id' },
-    optional: { id: 'id', item_url: 'text', title: 'text', cover: 'text', duration: 'number', country_code: 'text', region: 'text' },
-    extra: [],
-  },
-  'videos-creative-one': {
-    required: { itemInfo: 'object' },
-    optional: { itemAuthorInfo: 'object', itemAuthorMetrics: 'object', itemMetrics: 'object' },
-    extra: [],
-  },
+const FIELD_TYPES: readonly FieldType[] = ['text', 'id', 'count', 'number', 'boolean', 'object', 'array']
+
+/** A contract file that does not parse, or says something the client cannot use. The message is one line. */
+export class ContractFileError extends Error {
+  override name = 'ContractFileError'
 }
+
+export type Contracts = Readonly<Record<string, FieldContract>>
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Reads one `{field: type}` section; `where` names it in errors. */
+function fieldTypes(value: unknown, where: string): Record<string, FieldType> {
+  if (value === undefined) return {}
+  if (!isObject(value)) throw new ContractFileError(`${where}: expected an object of field names and types`)
+  const out: Record<string, FieldType> = {}
+  for (const [field, type] of Object.entries(value)) {
+    if (!FIELD_TYPES.includes(type as FieldType)) {
+      throw new ContractFileError(`${where}.${field}: type ${JSON.stringify(type)} is not one of ${FIELD_TYPES.join(', ')}`)
+    }
+    out[field] = type as FieldType
+  }
+  return out
+}
+
+function fieldNames(value: unknown, where: string): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || !value.every((field) => typeof field === 'string')) {
+    throw new ContractFileError(`${where}: expected an array of field names`)
+  }
+  return value
+}
+
+/**
+ * Parses a contract file: `{ "<endpoint>": { "required": {field: type}, "optional": {field: type},
+ * "extra": [field], "note": "..." } }`. `endpoints` are the names a file may use. With `base`, the
+ * file extends it (an override): it may add optional and extra fields or change an optional field's
+ * type, but not name required fields, which are what the normalizer's code reads. Throws
+ * ContractFileError, one line naming the file and the place.
+ */
+export function parseContracts(text: string, source: string, endpoints: readonly string[], base?: Contracts): Contracts {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new ContractFileError(`${source}: not JSON (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`)
+  }
+  if (!isObject(parsed)) throw new ContractFileError(`${source}: expected an object of endpoint names`)
+  const out: Record<string, FieldContract> = { ...base }
+  for (const [endpoint, value] of Object.entries(parsed)) {
+    const where = `${source}: ${endpoint}`
+    if (!endpoints.includes(endpoint)) {
+      throw new ContractFileError(`${source}: unknown endpoint ${JSON.stringify(endpoint)} (known: ${endpoints.join(', ')})`)
+    }
+    if (!isObject(value)) throw new ContractFileError(`${where}: expected an object with required, optional and extra`)
+    for (const key of Object.keys(value)) {
+      if (!['required', 'optional', 'extra', 'note'].includes(key)) {
+        throw new ContractFileError(`${where}: unknown key ${JSON.stringify(key)} (required, optional, extra, note)`)
+      }
+    }
+    const required = fieldTypes(value['required'], `${where}.required`)
+    const optional = fieldTypes(value['optional'], `${where}.optional`)
+    const extra = fieldNames(value['extra'], `${where}.extra`)
+    const inherited = base?.[endpoint]
+    if (inherited !== undefined && Object.keys(required).length > 0) {
+      throw new ContractFileError(
+        `${where}.required: an override cannot change required fields (the normalizer reads them); add optional or extra fields`,
+      )
+    }
+    const contract: FieldContract =
+      inherited === undefined
+        ? { required, optional, extra }
+        : {
+            required: inherited.required,
+            optional: { ...inherited.optional, ...optional },
+            extra: [...new Set([...inherited.extra, ...extra])],
+          }
+    const sections = [Object.keys(contract.required), Object.keys(contract.optional), contract.extra]
+    const seen = new Set<string>()
+    for (const field of sections.flat()) {
+      if (seen.has(field))
+        throw new ContractFileError(`${where}: ${field} is named twice (required, optional and extra exclude each other)`)
+      seen.add(field)
+    }
+    if (inherited === undefined && Object.keys(required).length === 0) {
+      throw new ContractFileError(`${where}.required: name at least the item's id field`)
+    }
+    out[endpoint] = contract
+  }
+  return out
+}
+
+/** The endpoints' contracts as shipped: contracts.json beside this file (ENDPOINTS' names). */
+export const CONTRACTS: Contracts = parseContracts(
+  readFileSync(new URL('./contracts.json', import.meta.url), 'utf8'),
+  'contracts.json',
+  ENDPOINTS.map((endpoint) => endpoint.name),
+)
 
 export type DriftKind = 'missing' | 'unknown' | 'retyped'
 

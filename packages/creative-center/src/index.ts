@@ -16,5 +16,5 @@ export { backoffDelay, parseRetryAfter, nextDelay, DEFAULT_RETRY } from './retry
 export type { RetryPolicy } from './retry.ts'
 export { readCreativeCenterSettings, DEFAULT_BASE_URL } from './settings.ts'
 export type { CreativeCenterSettings } from './settings.ts'
-export { CONTRACTS, itemDrift, pageDrift, driftFieldLabel, describeDrift, hasType } from './contracts.ts'
-export type { FieldContract, FieldType, FieldDrift, DriftKind, PageDrift } from './contracts.ts'
+export { CONTRACTS, ContractFileError, parseContracts, itemDrift, pageDrift, driftFieldLabel, describeDrift, hasType } from './contracts.ts'
+export type { Contracts, FieldContract, FieldType, FieldDrift, DriftKind, PageDrift } from './contracts.ts'

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { EnvReader } from '@trends/core'
+import { CONTRACTS, ContractFileError, parseContracts, type Contracts } from './contracts.ts'
+import { ENDPOINTS } from './endpoints.ts'
 import type { HttpSettings } from './http.ts'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
 
@@ -18,6 +20,8 @@ export interface CreativeCenterSettings {
   csrfToken?: string
   /** Sent as `web-id` and signed over when set. */
   webId?: string
+  /** The field contracts drift is measured against: the shipped ones, extended by CC_CONTRACTS_FILE (unset: the shipped ones). */
+  contracts?: Contracts
 }
 
 export const DEFAULT_BASE_URL = 'https://ads.tiktok.com'
@@ -27,7 +31,7 @@ const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKi
  * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
  * CC_BODY_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
  * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
- * and CC_CSRF_TOKEN.
+ * CC_CSRF_TOKEN, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
  */
 export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
   const settings: CreativeCenterSettings = {
@@ -71,6 +75,24 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
   if (csrfToken !== undefined) {
     if (/^[\x21-\x7e]+$/.test(csrfToken)) settings.csrfToken = csrfToken
     else env.problem('CC_CSRF_TOKEN: set the token as the browser sends it (printable characters, no spaces)')
+  }
+  const contractsFile = env.optionalString('CC_CONTRACTS_FILE')
+  if (contractsFile !== undefined) {
+    let text: string | undefined
+    try {
+      text = readFileSync(contractsFile, 'utf8')
+    } catch {
+      env.problem(`CC_CONTRACTS_FILE: cannot read ${contractsFile}`)
+    }
+    if (text !== undefined) {
+      try {
+        const names = ENDPOINTS.map((endpoint) => endpoint.name)
+        settings.contracts = parseContracts(text, contractsFile, names, CONTRACTS)
+      } catch (error) {
+        if (!(error instanceof ContractFileError)) throw error
+        env.problem(`CC_CONTRACTS_FILE: ${error.message}`)
+      }
+    }
   }
   return settings
 }

@@ -1,8 +1,21 @@
 import { test } from 'node:test'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import assert from 'node:assert/strict'
-import { CONTRACTS, describeDrift, driftFieldLabel, ENDPOINTS, itemDrift, pageDrift, type Json } from '../src/index.ts'
+import { readEnv } from '@trends/core'
+import {
+  ContractFileError,
+  CONTRACTS,
+  describeDrift,
+  driftFieldLabel,
+  ENDPOINTS,
+  itemDrift,
+  pageDrift,
+  parseContracts,
+  readCreativeCenterSettings,
+  type Json,
+} from '../src/index.ts'
 
 const HASHTAGS = CONTRACTS['hashtags-legacy']!
 
@@ -87,4 +100,83 @@ test('the real-shaped captures keep their contracts', () => {
   const creativeOneItems = (creativeOne['items'] as Json[]) ?? []
   assert.ok(creativeOneItems.length > 0)
   assert.deepEqual(pageDrift(CONTRACTS['hashtags-creative-one']!, creativeOneItems), [])
+})
+
+const NAMES = ENDPOINTS.map((endpoint) => endpoint.name)
+
+test('the shipped contracts are contracts.json beside the endpoint definitions, read as any contract file is', () => {
+  const file = readFileSync(path.resolve(import.meta.dirname, '../src/contracts.json'), 'utf8')
+  assert.deepEqual(parseContracts(file, 'contracts.json', NAMES), CONTRACTS)
+  assert.deepEqual(HASHTAGS.required, { hashtag_id: 'id', hashtag_name: 'text', rank: 'count' })
+})
+
+test('a deployment contract file extends the shipped one: optional and extra fields added, an optional type changed', () => {
+  const override = JSON.stringify({
+    'hashtags-legacy': { optional: { tag_score: 'number', rank_diff: 'text' }, extra: ['ad_meta'], note: 'seen since March' },
+  })
+  const contracts = parseContracts(override, 'mine.json', NAMES, CONTRACTS)
+  const extended = contracts['hashtags-legacy']!
+  assert.deepEqual(extended.required, HASHTAGS.required)
+  assert.equal(extended.optional['tag_score'], 'number')
+  assert.equal(extended.optional['rank_diff'], 'text')
+  assert.deepEqual(extended.extra, ['related_items', 'ad_meta'])
+  assert.equal(contracts['sounds-legacy'], CONTRACTS['sounds-legacy'], 'endpoints the file leaves out keep the shipped contract')
+  // What the shipped contract calls drift, the extended one does not.
+  const item = hashtag({ tag_score: 0.7, ad_meta: {}, rank_diff: '+2' })
+  assert.deepEqual(itemDrift(HASHTAGS, item), [
+    { field: 'rank_diff', kind: 'retyped' },
+    { field: 'tag_score', kind: 'unknown' },
+    { field: 'ad_meta', kind: 'unknown' },
+  ])
+  assert.deepEqual(itemDrift(extended, item), [])
+})
+
+test('a contract file that does not parse or says something unusable: one line naming the file and the place', () => {
+  const bad = (text: string, pattern: RegExp) =>
+    assert.throws(
+      () => parseContracts(text, 'mine.json', NAMES, CONTRACTS),
+      (error: unknown) => error instanceof ContractFileError && pattern.test(error.message) && !error.message.includes('\n'),
+      text,
+    )
+  bad('{"hashtags-legacy": {', /^mine\.json: not JSON \(/)
+  bad('[]', /^mine\.json: expected an object of endpoint names$/)
+  bad('{"hashtags-tiktok": {}}', /^mine\.json: unknown endpoint "hashtags-tiktok" \(known: keywords-legacy, /)
+  bad(
+    '{"hashtags-legacy": {"optional": {"x": "float"}}}',
+    /^mine\.json: hashtags-legacy\.optional\.x: type "float" is not one of text, id, /,
+  )
+  bad('{"hashtags-legacy": {"extra": "x"}}', /^mine\.json: hashtags-legacy\.extra: expected an array of field names$/)
+  bad('{"hashtags-legacy": {"optionals": {}}}', /^mine\.json: hashtags-legacy: unknown key "optionals"/)
+  bad('{"hashtags-legacy": {"required": {"tag_name": "text"}}}', /hashtags-legacy\.required: an override cannot change required fields/)
+  bad('{"hashtags-legacy": {"extra": ["rank"]}}', /^mine\.json: hashtags-legacy: rank is named twice/)
+  assert.throws(() => parseContracts('{"videos-legacy": {"optional": {}}}', 'base.json', NAMES), /videos-legacy\.required: name at least/)
+})
+
+test('CC_CONTRACTS_FILE: read at start-up; a file that is missing or wrong is a problem listed with the others', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'contracts-'))
+  try {
+    const good = path.join(dir, 'good.json')
+    writeFileSync(good, JSON.stringify({ 'sounds-legacy': { extra: ['rank_badge'] } }))
+    const env = readEnv({ CC_CONTRACTS_FILE: good })
+    assert.ok(readCreativeCenterSettings(env).contracts?.['sounds-legacy']?.extra.includes('rank_badge'))
+    env.done()
+    assert.equal(readCreativeCenterSettings(readEnv({})).contracts, undefined, 'unset: the shipped contracts')
+
+    const wrong = path.join(dir, 'wrong.json')
+    writeFileSync(wrong, JSON.stringify({ tiktok: {} }))
+    const problems = readEnv({ CC_CONTRACTS_FILE: wrong, CC_RATE_PER_SECOND: 'fast' })
+    readCreativeCenterSettings(problems)
+    assert.throws(
+      () => problems.done(),
+      (error: unknown) =>
+        error instanceof Error &&
+        /CC_RATE_PER_SECOND/.test(error.message) &&
+        error.message.includes(`CC_CONTRACTS_FILE: ${wrong}: unknown endpoint "tiktok"`),
+    )
+    const missing = readEnv({ CC_CONTRACTS_FILE: path.join(dir, 'nope.json') })
+    readCreativeCenterSettings(missing)
+    assert.throws(() => missing.done(), /CC_CONTRACTS_FILE: cannot read .*nope\.json/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
