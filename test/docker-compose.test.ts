@@ -111,6 +111,7 @@ test('the Dockerfile copies what exists and starts the CLI by default', () => {
 test('Prometheus scrapes each pipeline service where compose publishes its metrics', () => {
   const prometheus = parse(readFileSync(path.join(ROOT, 'services/monitoring/prometheus.yml'), 'utf8')) as {
     scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>
+    rule_files: string[]
   }
   const targets = prometheus.scrape_configs.flatMap((config) => config.static_configs.flatMap((c) => c.targets))
   assert.deepEqual(
@@ -122,4 +123,7 @@ test('Prometheus scrapes each pipeline service where compose publishes its metri
   for (const mount of [...(service('prometheus').volumes ?? []), ...(service('grafana').volumes ?? [])]) {
     assert.ok(existsSync(path.join(ROOT, mount.split(':')[0]!)), `${mount} exists`)
   }
+  // Each rule file is mounted beside the configuration, where Prometheus resolves its relative path.
+  assert.deepEqual(prometheus.rule_files, ['alerts.yml'])
+  assert.ok((service('prometheus').volumes ?? []).includes('./services/monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro'))
 })

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { chartId } from '@trends/creative-center'
-import { createRegistry } from '@trends/metrics'
+import { chartId, SNAPSHOT_OUTCOMES } from '@trends/creative-center'
+import { createRegistry, type Registry } from '@trends/metrics'
 import { loadProducerConfig, topicsFor } from '@trends/producer'
 import { runFaultCases, type FaultCase } from '../support/fault-tasks.ts'
 import { useSimulator } from '../support/simulator.ts'
@@ -61,7 +61,9 @@ test(
     }
     const config = loadProducerConfig(producerEnv(simulator.url, matrix, { CC_MAX_ATTEMPTS: '2' }))
     const { kafka, registry } = stackClients()
-    const worker = useWorker(t, config, { kafka, registry }, createRegistry('snapshots'))
+    const metrics = createRegistry('snapshots')
+    const started = Date.now() / 1000
+    const worker = useWorker(t, config, { kafka, registry }, metrics)
     await worker.prepare()
     const byTask = await runFaultCases(worker, simulator, config.charts, CASES)
 
@@ -93,5 +95,42 @@ test(
       const last = Math.max(...attempts.map((attempt) => Number(attempt['requested_at'])))
       assert.equal(Number(ended[0]!['requested_at']), last, `${label}: on the fetch's last attempt`)
     }
+
+    // The alerts' series: every matrix endpoint × outcome from 0, each fetch's ending counted once.
+    for (const endpoint of ['hashtags-legacy', 'creators-legacy', 'hashtags-creative-one']) {
+      for (const snapshot of SNAPSHOT_OUTCOMES) {
+        const expected = CASES.filter((c) => c.endpoint === endpoint && c.snapshot === snapshot).length
+        assert.equal(
+          await seriesValue(metrics, 'trends_worker_snapshots_total', { endpoint, snapshot }),
+          expected,
+          `${endpoint} ${snapshot}`,
+        )
+      }
+    }
+    // The hashtag chart ended complete after the worker started; the creators chart never did (its
+    // gauge still holds the worker's start), nor the logged-out TikTok One list.
+    const completedAt = async (endpoint: string) =>
+      (await seriesValue(metrics, 'trends_worker_chart_complete_timestamp_seconds', {
+        chart: chartId(config.charts.find((c) => c.target.endpoint.name === endpoint)!.target),
+      })) ?? Number.NaN
+    assert.ok((await completedAt('hashtags-legacy')) > started + 0.001)
+    for (const endpoint of ['creators-legacy', 'hashtags-creative-one']) {
+      const value = await completedAt(endpoint)
+      assert.ok(value >= Math.floor(started) && value < started + 1, `${endpoint}: the worker's start (${value})`)
+    }
+    // The renamed field's two pages: counted once per page under the contract's name and as other.
+    assert.equal(
+      await seriesValue(metrics, 'trends_cc_drift_total', { endpoint: 'hashtags-legacy', field: 'hashtag_name', kind: 'missing' }),
+      2,
+    )
+    assert.equal(await seriesValue(metrics, 'trends_cc_drift_total', { endpoint: 'hashtags-legacy', field: 'other', kind: 'unknown' }), 2)
   },
 )
+
+/** One series' value, which must exist (a series never made reads as undefined, and fails). */
+async function seriesValue(metrics: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const metric = metrics.getSingleMetric(name)
+  const { values } = (await metric?.get()) ?? { values: [] }
+  return values.find((v) => Object.entries(labels).every(([key, value]) => String((v.labels as Record<string, unknown>)[key]) === value))
+    ?.value
+}

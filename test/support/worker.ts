@@ -40,6 +40,7 @@ export function useWorker(
     rawPartitions: 1,
     taskPartitions: 1,
     sessionTimeoutMs: 10_000,
+    charts: config.charts,
     ...(options.consumer === undefined ? {} : { consumer: { settings: options.consumer } }),
   })
   defer(t, () => worker.stop())

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { attachDetail, TrendsError, type ErrorCode } from '@trends/core'
+import { attachDetail, ErrorCodes, TrendsError, type ErrorCode } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry } from '@trends/metrics'
 import { classifyEnvelope, classifyResponse, excerpt, type Classified, type Pagination, type RawItem } from './classify.ts'
-import type { EndpointDef } from './endpoints.ts'
+import { ENDPOINTS, type EndpointDef } from './endpoints.ts'
 import { HttpTransport, TransportError, type HttpRequest } from './http.ts'
 import { sharedBucket, type TokenBucket } from './rate-limit.ts'
 import { nextDelay, parseRetryAfter } from './retry.ts'
@@ -11,8 +11,11 @@ import { createScrubber, secretForms } from './scrub.ts'
 import type { CreativeCenterSettings } from './settings.ts'
 import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
 import { endsChart } from './snapshot.ts'
-import { CONTRACTS, describeDrift, driftFieldLabel, pageDrift, type PageDrift } from './contracts.ts'
+import { CONTRACTS, describeDrift, driftFieldLabel, driftLabelSets, pageDrift, type PageDrift } from './contracts.ts'
 import { upstreamParams, type FetchTarget } from './target.ts'
+
+/** The codes a page can fail with, each a failures series from the start. */
+const CC_CODES = ErrorCodes.filter((code) => code.startsWith('CC_'))
 
 /**
  * Thrown when a page could not be fetched: it names the endpoint, the upstream parameters and the
@@ -146,6 +149,16 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     "Pages whose items drifted from the endpoint's contract, by field (a name the contract does not know: other) and kind",
     ['endpoint', 'field', 'kind'],
   )
+  // Every series an alert or a panel reads starts at 0 for each endpoint, so a rule on increase()
+  // sees the first event, and a panel reads 0 rather than no data before it.
+  for (const endpoint of ENDPOINTS) {
+    requests.inc({ endpoint: endpoint.name, outcome: 'ok' }, 0)
+    itemsTotal.inc({ endpoint: endpoint.name }, 0)
+    for (const code of CC_CODES) failures.inc({ endpoint: endpoint.name, code }, 0)
+    const contract = contracts[endpoint.name]
+    if (contract !== undefined)
+      for (const { field, kind } of driftLabelSets(contract)) driftTotal.inc({ endpoint: endpoint.name, field, kind }, 0)
+  }
 
   function headersFor(endpoint: EndpointDef): Record<string, string> {
     const headers: Record<string, string> = {

@@ -198,6 +198,23 @@ export function driftFieldLabel(contract: FieldContract, field: string): string 
   return field in contract.required || field in contract.optional || contract.extra.includes(field) ? field : 'other'
 }
 
+/**
+ * Every `{field, kind}` the drift counter can carry for a contract: required fields missing or
+ * retyped, optional fields retyped, and `other` (a name it does not know, or an item that is not an
+ * object). Counters start at 0 for each, so an alert on `increase()` sees the first page that drifts.
+ */
+export function driftLabelSets(contract: FieldContract): FieldDrift[] {
+  return [
+    ...Object.keys(contract.required).flatMap((field) => [
+      { field, kind: 'missing' as const },
+      { field, kind: 'retyped' as const },
+    ]),
+    ...Object.keys(contract.optional).map((field) => ({ field, kind: 'retyped' as const })),
+    { field: 'other', kind: 'unknown' },
+    { field: 'other', kind: 'retyped' },
+  ]
+}
+
 /** A page's drift in words, for a log line or `trends fetch`: `hashtag_name missing, tag_name unknown`. */
 export function describeDrift(drift: readonly FieldDrift[]): string {
   return drift.map(({ field, kind }) => `${field.length > 64 ? `${field.slice(0, 64)}…` : field} ${kind}`).join(', ')

@@ -4,9 +4,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import assert from 'node:assert/strict'
 import { readEnv } from '@trends/core'
+import { createRegistry } from '@trends/metrics'
+import { testLogger } from '@trends/testing'
 import {
   ContractFileError,
   CONTRACTS,
+  createCreativeCenterClient,
   describeDrift,
   driftFieldLabel,
   ENDPOINTS,
@@ -178,5 +181,41 @@ test('CC_CONTRACTS_FILE: read at start-up; a file that is missing or wrong is a 
     assert.throws(() => missing.done(), /CC_CONTRACTS_FILE: cannot read .*nope\.json/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('the drift, failure and request counters start at 0 for every endpoint and every label a contract can produce', async () => {
+  const metrics = createRegistry('contracts-test')
+  const client = createCreativeCenterClient({ settings: readCreativeCenterSettings(readEnv({})), logger: testLogger(), metrics })
+  try {
+    const series = async (name: string) => (await metrics.getSingleMetric(name)!.get()).values
+    const drift = await series('trends_cc_drift_total')
+    assert.ok(drift.every((value) => value.value === 0))
+    for (const endpoint of ENDPOINTS) {
+      const labels = drift
+        .filter((value) => value.labels['endpoint'] === endpoint.name)
+        .map((v) => `${v.labels['field']} ${v.labels['kind']}`)
+      const contract = CONTRACTS[endpoint.name]!
+      // Whatever itemDrift can say of this endpoint's items, labelled as the client labels it, is a series already.
+      const odd = { ...Object.fromEntries(Object.keys(contract.required).map((field) => [field, { x: 1 }])), brand_new: 1 }
+      for (const { field, kind } of [...itemDrift(contract, {}), ...itemDrift(contract, odd), ...itemDrift(contract, 'not an item')]) {
+        assert.ok(labels.includes(`${driftFieldLabel(contract, field)} ${kind}`), `${endpoint.name}: ${field} ${kind}`)
+      }
+      for (const [field, type] of Object.entries(contract.optional)) {
+        const retyped = itemDrift(contract, { [field]: type === 'array' ? 'x' : [] })
+        assert.ok(
+          retyped.some((d) => d.field === field && d.kind === 'retyped') && labels.includes(`${field} retyped`),
+          `${endpoint.name}: ${field}`,
+        )
+      }
+    }
+    const failures = await series('trends_cc_failures_total')
+    for (const code of ['CC_LOGIN_REQUIRED', 'CC_CAPTCHA', 'CC_DEPRECATED']) {
+      assert.equal(failures.filter((value) => value.labels['code'] === code && value.value === 0).length, ENDPOINTS.length, code)
+    }
+    const requests = await series('trends_cc_requests_total')
+    assert.equal(requests.filter((value) => value.labels['outcome'] === 'ok' && value.value === 0).length, ENDPOINTS.length)
+  } finally {
+    await client.close()
   }
 })

@@ -56,6 +56,7 @@ export function createApp(deps: AppDeps) {
           rawPartitions: config.rawPartitions,
           taskPartitions: config.taskPartitions,
           sessionTimeoutMs: config.workerSessionTimeoutMs,
+          charts: config.charts,
           consumer: { settings: config.consumer, onLost: deps.onConsumerLost, members: deps.members },
           ...timeNow,
         })

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { isTrendsError, type ErrorCode } from '@trends/core'
 import {
+  chartId,
   CreativeCenterError,
   failedSnapshotOutcome,
+  SNAPSHOT_OUTCOMES,
   snapshotOutcome,
   type AttemptEvent,
   type CreativeCenterClient,
@@ -35,7 +37,8 @@ import {
   type SchemaRegistry,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
+import { counter, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
+import type { ChartSpec } from './matrix.ts'
 import { fetchLogValue, itemDeadLetter, rawRecordValue, type FetchLogValue } from './records.ts'
 import { decodeTask, type FetchTask } from './tasks.ts'
 import type { MemberMemory, Topics } from '@trends/kafka'
@@ -53,6 +56,8 @@ export interface WorkerDeps {
   sessionTimeoutMs: number
   /** Sent as the `worker` header on every record, so one can tell which worker fetched what. */
   workerId?: string
+  /** The polling matrix's charts: their snapshot series start at 0 (and their cadence is exported) from the start. */
+  charts?: readonly ChartSpec[]
   /** Restarts of the tasks consumer and when it counts as stalled (packages/kafka superviseConsumer). */
   consumer?: { settings?: ConsumerSettings; onLost?: (name: string) => void; members?: MemberMemory }
   now?: () => number
@@ -118,6 +123,27 @@ export function createWorker(deps: WorkerDeps) {
   const recordsOut = counter(metrics, PIPELINE_METRICS.workerRecords, 'Raw records published, by topic', ['topic'])
   const deadLettered = counter(metrics, PIPELINE_METRICS.workerDeadLetters, 'Items or tasks dead-lettered, by error class', ['error_class'])
   const taskSeconds = histogram(metrics, 'trends_worker_task_seconds', 'Time to run one task', ['endpoint'], [0.1, 0.5, 1, 5, 15, 60, 300])
+  const snapshots = counter(
+    metrics,
+    'trends_worker_snapshots_total',
+    'Chart fetches ended, by endpoint and how the snapshot ended (complete, or why partial)',
+    ['endpoint', 'snapshot'],
+  )
+  const lastComplete = gauge(
+    metrics,
+    'trends_worker_chart_complete_timestamp_seconds',
+    "When this worker last ended a complete snapshot of the chart (its start time until then); max over workers is the chart's latest",
+    ['chart'],
+  )
+  const cadence = gauge(metrics, 'trends_worker_chart_cadence_seconds', "The chart's polling cadence, from the polling matrix", ['chart'])
+  // The matrix's charts and endpoints are known at start: their series exist from the start, so a
+  // rule on increase() sees the first partial snapshot, and a chart no worker completes goes stale.
+  for (const chart of deps.charts ?? []) {
+    const id = chartId(chart.target)
+    lastComplete.set({ chart: id }, now() / 1000)
+    cadence.set({ chart: id }, chart.cadenceMs / 1000)
+    for (const snapshot of SNAPSHOT_OUTCOMES) snapshots.inc({ endpoint: chart.target.endpoint.name, snapshot }, 0)
+  }
   let producer: Producer | undefined
   let consumer: Consumer | undefined
   let supervised: SupervisedConsumer | undefined
@@ -361,6 +387,10 @@ export function createWorker(deps: WorkerDeps) {
       )
     }
     tasksDone.inc({ endpoint: task.endpoint, outcome })
+    if (ended !== null) {
+      snapshots.inc({ endpoint: task.endpoint, snapshot: ended })
+      if (ended === 'complete') lastComplete.set({ chart: chartId(target) }, now() / 1000)
+    }
     taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)
     return outcome
   }
