@@ -70,13 +70,15 @@ const transient: Array<[string, FaultRule, string]> = [
   ['HTTP 500', { fault: 'server-error', path: HASHTAGS, count: 2 }, 'CC_SERVER_ERROR'],
   ['HTTP 503', { fault: 'unavailable', path: HASHTAGS, count: 1 }, 'CC_SERVER_ERROR'],
   ['slow headers past the timeout', { fault: 'slow-headers', path: HASHTAGS, count: 1, delayMs: 2000 }, 'CC_TIMEOUT'],
+  // Never idle for the body timeout (30 s), but slower than the whole attempt may take (1.5 s).
+  ['a body dripped past the attempt deadline', { fault: 'drip-body', path: HASHTAGS, count: 1, delayMs: 4000 }, 'CC_TIMEOUT'],
   ['a body cut short', { fault: 'truncated-body', path: HASHTAGS, count: 1 }, 'CC_TRUNCATED'],
   ['a connection reset', { fault: 'connection-reset', path: HASHTAGS, count: 1 }, 'CC_CONNECTION'],
 ]
 
 for (const [name, rule, code] of transient) {
   test(`${name} is retried and the page then arrives`, async (t) => {
-    const { simulator, metrics, attempts, client } = await harness(t, { CC_HEADERS_TIMEOUT_MS: '500' })
+    const { simulator, metrics, attempts, client } = await harness(t, { CC_HEADERS_TIMEOUT_MS: '500', CC_ATTEMPT_TIMEOUT_MS: '1500' })
     await simulator.fault(rule)
     const started = performance.now()
     const page = await client.fetchPage(target('hashtags-legacy'), 1)

@@ -18,7 +18,9 @@ export interface SimulatorHandle {
   url: string
   fault(rule: FaultRule): Promise<void>
   clearFaults(): Promise<void>
-  stats(): Promise<{ requests: Record<string, number>; faults: Record<string, number> }>
+  stats(): Promise<{ requests: Record<string, number>; faults: Record<string, number>; arrivals: number[] }>
+  /** Zeroes the request and fault counters (what the test itself asked does not count). */
+  resetStats(): Promise<void>
 }
 
 /** The Creative Center simulator in this process on a free port, stopped after the test. */
@@ -47,6 +49,10 @@ export async function useSimulator(t: Cleanup, options: { seed?: number; now?: (
     clearFaults: async () => {
       await control('DELETE', 'faults')
     },
-    stats: async () => (await control('GET', 'stats')) as { requests: Record<string, number>; faults: Record<string, number> },
+    resetStats: async () => {
+      await control('POST', 'reset-stats')
+    },
+    stats: async () =>
+      (await control('GET', 'stats')) as { requests: Record<string, number>; faults: Record<string, number>; arrivals: number[] },
   }
 }

@@ -154,7 +154,10 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   for (const endpoint of ENDPOINTS) {
     requests.inc({ endpoint: endpoint.name, outcome: 'ok' }, 0)
     itemsTotal.inc({ endpoint: endpoint.name }, 0)
-    for (const code of CC_CODES) failures.inc({ endpoint: endpoint.name, code }, 0)
+    for (const code of CC_CODES) {
+      failures.inc({ endpoint: endpoint.name, code }, 0)
+      retries.inc({ endpoint: endpoint.name, code }, 0)
+    }
     const contract = contracts[endpoint.name]
     if (contract !== undefined)
       for (const { field, kind } of driftLabelSets(contract)) driftTotal.inc({ endpoint: endpoint.name, field, kind }, 0)
@@ -389,6 +392,19 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     origin,
     /** Whether requests carry a logged-in session (CC_COOKIE): logged out, some lists stop at a few rows. */
     loggedIn: settings.cookie !== undefined,
+
+    /**
+     * Takes a share (0 < share ≤ 1) of the request budget (CC_RATE_PER_SECOND, CC_BURST): the worker's
+     * part of the deployment's, from its part of the tasks topic's partitions.
+     */
+    shareBudget(fraction: number): void {
+      bucket.share(fraction)
+    },
+
+    /** The rate and burst the client now keeps to. */
+    budget(): { ratePerSecond: number; burst: number } {
+      return { ratePerSecond: bucket.ratePerSecond, burst: bucket.burst }
+    },
 
     /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
     async fetchPage(target: FetchTarget, page: number, options: PageOptions = {}, signal?: AbortSignal): Promise<PageResult> {

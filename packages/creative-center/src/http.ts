@@ -8,6 +8,11 @@ export interface HttpSettings {
   connectTimeoutMs: number
   headersTimeoutMs: number
   bodyTimeoutMs: number
+  /**
+   * The whole attempt, headers and body together: a body dripped in a byte at a time never trips
+   * the body timeout (which measures idle time), but it trips this.
+   */
+  attemptTimeoutMs: number
   /** Bodies above this size are refused (a chart page is tens of kilobytes). */
   maxResponseBytes: number
 }
@@ -83,7 +88,22 @@ export class HttpTransport {
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
-    const { signal } = request
+    const deadline = AbortSignal.timeout(this.#settings.attemptTimeoutMs)
+    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline])
+    try {
+      return await this.#send(request, signal)
+    } catch (error) {
+      if (deadline.aborted && request.signal?.aborted !== true) {
+        throw new TransportError('CC_TIMEOUT', `the attempt took longer than ${this.#settings.attemptTimeoutMs} ms (headers and body)`, {
+          retryable: true,
+          cause: error,
+        })
+      }
+      throw error
+    }
+  }
+
+  async #send(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     let response
     try {
       response = await this.#pool.request({
@@ -91,7 +111,7 @@ export class HttpTransport {
         path: request.path,
         headers: request.headers,
         ...(request.body === undefined ? {} : { body: request.body }),
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })
     } catch (error) {
       throw transportError(error, signal)

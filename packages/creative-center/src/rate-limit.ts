@@ -6,8 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * in the process that calls that host (see `sharedBucket`).
  */
 export class TokenBucket {
-  readonly ratePerSecond: number
-  readonly burst: number
+  /** The whole budget: what the bucket allows when it has all of it (share 1). */
+  readonly baseRatePerSecond: number
+  readonly baseBurst: number
+  #ratePerSecond: number
+  #burst: number
   #tokens: number
   #updatedAt: number
   #tail: Promise<void> = Promise.resolve()
@@ -15,23 +18,46 @@ export class TokenBucket {
 
   constructor(ratePerSecond: number, burst = 1, now: () => number = () => performance.now()) {
     if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be positive')
-    this.ratePerSecond = ratePerSecond
-    this.burst = Math.max(1, burst)
-    this.#tokens = this.burst
+    this.baseRatePerSecond = ratePerSecond
+    this.baseBurst = Math.max(1, burst)
+    this.#ratePerSecond = ratePerSecond
+    this.#burst = this.baseBurst
+    this.#tokens = this.#burst
     this.#now = now
     this.#updatedAt = now()
   }
 
+  get ratePerSecond(): number {
+    return this.#ratePerSecond
+  }
+
+  get burst(): number {
+    return this.#burst
+  }
+
+  /**
+   * Takes a share (0 < share ≤ 1) of the budget: the rate and the burst scaled by it (a burst of at
+   * least one request, so a small share still makes progress). Tokens saved up beyond the new
+   * burst are dropped; waiters already queued are paced at the new rate from now on.
+   */
+  share(fraction: number): void {
+    if (!(fraction > 0 && fraction <= 1)) throw new RangeError('share must be in (0, 1]')
+    this.#refill()
+    this.#ratePerSecond = this.baseRatePerSecond * fraction
+    this.#burst = Math.max(1, Math.floor(this.baseBurst * fraction))
+    this.#tokens = Math.min(this.#tokens, this.#burst)
+  }
+
   #refill(): void {
     const now = this.#now()
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.ratePerSecond)
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.#ratePerSecond)
     this.#updatedAt = now
   }
 
   /** Milliseconds until a token is available (0 when one is there now). */
   waitMs(): number {
     this.#refill()
-    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1000)
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.#ratePerSecond) * 1000)
   }
 
   /** Waits for a token in arrival order; rejects with the signal's reason if aborted while waiting. */

@@ -29,7 +29,7 @@ const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKi
 
 /**
  * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
- * CC_BODY_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
+ * CC_BODY_TIMEOUT_MS, CC_ATTEMPT_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
  * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
  * CC_CSRF_TOKEN, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
  */
@@ -42,6 +42,7 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
       connectTimeoutMs: env.int('CC_CONNECT_TIMEOUT_MS', 10_000, { min: 1 }),
       headersTimeoutMs: env.int('CC_HEADERS_TIMEOUT_MS', 30_000, { min: 1 }),
       bodyTimeoutMs: env.int('CC_BODY_TIMEOUT_MS', 30_000, { min: 1 }),
+      attemptTimeoutMs: env.int('CC_ATTEMPT_TIMEOUT_MS', 60_000, { min: 1 }),
       // At most 15 MiB so that any one item of a body, dead-lettered whole, fits the dead-letter topic (16 MiB).
       maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024, max: 15 * 1024 * 1024 }),
     },

@@ -45,3 +45,21 @@ test('one bucket per host for the whole process, whatever later callers ask for'
   assert.equal(second.ratePerSecond, 1)
   assert.notEqual(sharedBucket('other.example:443', 1), first)
 })
+
+test('a share of the budget scales the rate and the burst (at least one), and can be taken back', async () => {
+  let now = 0
+  const bucket = new TokenBucket(9, 6, () => now)
+  bucket.share(1 / 3)
+  assert.deepEqual([bucket.ratePerSecond, bucket.burst], [3, 2])
+  // The six tokens saved up at the whole budget shrink to the share's burst of two.
+  await bucket.take()
+  await bucket.take()
+  assert.equal(bucket.waitMs(), 334, 'the next token a third of a second away at 3/s')
+  now += 10_000
+  bucket.share(1 / 9)
+  assert.deepEqual([bucket.ratePerSecond, bucket.burst], [1, 1])
+  bucket.share(1)
+  assert.deepEqual([bucket.ratePerSecond, bucket.burst], [9, 6])
+  assert.throws(() => bucket.share(0), RangeError)
+  assert.throws(() => bucket.share(1.5), RangeError)
+})

@@ -136,6 +136,14 @@ export function createWorker(deps: WorkerDeps) {
     ['chart'],
   )
   const cadence = gauge(metrics, 'trends_worker_chart_cadence_seconds', "The chart's polling cadence, from the polling matrix", ['chart'])
+  // Well inside the session: three heartbeats may be late before the group gives the member up.
+  const heartbeatEveryMs = Math.max(500, Math.floor(deps.sessionTimeoutMs / 4))
+  const budgetRate = gauge(
+    metrics,
+    'trends_worker_request_budget_per_second',
+    "This worker's share of the Creative Center request budget (0 while it owns no tasks partition)",
+    [],
+  )
   // The matrix's charts and endpoints are known at start: their series exist from the start, so a
   // rule on increase() sees the first partial snapshot, and a chart no worker completes goes stale.
   for (const chart of deps.charts ?? []) {
@@ -320,11 +328,22 @@ export function createWorker(deps: WorkerDeps) {
     const started = performance.now()
     let outcome: 'ok' | ErrorCode = 'ok'
     const ends: PageEnd[] = []
+    // The worker keeps its group membership however long a page takes — a body dripping in, a long
+    // Retry-After, retries — by heartbeating through the whole task, not only between pages. When
+    // a heartbeat says the group moved on, the page in flight is abandoned at once: the task is
+    // another worker's now, and this one must not commit it.
+    const groupMoved = new AbortController()
+    const beat = setInterval(() => {
+      heartbeat().catch((cause: unknown) => {
+        if (!groupMoved.signal.aborted) groupMoved.abort(new GroupMovedOn(cause))
+      })
+    }, heartbeatEveryMs)
+    const signal = AbortSignal.any([stopping.signal, groupMoved.signal])
     try {
       const pages = client.fetchPages(
         target,
         { maxPages: task.maxPages, ...(task.pageSize === undefined ? {} : { pageSize: task.pageSize }), onAttempt },
-        stopping.signal,
+        signal,
       )
       await publishPages(
         pages,
@@ -343,6 +362,7 @@ export function createWorker(deps: WorkerDeps) {
       // restart the consumer on this same task, forever. Only a shutdown, Kafka not taking the
       // records and the group moving on (a failed heartbeat) leave the task to redo: what it
       // fetches is then published at least once.
+      if (groupMoved.signal.aborted && !stopping.signal.aborted) throw (groupMoved.signal.reason as GroupMovedOn).cause
       if (isTrendsError(error) && error.code === 'CC_ABORTED') throw error
       if (error instanceof KafkaSendFailed) {
         await replaceProducer()
@@ -382,6 +402,7 @@ export function createWorker(deps: WorkerDeps) {
         )
       }
     } finally {
+      clearInterval(beat)
       await send(await flushAttempts(true)).catch((error: unknown) =>
         log.error({ err: error, taskId: task.taskId }, 'fetch log not written'),
       )
@@ -393,6 +414,18 @@ export function createWorker(deps: WorkerDeps) {
     }
     taskSeconds.observe({ endpoint: task.endpoint }, (performance.now() - started) / 1000)
     return outcome
+  }
+
+  /** How many partitions a topic has now (the tasks topic may have been made with more than this worker's setting). */
+  async function countPartitions(topic: string): Promise<number> {
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] })
+      return Math.max(1, metadata.topics[0]?.partitions.length ?? deps.taskPartitions)
+    } finally {
+      await admin.disconnect()
+    }
   }
 
   /** Topics, schemas and the producer; what publishing needs, without taking tasks yet. */
@@ -476,6 +509,18 @@ export function createWorker(deps: WorkerDeps) {
           health.progressed()
         },
       }
+      // One request budget for the deployment: each worker keeps to its part of CC_RATE_PER_SECOND
+      // and CC_BURST, its part of the tasks topic's partitions, taken anew at every rebalance.
+      // Every partition has one owner, so the parts add up to the budget however many workers
+      // there are; a worker with no partition has no tasks and fetches nothing.
+      const partitionCount = await countPartitions(topics.tasks)
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const mine = payload.memberAssignment[topics.tasks]?.length ?? 0
+        client.shareBudget(Math.min(1, Math.max(1, mine) / partitionCount))
+        const { ratePerSecond, burst } = client.budget()
+        budgetRate.set(mine === 0 ? 0 : ratePerSecond)
+        log.info({ partitions: mine, of: partitionCount, ratePerSecond, burst }, 'request budget share')
+      })
       supervised = superviseConsumer({
         name: 'producer-worker',
         consumer,

@@ -15,7 +15,7 @@ import {
 import type { Logger } from '@trends/logger'
 import { counter, describeFailure, gauge, histogram, PIPELINE_METRICS, type Registry } from '@trends/metrics'
 import type { SignalsConfig } from './config.ts'
-import { eventId, pairEventsQuery, pairKey, readyPairsQuery, type ReadyPair } from './derive.ts'
+import { eventId, pairEventsQuery, pairKey, readyPairsQuery, SIGNAL_TYPES, type ReadyPair } from './derive.ts'
 import { createWebhook } from './webhook.ts'
 
 export interface SignalsDeps {
@@ -90,6 +90,9 @@ export function createSignals(deps: SignalsDeps) {
   const pending = gauge(metrics, 'trends_signals_pairs_pending', 'Pairs ready but not yet compared at the end of the last round', [])
   const rememberedPairs = gauge(metrics, 'trends_signals_pairs_remembered', 'Pairs known to be compared (from the topic and this run)', [])
   const roundSeconds = histogram(metrics, 'trends_signals_round_seconds', 'Time of one round', [], [0.05, 0.1, 0.5, 1, 5, 30, 120])
+  // Known label values start at 0: a panel reads 0 signals of a type, or 0 failed rounds, not no data.
+  for (const type of SIGNAL_TYPES) events.inc({ type }, 0)
+  for (const part of ['clickhouse', 'kafka']) failures.inc({ part }, 0)
 
   /** Pairs already published (from the topic) or compared without events (this run). */
   const compared = new Set<string>()

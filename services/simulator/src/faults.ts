@@ -11,6 +11,7 @@ export const FAULT_KINDS = [
   'server-error',
   'unavailable',
   'slow-headers',
+  'drip-body',
   'truncated-body',
   'invalid-json',
   'captcha',

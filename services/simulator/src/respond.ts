@@ -106,6 +106,26 @@ export async function sendWithFault(
     case 'connection-reset':
       req.socket.resetAndDestroy()
       return
+    case 'drip-body': {
+      // Headers at once, then the normal body in 40 pieces spread over delayMs: never idle long
+      // enough for a body timeout that measures idle time, yet as slow as the rule says.
+      const bytes = Buffer.from(toJsonText(result.body), 'utf8')
+      res.writeHead(result.status, { 'content-type': JSON_TYPE, 'content-length': String(bytes.length), ...logId(result.body) })
+      const pieces = 40
+      const gone = new AbortController()
+      res.once('close', () => gone.abort())
+      try {
+        for (let i = 0; i < pieces; i++) {
+          res.write(bytes.subarray(Math.floor((i * bytes.length) / pieces), Math.floor(((i + 1) * bytes.length) / pieces)))
+          await delay((rule.delayMs ?? 5000) / pieces, undefined, { signal: AbortSignal.any([signal, gone.signal]) })
+        }
+      } catch (error) {
+        if (gone.signal.aborted || signal.aborted) return
+        throw error
+      }
+      res.end()
+      return
+    }
     case 'slow-headers': {
       // The wait ends early when the simulator stops or the client goes away; then nothing is written.
       const gone = new AbortController()

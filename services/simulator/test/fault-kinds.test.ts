@@ -59,6 +59,17 @@ test('slow-headers: the status line comes after delayMs, then a normal answer', 
   assert.ok(performance.now() - quick < 300, 'other paths are not slowed')
 })
 
+test('drip-body: headers at once, then the whole normal body spread over delayMs', { timeout: 10_000 }, async (t) => {
+  const url = await startSimulator(t)
+  await addFault(url, { fault: 'drip-body', path: PATHS.creators, delayMs: 800 })
+  const started = performance.now()
+  const slow = await legacyGet(url, PATHS.creators, { limit: 5 })
+  const waited = performance.now() - started
+  assert.ok(waited >= 750, `took ${waited} ms`)
+  assert.equal(slow.body['code'], 0)
+  assert.equal(legacyList(slow, 'creators').length, 5)
+})
+
 test('truncated-body: full Content-Length, half the body, then the socket is destroyed', { timeout: 10_000 }, async (t) => {
   const url = await startSimulator(t)
   const path = `${PATHS.hashtags}${query({ limit: 50 })}`

@@ -73,15 +73,25 @@ test('stats count requests per path and injected faults per kind; reset-stats ze
   await post(url, PATHS.hashtagList, { timeRange: 7 })
   await get(url, PATHS.overview)
   await get(url, '/missing')
-  const stats = (await get(url, '/__simulator/stats')).body
-  assert.deepEqual(stats, {
+  const before = Date.now()
+  const stats = (await get(url, '/__simulator/stats')).body as { requests: unknown; faults: unknown; arrivals: number[] }
+  const { arrivals, ...counts } = stats
+  assert.deepEqual(counts, {
     requests: { [PATHS.sounds]: 3, [PATHS.hashtagList]: 1, [PATHS.overview]: 1, '/missing': 1 },
     faults: { 'rate-limit': 2, captcha: 1 },
   })
+  // One arrival time per request, in order, none later than now.
+  assert.equal(arrivals.length, 6)
+  assert.deepEqual(
+    [...arrivals].sort((a, b) => a - b),
+    arrivals,
+  )
+  assert.ok(arrivals.every((time) => time <= before && time > before - 10_000))
   const reset = await post(url, '/__simulator/reset-stats', {})
-  assert.deepEqual(reset.body, { requests: {}, faults: {} })
+  assert.deepEqual(reset.body, { requests: {}, faults: {}, arrivals: [] })
   await get(url, PATHS.overview)
-  assert.deepEqual((await get(url, '/__simulator/stats')).body, { requests: { [PATHS.overview]: 1 }, faults: {} })
+  const after = (await get(url, '/__simulator/stats')).body as { requests: unknown; faults: unknown; arrivals: number[] }
+  assert.deepEqual([after.requests, after.faults, after.arrivals.length], [{ [PATHS.overview]: 1 }, {}, 1])
 })
 
 test('the control API validates rules and removes them one by one or all at once', { timeout: 10_000 }, async (t) => {

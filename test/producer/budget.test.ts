@@ -1,0 +1,85 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { createRegistry } from '@trends/metrics'
+import { createApp, loadProducerConfig, topicsFor } from '@trends/producer'
+import { defer, testLogger } from '@trends/testing'
+import { startServiceProcess } from '../support/processes.ts'
+import { useSimulator } from '../support/simulator.ts'
+import { producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
+
+const MAIN = path.resolve(import.meta.dirname, '../../services/producer/src/main.ts')
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR', 'CA', 'AU', 'MX', 'ID']
+const RATE = 4
+const BURST = 2
+const WINDOW_MS = 5000
+
+/** The most requests the upstream saw in any window of WINDOW_MS from `from` on. */
+function busiestWindow(arrivals: readonly number[], from: number): number {
+  const times = arrivals.filter((time) => time >= from)
+  let most = 0
+  for (let start = 0, end = 0; start < times.length; start++) {
+    while (end < times.length && times[end]! < times[start]! + WINDOW_MS) end++
+    most = Math.max(most, end - start)
+  }
+  return most
+}
+
+// CC_RATE_PER_SECOND and CC_BURST are the budget of the whole deployment: each worker keeps to its
+// part of the tasks topic's partitions, so three workers poll no faster than one would be allowed
+// to, and a fourth does not raise the rate.
+test('three workers keep to one request budget together, and a fourth does not raise the rate', { timeout: 300_000 }, async (t) => {
+  const simulator = await useSimulator(t)
+  // 12 countries × 3 periods × 5 pages: 180 requests, 45 s of work at 4 a second.
+  const matrix = { charts: [{ endpoint: 'hashtags-legacy', countries: COUNTRIES, periods: ['7', '30', '120'], maxPages: 5, pageSize: 20 }] }
+  const env = producerEnv(simulator.url, matrix, {
+    CC_RATE_PER_SECOND: String(RATE),
+    CC_BURST: String(BURST),
+    WORKER_SESSION_TIMEOUT_MS: '10000',
+  })
+  const config = loadProducerConfig(env)
+  const topics = topicsFor(config.topicPrefix)
+  const { kafka, registry } = stackClients()
+
+  const workers = [0, 1, 2].map(() => startServiceProcess(t, MAIN, ['worker'], env))
+  const scheduler = createApp({ config, role: 'scheduler', logger: testLogger('scheduler'), metrics: createRegistry('scheduler') })
+  defer(t, () => scheduler.stop())
+  await scheduler.start()
+
+  /** Waits until records from `count` different workers are in the raw topics: all of them in the group, at work. */
+  const waitForWorkers = async (count: number) => {
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      const records = await readAll(kafka, registry, topics.allRaw())
+      const seen = new Set(records.map((record) => record.headers['worker']))
+      if (seen.size >= count) return
+      if (Date.now() > deadline) assert.fail(`records from ${seen.size} workers within 90 s, not ${count}`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+  await waitForWorkers(3)
+  const threeFrom = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, 15_000))
+  const afterThree = (await simulator.stats()).arrivals
+  const three = busiestWindow(afterThree, threeFrom)
+  const threeTotal = afterThree.filter((time) => time >= threeFrom).length
+
+  workers.push(startServiceProcess(t, MAIN, ['worker'], env))
+  await waitForWorkers(4)
+  const fourFrom = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, 10_000))
+  const arrivals = (await simulator.stats()).arrivals
+  const four = busiestWindow(arrivals, fourFrom)
+  const fourTotal = arrivals.filter((time) => time >= fourFrom).length
+  for (const worker of workers) assert.equal(worker.exitCode, null, 'every worker still runs')
+
+  // Within the budget over any 5 s: the rate's requests plus the burst saved up before.
+  const allowed = RATE * (WINDOW_MS / 1000) + BURST
+  t.diagnostic(
+    `busiest ${WINDOW_MS} ms: ${three} requests with three workers (${threeTotal} in 15 s), ${four} with four (${fourTotal} in 10 s); allowed ${allowed}`,
+  )
+  assert.ok(threeTotal >= 30, `the three workers were busy (${threeTotal} requests in 15 s)`)
+  assert.ok(three <= allowed, `three workers: ${three} requests in ${WINDOW_MS} ms, the budget allows ${allowed}`)
+  assert.ok(fourTotal >= 20, `the four workers were busy (${fourTotal} requests in 10 s)`)
+  assert.ok(four <= allowed, `four workers: ${four} requests in ${WINDOW_MS} ms, the budget allows ${allowed}`)
+})
