@@ -57,20 +57,18 @@ test('three workers keep to one request budget together, and a fourth does not r
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
   }
+  /** The requests the upstream gets over the next `ms`: the busiest window of them, and how many in all. */
+  const measure = async (ms: number) => {
+    const from = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    const arrivals = (await simulator.stats()).arrivals
+    return [busiestWindow(arrivals, from), arrivals.filter((time) => time >= from).length] as const
+  }
   await waitForWorkers(3)
-  const threeFrom = Date.now()
-  await new Promise((resolve) => setTimeout(resolve, 15_000))
-  const afterThree = (await simulator.stats()).arrivals
-  const three = busiestWindow(afterThree, threeFrom)
-  const threeTotal = afterThree.filter((time) => time >= threeFrom).length
-
+  const [three, threeTotal] = await measure(15_000)
   workers.push(startServiceProcess(t, MAIN, ['worker'], env))
   await waitForWorkers(4)
-  const fourFrom = Date.now()
-  await new Promise((resolve) => setTimeout(resolve, 10_000))
-  const arrivals = (await simulator.stats()).arrivals
-  const four = busiestWindow(arrivals, fourFrom)
-  const fourTotal = arrivals.filter((time) => time >= fourFrom).length
+  const [four, fourTotal] = await measure(10_000)
   for (const worker of workers) assert.equal(worker.exitCode, null, 'every worker still runs')
 
   // Within the budget over any 5 s: the rate's requests plus the burst saved up before.
