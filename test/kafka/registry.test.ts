@@ -82,3 +82,12 @@ test('decoding bytes whose schema id the registry does not know fails with an er
   const bogus = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 4])
   await assert.rejects(registry.decode(bogus))
 })
+
+test('services registering a new subject all at once each get the same id: the race for its compatibility rule is retried', async () => {
+  const subject = freshSubject('race')
+  // Separate clients, as separate processes have: none has the subject cached.
+  const ids = await Promise.all(Array.from({ length: 6 }, () => registerAvroSchema(useRegistry(), subject, V1)))
+  assert.equal(new Set(ids).size, 1, `ids ${ids.join(', ')}`)
+  const registry = useRegistry()
+  assert.equal(await registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(V1) }), ids[0])
+})

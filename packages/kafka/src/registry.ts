@@ -13,6 +13,8 @@ export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistry
 }
 
 const CONFIG_MISMATCH = /Compatibility does not match the configuration/
+/** Apicurio's answer to the second of two clients setting a new subject's compatibility at once. */
+const RULE_RACE = /A rule named 'COMPATIBILITY' already exists/
 /** The client reports a registry it cannot reach as `status 400: connect ECONNREFUSED …`; a 5xx is the registry itself failing. */
 const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|socket hang up|status 5\d\d/
 /** How long registering waits out an unreachable registry (with backoff up to 5 s) before it fails. */
@@ -23,9 +25,11 @@ const UNAVAILABLE_WAIT_MS = 120_000
  *
  * Two services starting together can race on a new subject: the client reads the subject's
  * compatibility, finds none, registers, then sets BACKWARD; a second client reading in between
- * sees the registry's provisional level and refuses. That mismatch is retried briefly; one that
- * persists means the subject was configured differently on purpose, and is reported as such. An
- * unreachable registry is waited for up to two minutes.
+ * sees the registry's provisional level and refuses, or both set it and the registry refuses the
+ * second (Apicurio: "A rule named 'COMPATIBILITY' already exists"). Either is retried briefly (the
+ * next attempt finds the subject configured); a mismatch that persists means the subject was
+ * configured differently on purpose, and is reported as such. An unreachable registry is waited
+ * for up to two minutes.
  */
 export async function registerAvroSchema(registry: SchemaRegistry, subject: string, schema: object): Promise<number> {
   const began = Date.now()
@@ -39,7 +43,7 @@ export async function registerAvroSchema(registry: SchemaRegistry, subject: stri
       return id
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      if (CONFIG_MISMATCH.test(message)) {
+      if (CONFIG_MISMATCH.test(message) || RULE_RACE.test(message)) {
         if (attempt < 10) {
           await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
           continue

@@ -9,7 +9,8 @@ export interface Service {
 /**
  * Runs a service from a main file: starts it, and on the first SIGINT/SIGTERM stops it gracefully
  * (the service's own stop order: stop intake, drain, disconnect); a second signal, or
- * `forceAfterMs`, exits at once. A failed start is logged and exits 1 after a stop.
+ * `forceAfterMs`, exits at once. A failed start is logged (on stderr too when the log level hides
+ * errors) and exits 1 after a stop.
  */
 export async function runService(service: Service, logger: Logger, forceAfterMs = 15_000): Promise<void> {
   let signalled = false
@@ -32,6 +33,12 @@ export async function runService(service: Service, logger: Logger, forceAfterMs 
     await service.start()
   } catch (error) {
     logger.error({ err: error, code: (error as { code?: unknown }).code }, 'start failed')
+    // Also on stderr, whatever LOG_LEVEL says: a process that exits at start must say why.
+    if (!logger.isLevelEnabled('error')) {
+      const code = (error as { code?: unknown }).code
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      process.stderr.write(`start failed${typeof code === 'string' ? ` (${code})` : ''}: ${scrubText(reason).split('\n')[0]}\n`)
+    }
     await service.stop().catch(() => undefined)
     process.exit(1)
   }
