@@ -103,7 +103,7 @@ test('a fault that does not go away: the client gives up after its attempts and 
   await simulator.fault({ fault: 'unavailable', path: HASHTAGS })
   const error = await expectFailure(client.fetchPage(target('hashtags-legacy'), 1), 'CC_SERVER_ERROR')
   assert.equal(error.attempts, 3)
-  assert.equal(error.retryable, false)
+  assert.equal(error.retryable, true, 'a code the client retries: a later try may succeed')
   assert.match(error.message, /gave up after 3 attempts/)
   assert.equal(error.endpoint, 'hashtags-legacy')
   assert.equal(error.params['country_code'], 'US')
@@ -116,6 +116,7 @@ test('a Retry-After longer than the retry budget gives up at once instead of ham
   const started = performance.now()
   const error = await expectFailure(client.fetchPage(target('hashtags-legacy'), 1), 'CC_RATE_LIMITED')
   assert.equal(error.attempts, 1)
+  assert.equal(error.retryable, true)
   assert.ok(performance.now() - started < 2000, 'no 60 s wait')
 })
 
@@ -135,6 +136,7 @@ for (const [name, rule, code, endpoint] of definite) {
     await simulator.fault(rule)
     const error = await expectFailure(client.fetchPage(target(endpoint), 1), code)
     assert.equal(error.attempts, 1)
+    assert.equal(error.retryable, false, 'trying again would get the same answer')
     assert.deepEqual(
       attempts.map((a) => [a.outcome, a.willRetry]),
       [[code, false]],

@@ -11,7 +11,7 @@ import { producerEnv, readAll, stackClients } from '../support/raw-topics.ts'
 const MAIN = path.resolve(import.meta.dirname, '../../services/producer/src/main.ts')
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR', 'CA', 'AU', 'MX', 'ID']
 const RATE = 4
-const BURST = 2
+const BURST = 4
 const WINDOW_MS = 5000
 
 /** The most requests the upstream saw in any window of WINDOW_MS from `from` on. */

@@ -296,6 +296,8 @@ export function createCreativeCenterClient(deps: ClientDeps) {
             ...(status === undefined ? {} : { status }),
             ...(outcome.requestId === undefined ? {} : { requestId: outcome.requestId }),
           },
+          // True for the codes the client retries (it gave up on attempts or budget): a later try may succeed.
+          { retryable: worthRetrying },
         )
         throw attachDetail(error, excerpt(body))
       }

@@ -99,11 +99,23 @@ export function epochDay(ms: number): number {
   return Math.floor(ms / 86_400_000)
 }
 
-/** The instant in a legacy request_id (yyyyMMddHHmmss + 20 hex), read as UTC. */
+/**
+ * The instant in a legacy request_id (yyyyMMddHHmmss + 20 hex), read as UTC; null when the stamp
+ * is not a clock time (month 13, February 30, hour 24, minute 60 …), which Date.UTC would
+ * otherwise roll into the next day or year.
+ */
 export function requestIdTime(requestId: string | null | undefined): number | null {
   const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})[0-9A-F]{20}$/.exec(requestId ?? '')
   if (match === null) return null
   const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number]
   const ms = Date.UTC(y, mo - 1, d, h, mi, s)
-  return Number.isNaN(ms) ? null : ms
+  const back = new Date(ms)
+  const same =
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi &&
+    back.getUTCSeconds() === s
+  return same ? ms : null
 }

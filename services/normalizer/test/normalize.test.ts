@@ -87,4 +87,17 @@ test('times: unix seconds or milliseconds, numbers or strings; the request_id st
   assert.equal(toEpochMs(1772755200000), 1772755200000)
   assert.equal(requestIdTime('20260312081544A1B2C3D4E5F6A7B8C9D0'), Date.UTC(2026, 2, 12, 8, 15, 44))
   assert.equal(requestIdTime('not-an-id'), null)
+  assert.equal(requestIdTime('20240229235959A1B2C3D4E5F6A7B8C9D0'), Date.UTC(2024, 1, 29, 23, 59, 59), 'a leap day')
+  // Stamps that are no clock time are ignored, not rolled into the next day, month or year.
+  for (const stamp of [
+    '20261301000000',
+    '20260230120000',
+    '20250229120000',
+    '20260312240000',
+    '20260312086000',
+    '20260312081560',
+    '20260300000000',
+  ]) {
+    assert.equal(requestIdTime(`${stamp}A1B2C3D4E5F6A7B8C9D0`), null, stamp)
+  }
 })
