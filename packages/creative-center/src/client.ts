@@ -171,7 +171,8 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     }
     const cookies: string[] = []
     if (endpoint.generation === 'legacy') {
-      Object.assign(headers, legacySigningHeaders(identity, now()), { lang: 'en' })
+      if (settings.unsignedEndpoints?.includes(endpoint.name) !== true) Object.assign(headers, legacySigningHeaders(identity, now()))
+      headers['lang'] = 'en'
       cookies.push('lang_type=en')
     } else {
       // agw-js-conv asks the gateway to send 64-bit numbers as strings; the parser copes either way.
@@ -179,6 +180,8 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       cookies.push('creative_one_locale=en', 'lang_type=en')
       if (settings.csrfToken !== undefined) headers['x-secsdk-csrf-token'] = settings.csrfToken
     }
+    // A logged-in call carries the session's CSRF token as the browser does.
+    if (settings.csrfToken !== undefined) headers['x-csrftoken'] = settings.csrfToken
     if (settings.cookie !== undefined) cookies.push(settings.cookie)
     headers['cookie'] = cookies.join('; ')
     return headers

@@ -20,6 +20,11 @@ export interface CreativeCenterSettings {
   csrfToken?: string
   /** Sent as `web-id` and signed over when set. */
   webId?: string
+  /**
+   * Legacy endpoints sent without the `user-sign`/`timestamp` signing headers (CC_UNSIGNED_ENDPOINTS):
+   * for pages that no longer sign their `creative_radar_api` calls.
+   */
+  unsignedEndpoints?: readonly string[]
   /** The field contracts drift is measured against: the shipped ones, extended by CC_CONTRACTS_FILE (unset: the shipped ones). */
   contracts?: Contracts
 }
@@ -31,7 +36,7 @@ const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKi
  * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
  * CC_BODY_TIMEOUT_MS, CC_ATTEMPT_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
  * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
- * CC_CSRF_TOKEN, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
+ * CC_CSRF_TOKEN (or the cookie's csrftoken), CC_UNSIGNED_ENDPOINTS, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
  */
 export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
   const settings: CreativeCenterSettings = {
@@ -77,6 +82,16 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
     if (/^[\x21-\x7e]+$/.test(csrfToken)) settings.csrfToken = csrfToken
     else env.problem('CC_CSRF_TOKEN: set the token as the browser sends it (printable characters, no spaces)')
   }
+  // A logged-in browser keeps its CSRF token in the `csrftoken` cookie; without CC_CSRF_TOKEN it is taken from there.
+  if (csrfToken === undefined && settings.cookie !== undefined) {
+    const fromCookie = /(?:^|;\s*)csrftoken=([\x21-\x3a\x3c-\x7e]+)/.exec(settings.cookie)?.[1]
+    if (fromCookie !== undefined) settings.csrfToken = fromCookie
+  }
+  const unsigned = env.list('CC_UNSIGNED_ENDPOINTS', [])
+  const legacy = ENDPOINTS.filter((endpoint) => endpoint.generation === 'legacy').map((endpoint) => endpoint.name)
+  const unknown = unsigned.filter((name) => !legacy.includes(name))
+  if (unknown.length > 0) env.problem(`CC_UNSIGNED_ENDPOINTS: ${unknown.join(', ')} not a legacy endpoint (legacy: ${legacy.join(', ')})`)
+  else if (unsigned.length > 0) settings.unsignedEndpoints = unsigned
   const contractsFile = env.optionalString('CC_CONTRACTS_FILE')
   if (contractsFile !== undefined) {
     let text: string | undefined

@@ -14,6 +14,7 @@ import {
   type MemberMemory,
   type SupervisedConsumer,
 } from '@trends/kafka'
+import { FAMILIES } from '@trends/creative-center'
 import type { Logger } from '@trends/logger'
 import { counter, describeFailure, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
@@ -63,6 +64,11 @@ export function createNormalizer(deps: NormalizerDeps) {
     ['step', 'error_class'],
   )
   const duplicates = counter(metrics, PIPELINE_METRICS.normalizerDedupHits, 'Records dropped as duplicates, by kind', ['kind'])
+  // Each kind from 0: a panel reads 0 repeats dropped, not no data, until the first one.
+  for (const kind of FAMILIES) {
+    duplicates.inc({ kind }, 0)
+    cleanedOut.inc({ kind }, 0)
+  }
   const batchSize = histogram(metrics, 'trends_normalizer_batch_size', 'Records per consumed batch', [], [1, 10, 50, 100, 500, 1000, 5000])
   const dedupKeys = gauge(metrics, 'trends_normalizer_dedup_keys', 'Keys held in the dedup state', [])
   const consumerLag = gauge(
