@@ -110,10 +110,13 @@ function without(text: string, spans: readonly Span[], positions: Iterable<numbe
 function readBody(endpoint: EndpointDef, text: string): Read | Failure {
   if (scanJson(text) === undefined) return { body: parseJson(text), spans: undefined, refused: new Map() }
   let spans: Span[] | undefined
-  try {
-    spans = arrayElementSpans(text, endpoint.listPath)
-  } catch {
-    spans = undefined
+  for (const path of listPaths(endpoint)) {
+    try {
+      spans = arrayElementSpans(text, path)
+    } catch {
+      spans = undefined
+    }
+    if (spans !== undefined) break
   }
   const all = spans === undefined ? [] : spans.map((_, position) => position)
   const envelope = spans === undefined ? text : without(text, spans, all, '0')
@@ -160,6 +163,11 @@ function envelopeOf(read: Read, endpoint: EndpointDef): Envelope {
     return { kind: 'ok', body, requestId }
   }
   return error('CC_SCHEMA_DRIFT', 'neither envelope: no `code` and no `BaseResp` in the body')
+}
+
+/** Where an endpoint's list may be, in order: listPath, then its alternatives. */
+function listPaths(endpoint: EndpointDef): readonly (readonly string[])[] {
+  return [endpoint.listPath, ...(endpoint.altListPaths ?? [])]
 }
 
 /** Transport status and HTML first, then the body read as JSON; the read is kept for the list. */
@@ -210,12 +218,14 @@ function classifyList(endpoint: EndpointDef, status: number, contentType: string
   const { envelope, read } = classifyRead(endpoint, status, contentType, text)
   if (envelope.kind === 'error') return envelope
   const { body, requestId } = envelope
-  const list = pathGet(body, endpoint.listPath)
+  const at = listPaths(endpoint).findIndex((path) => Array.isArray(pathGet(body, path)))
+  const listPath = listPaths(endpoint)[Math.max(0, at)]!
+  const list = pathGet(body, listPath)
   if (!Array.isArray(list)) return error('CC_MISSING_LIST', `no list at ${endpoint.listPath.join('.')}`, false, requestId)
   if (list.length === 0 && page === 1) {
-    return error('CC_EMPTY_CHART', `an empty list at ${endpoint.listPath.join('.')} on page 1`, false, requestId)
+    return error('CC_EMPTY_CHART', `an empty list at ${listPath.join('.')} on page 1`, false, requestId)
   }
-  const spans = read?.spans ?? arrayElementSpans(text, endpoint.listPath)
+  const spans = read?.spans ?? arrayElementSpans(text, listPath)
   if (spans?.length !== list.length) return error('CC_INVALID_JSON', 'the list could not be located in the body text', false, requestId)
   const refused = read?.refused ?? new Map<number, JsonProblem>()
   const items = list.map((value, position): RawItem => {
@@ -230,7 +240,9 @@ function classifyList(endpoint: EndpointDef, status: number, contentType: string
   if (readable.length > 0 && readable.every((item) => item.id === undefined)) {
     return error('CC_SCHEMA_DRIFT', `no item has ${endpoint.idPath.join('.')}: the field was renamed or removed upstream`, false, requestId)
   }
-  const pagination = pathGet(body, endpoint.paginationPath)
+  // The pagination beside the list: the one of the same place when the list was found elsewhere.
+  const paginationPath = at <= 0 ? endpoint.paginationPath : (endpoint.altPaginationPaths?.[at - 1] ?? endpoint.paginationPath)
+  const pagination = pathGet(body, paginationPath) ?? pathGet(body, endpoint.paginationPath)
   const keys = endpoint.pagination
   return {
     kind: 'ok',

@@ -3,12 +3,12 @@ import { attachDetail, ErrorCodes, TrendsError, type ErrorCode } from '@trends/c
 import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry } from '@trends/metrics'
 import { classifyEnvelope, classifyResponse, excerpt, type Classified, type Pagination, type RawItem } from './classify.ts'
-import { ENDPOINTS, type EndpointDef } from './endpoints.ts'
+import { DEFAULT_HOST, ENDPOINTS, hostsOf, type EndpointDef } from './endpoints.ts'
 import { HttpTransport, TransportError, type HttpRequest } from './http.ts'
 import { sharedBucket, type TokenBucket } from './rate-limit.ts'
 import { nextDelay, parseRetryAfter } from './retry.ts'
 import { createScrubber, secretForms } from './scrub.ts'
-import type { CreativeCenterSettings } from './settings.ts'
+import { DEFAULT_BASE_URL, type CreativeCenterSettings } from './settings.ts'
 import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.ts'
 import { endsChart } from './snapshot.ts'
 import { CONTRACTS, describeDrift, driftFieldLabel, driftLabelSets, pageDrift, type PageDrift } from './contracts.ts'
@@ -115,9 +115,42 @@ const BODY_PARAMS_AS_NUMBERS = /^\d{1,15}$/
 export function createCreativeCenterClient(deps: ClientDeps) {
   const { settings, logger, metrics } = deps
   const now = deps.now ?? Date.now
+  /** The web pages' origin (Referer, Origin); where the API hosts are reached is originOf's to say. */
   const origin = new URL(settings.baseUrl).origin
-  const transport = new HttpTransport(origin, settings.http)
-  const bucket = deps.bucket ?? sharedBucket(new URL(settings.baseUrl).host, settings.ratePerSecond, settings.burst)
+  // One transport and one request budget per upstream origin (a test's bucket stands for all).
+  const transports = new Map<string, HttpTransport>()
+  const buckets = new Map<string, TokenBucket>()
+  let budgetShare = 1
+  const transportFor = (at: string): HttpTransport => {
+    let made = transports.get(at)
+    if (made === undefined) {
+      made = new HttpTransport(at, settings.http)
+      transports.set(at, made)
+    }
+    return made
+  }
+  const bucketFor = (at: string): TokenBucket => {
+    if (deps.bucket !== undefined) return deps.bucket
+    let made = buckets.get(at)
+    if (made === undefined) {
+      made = sharedBucket(new URL(at).host, settings.ratePerSecond, settings.burst)
+      if (budgetShare < 1) made.share(budgetShare)
+      buckets.set(at, made)
+    }
+    return made
+  }
+  /**
+   * Where an API host is reached: CC_HOST_ORIGINS' entry for it; else, when CC_BASE_URL points
+   * somewhere of its own (a simulator, a proxy), there; else the host itself over HTTPS.
+   */
+  const originOf = (host: string): string =>
+    settings.hostOrigins?.[host] ?? (settings.baseUrl === DEFAULT_BASE_URL ? `https://${host}` : origin)
+  /** An endpoint's origins in order of preference (hosts reached at one origin count once). */
+  const originsOf = (endpoint: EndpointDef): string[] => [...new Set(hostsOf(endpoint).map(originOf))]
+  /** Per endpoint, the origin that answered last: the next request goes there first. */
+  const answering = new Map<string, number>()
+  // The main origin's transport and bucket from the start (readiness checks and the budget read them).
+  const bucket = bucketFor(originOf(DEFAULT_HOST))
   const identity: LegacyIdentity = newIdentity(settings.webId)
   const log = logger.child({ component: 'creative-center' })
   // An error body can echo the request's cookie or CSRF token; every body and transport message is
@@ -207,6 +240,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
 
   /** One HTTP attempt, classified; transport failures become outcomes too so the retry loop sees one shape. */
   async function attemptOnce<T>(
+    transport: HttpTransport,
     request: HttpRequest,
     classify: (status: number, contentType: string, text: string) => Outcome<T>,
   ): Promise<AttemptResult<T>> {
@@ -239,10 +273,13 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     onAttempt: ((event: AttemptEvent) => void) | undefined,
   ): Promise<{ value: T; status: number; latencyMs: number; attempts: number; requestId: string | undefined; drift: PageDrift[] }> {
     const context = { endpoint: endpoint.name, params, page }
+    const origins = originsOf(endpoint)
     let waitedMs = 0
+    let hostMoves = 0
     for (let attempt = 1; ; attempt++) {
+      const at = origins[(answering.get(endpoint.name) ?? 0) % origins.length]!
       try {
-        await bucket.take(signal)
+        await bucketFor(at).take(signal)
       } catch (cause) {
         throw new CreativeCenterError(
           'CC_ABORTED',
@@ -251,7 +288,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
           { cause },
         )
       }
-      const { outcome, status, latencyMs, body, retryAfterMs } = await attemptOnce(request(), classify)
+      const { outcome, status, latencyMs, body, retryAfterMs } = await attemptOnce(transportFor(at), request(), classify)
       const label: AttemptEvent['outcome'] = outcome.kind === 'ok' ? 'ok' : outcome.code
       requests.inc({ endpoint: endpoint.name, outcome: label })
       latency.observe({ endpoint: endpoint.name }, latencyMs / 1000)
@@ -276,6 +313,25 @@ export function createCreativeCenterClient(deps: ClientDeps) {
         onAttempt?.(done)
         if (status === undefined) throw new Error('a response without a status')
         return { value: outcome.value, status, latencyMs, attempts: attempt, requestId: outcome.requestId, drift }
+      }
+      // A host that does not serve the API (no connection, or 404): the next host of the endpoint at
+      // once, each at most once per page; the one that answers stays in use for later requests.
+      if (
+        origins.length > 1 &&
+        hostMoves < origins.length - 1 &&
+        (outcome.code === 'CC_CONNECTION' || status === 404) &&
+        signal?.aborted !== true
+      ) {
+        hostMoves++
+        answering.set(endpoint.name, ((answering.get(endpoint.name) ?? 0) + 1) % origins.length)
+        const moved: AttemptEvent = { ...event, items: 0, willRetry: true, drift: [] }
+        deps.onAttempt?.(moved)
+        onAttempt?.(moved)
+        log.warn(
+          { endpoint: endpoint.name, code: outcome.code, status, next: new URL(origins[answering.get(endpoint.name)!]!).host },
+          'the host does not serve the endpoint; trying the next',
+        )
+        continue
       }
       const delay = nextDelay(settings.retry, attempt - 1, retryAfterMs, deps.random)
       const worthRetrying = outcome.retryable && outcome.code !== 'CC_ABORTED'
@@ -403,7 +459,9 @@ export function createCreativeCenterClient(deps: ClientDeps) {
      * part of the deployment's, from its part of the tasks topic's partitions.
      */
     shareBudget(fraction: number): void {
+      budgetShare = fraction
       bucket.share(fraction)
+      for (const each of buckets.values()) each.share(fraction)
     },
 
     /** The rate and burst the client now keeps to. */
@@ -433,12 +491,12 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       }
     },
 
-    close(): Promise<void> {
-      return transport.close()
+    async close(): Promise<void> {
+      await Promise.all([...transports.values()].map((each) => each.close()))
     },
 
-    destroy(): Promise<void> {
-      return transport.destroy()
+    async destroy(): Promise<void> {
+      await Promise.all([...transports.values()].map((each) => each.destroy()))
     },
   }
 }

@@ -49,6 +49,17 @@ export interface EndpointDef {
    * fetch without a session that reads exactly this many has read the cap, not the chart.
    */
   loggedOutCap?: number
+  /**
+   * The API host, when not the Creative Center's own (`ads.tiktok.com`), and hosts to try after it
+   * when it does not serve the API (no connection, or 404). The first that answers stays in use.
+   * Hosts are names, not URLs: CC_BASE_URL (a simulator, a proxy) and CC_HOST_ORIGINS decide where
+   * each is reached.
+   */
+  host?: string
+  fallbackHosts?: readonly string[]
+  /** Other places the list (and its pagination) may be found, tried after listPath (paginationPath). */
+  altListPaths?: readonly (readonly string[])[]
+  altPaginationPaths?: readonly (readonly string[])[]
   /** A call that must come first and provides one parameter, e.g. the Report API's period end. */
   prelude?: { path: string; param: string; fieldByPeriod: Readonly<Record<string, string>> }
 }
@@ -241,8 +252,14 @@ export const ENDPOINTS: readonly EndpointDef[] = [
     method: 'GET',
     path: '/CreativeOne/Report/CreativeCenterGetTopContentsList',
     referer: '/creative/creativeCenter/trends/video',
+    // Reports from mid-2026: the Report API answers on the US host, not on ads.tiktok.com.
+    host: 'ads.us.tiktok.com',
+    fallbackHosts: ['ads.tiktok.com'],
     listPath: ['entityInfos'],
     paginationPath: ['pagination'],
+    // Items have also been seen wrapped as results.entityInfos.
+    altListPaths: [['results', 'entityInfos']],
+    altPaginationPaths: [['results', 'pagination']],
     pagination: CREATIVE_ONE_PAGINATION,
     pageParam: 'page',
     sizeParam: 'limit',
@@ -265,6 +282,14 @@ export const ENDPOINTS: readonly EndpointDef[] = [
     },
   },
 ]
+
+/** The Creative Center's own host, where an endpoint without `host` lives. */
+export const DEFAULT_HOST = 'ads.tiktok.com'
+
+/** The hosts to reach an endpoint on, in order of preference. */
+export function hostsOf(endpoint: EndpointDef): string[] {
+  return [...new Set([endpoint.host ?? DEFAULT_HOST, ...(endpoint.fallbackHosts ?? [])])]
+}
 
 const BY_NAME = new Map(ENDPOINTS.map((endpoint) => [endpoint.name, endpoint]))
 

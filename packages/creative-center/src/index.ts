@@ -1,4 +1,14 @@
-export { ENDPOINTS, FAMILIES, LEGACY_COUNTRIES, CREATIVE_ONE_COUNTRIES, INDUSTRIES, findEndpoint, endpointNames } from './endpoints.ts'
+export {
+  ENDPOINTS,
+  FAMILIES,
+  LEGACY_COUNTRIES,
+  CREATIVE_ONE_COUNTRIES,
+  INDUSTRIES,
+  findEndpoint,
+  endpointNames,
+  hostsOf,
+  DEFAULT_HOST,
+} from './endpoints.ts'
 export type { EndpointDef, Family, Generation, PaginationKeys } from './endpoints.ts'
 export { targetProblems, upstreamParams, naturalKey, describeTarget, chartId, chartOfRequest } from './target.ts'
 export type { FetchTarget } from './target.ts'

@@ -8,6 +8,11 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
 export interface CreativeCenterSettings {
   /** Where the Creative Center API lives: the real host by default, the simulator in tests and demos. */
   baseUrl: string
+  /**
+   * Where particular API hosts are reached (CC_HOST_ORIGINS: `{"ads.us.tiktok.com": "http://proxy:8080"}`),
+   * over the default (the host itself, or CC_BASE_URL when that points elsewhere).
+   */
+  hostOrigins?: Readonly<Record<string, string>>
   http: HttpSettings
   retry: RetryPolicy
   /** Requests per second per host, across everything in the process. */
@@ -36,7 +41,7 @@ const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKi
  * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
  * CC_BODY_TIMEOUT_MS, CC_ATTEMPT_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
  * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
- * CC_CSRF_TOKEN (or the cookie's csrftoken), CC_UNSIGNED_ENDPOINTS, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
+ * CC_CSRF_TOKEN (or the cookie's csrftoken), CC_HOST_ORIGINS, CC_UNSIGNED_ENDPOINTS, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
  */
 export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
   const settings: CreativeCenterSettings = {
@@ -86,6 +91,25 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
   if (csrfToken === undefined && settings.cookie !== undefined) {
     const fromCookie = /(?:^|;\s*)csrftoken=([\x21-\x3a\x3c-\x7e]+)/.exec(settings.cookie)?.[1]
     if (fromCookie !== undefined) settings.csrfToken = fromCookie
+  }
+  const hostOrigins = env.optionalString('CC_HOST_ORIGINS')
+  if (hostOrigins !== undefined) {
+    const problem =
+      'CC_HOST_ORIGINS: set a JSON object of host names and http(s) origins, e.g. {"ads.us.tiktok.com":"http://127.0.0.1:8080"}'
+    try {
+      const parsed: unknown = JSON.parse(hostOrigins)
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
+      const out: Record<string, string> = {}
+      for (const [host, value] of Object.entries(parsed)) {
+        if (typeof value !== 'string' || !/^[a-z0-9.-]+$/i.test(host)) throw new Error(host)
+        const url = new URL(value)
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(value)
+        out[host.toLowerCase()] = url.origin
+      }
+      settings.hostOrigins = out
+    } catch {
+      env.problem(problem)
+    }
   }
   const unsigned = env.list('CC_UNSIGNED_ENDPOINTS', [])
   const legacy = ENDPOINTS.filter((endpoint) => endpoint.generation === 'legacy').map((endpoint) => endpoint.name)

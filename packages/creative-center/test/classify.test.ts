@@ -212,3 +212,28 @@ test('anything a classifier did not foresee is CC_UNEXPECTED, never a throw', ()
   assert.equal(result.code, 'CC_UNEXPECTED')
   assert.match(result.message, /TypeError/)
 })
+
+test('a Report API page reads its items as entityInfos or wrapped as results.entityInfos, with the pagination beside them', () => {
+  const report = endpoint('videos-creative-one')
+  const entity = (id: string) =>
+    `{"itemInfo":{"itemID":${id},"authorID":"7506219246691926062","title":"t"},"itemMetrics":{"videoViews":"1200"}}`
+  const plain = `{"BaseResp":{"StatusCode":0,"StatusMessage":"Success"},"entityInfos":[${entity('7656166869774109983')}],"pagination":{"page":1,"limit":20,"totalCount":1,"hasMore":false}}`
+  const wrapped = `{"BaseResp":{"StatusCode":0,"StatusMessage":"Success"},"results":{"entityInfos":[${entity('7656166869774109983')},${entity('"7656166869774109984"')}],"pagination":{"page":2,"limit":20,"totalCount":22,"hasMore":false}}}`
+  for (const [text, ids, pagination] of [
+    [plain, ['7656166869774109983'], { page: 1, size: 20, total: 1, hasMore: false }],
+    [wrapped, ['7656166869774109983', '7656166869774109984'], { page: 2, size: 20, total: 22, hasMore: false }],
+  ] as const) {
+    const result = classifyResponse(report, 200, JSON_TYPE, text, 1)
+    assert.equal(result.kind, 'ok', JSON.stringify(result))
+    if (result.kind !== 'ok') continue
+    assert.deepEqual(
+      result.items.map((item) => item.id),
+      ids,
+      'the 19-digit ids exact, bare or quoted',
+    )
+    for (const item of result.items) assert.ok(text.includes(item.raw))
+    assert.deepEqual(result.pagination, pagination)
+  }
+  const neither = failure(classifyResponse(report, 200, JSON_TYPE, '{"BaseResp":{"StatusCode":0},"pagination":{}}', 1))
+  assert.equal(neither.code, 'CC_MISSING_LIST')
+})
