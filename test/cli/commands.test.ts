@@ -190,6 +190,25 @@ test(
   },
 )
 
+test("trends industries: the upstream's industry list beside the release's; a captcha is one line, exit 1", async (t) => {
+  const simulator = await useSimulator(t)
+  const env = { CC_BASE_URL: simulator.url, CC_RATE_PER_SECOND: '50', CC_BURST: '5', CC_MAX_ATTEMPTS: '1' }
+  const listed = await trends(['industries', '--format', 'json'], env)
+  assert.equal(listed.code, 0, listed.stderr)
+  const rows = JSON.parse(listed.stdout) as Array<{ id: string; name: string; known: string }>
+  assert.equal(rows.length, 18)
+  assert.ok(
+    rows.every((row) => /^\d{11}$/.test(row.id) && row.known === 'same'),
+    JSON.stringify(rows),
+  )
+  assert.deepEqual(rows.find((row) => row.id === '22000000000')?.name, 'Apparel & Accessories')
+  assert.equal(listed.stderr, '18 industries upstream: 0 new, 0 renamed; 0 known here not listed upstream\n')
+  await simulator.fault({ fault: 'captcha', path: '/cc_portal_api/api/trendsTcc' })
+  const refused = await trends(['industries'], env)
+  assert.equal(refused.code, 1)
+  assert.match(refused.stderr, /^trends industries: industries page 0: a captcha page instead of JSON \(CC_CAPTCHA\)\n$/)
+})
+
 test('trends fetch: one page as the producer client sees it, items and exact JSON; a bad target is a usage error', async (t) => {
   const simulator = await useSimulator(t)
   const env = { CC_BASE_URL: simulator.url, CC_RATE_PER_SECOND: '50', CC_BURST: '5' }

@@ -13,6 +13,18 @@ import { legacySigningHeaders, newIdentity, type LegacyIdentity } from './sign.t
 import { endsChart } from './snapshot.ts'
 import { CONTRACTS, describeDrift, driftFieldLabel, driftLabelSets, pageDrift, type PageDrift } from './contracts.ts'
 import { upstreamParams, type FetchTarget } from './target.ts'
+import { INDUSTRY_LIST_PATH, readIndustryList } from './industries.ts'
+import { parseJson, type Json } from './json.ts'
+
+/** What sending a request needs of an endpoint: its name (metrics, logs), generation (headers), page and hosts. */
+type RequestDef = Pick<EndpointDef, 'name' | 'generation' | 'referer' | 'host' | 'fallbackHosts'>
+
+/** The portal's industry list, asked like a legacy page (its signing headers are harmless where unchecked). */
+const INDUSTRY_LIST: RequestDef = {
+  name: 'industries',
+  generation: 'legacy',
+  referer: '/business/creativecenter/inspiration/popular/hashtag/pc/en',
+}
 
 /** The codes a page can fail with, each a failures series from the start. */
 const CC_CODES = ErrorCodes.filter((code) => code.startsWith('CC_'))
@@ -146,7 +158,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   const originOf = (host: string): string =>
     settings.hostOrigins?.[host] ?? (settings.baseUrl === DEFAULT_BASE_URL ? `https://${host}` : origin)
   /** An endpoint's origins in order of preference (hosts reached at one origin count once). */
-  const originsOf = (endpoint: EndpointDef): string[] => [...new Set(hostsOf(endpoint).map(originOf))]
+  const originsOf = (endpoint: RequestDef): string[] => [...new Set(hostsOf(endpoint).map(originOf))]
   /** Per endpoint, the origin that answered last: the next request goes there first. */
   const answering = new Map<string, number>()
   // The main origin's transport and bucket from the start (readiness checks and the budget read them).
@@ -196,7 +208,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       for (const { field, kind } of driftLabelSets(contract)) driftTotal.inc({ endpoint: endpoint.name, field, kind }, 0)
   }
 
-  function headersFor(endpoint: EndpointDef): Record<string, string> {
+  function headersFor(endpoint: RequestDef): Record<string, string> {
     const headers: Record<string, string> = {
       accept: 'application/json, text/plain, */*',
       'user-agent': settings.userAgent,
@@ -221,7 +233,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
   }
 
   function buildRequest(
-    endpoint: EndpointDef,
+    endpoint: RequestDef,
     path: string,
     params: Record<string, string>,
     method: 'GET' | 'POST',
@@ -264,7 +276,7 @@ export function createCreativeCenterClient(deps: ClientDeps) {
 
   /** Runs attempts until one succeeds, a failure is not worth retrying, or the budget is spent. */
   async function withRetries<T>(
-    endpoint: EndpointDef,
+    endpoint: RequestDef,
     page: number,
     params: Record<string, string>,
     request: () => HttpRequest,
@@ -467,6 +479,51 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     /** The rate and burst the client now keeps to. */
     budget(): { ratePerSecond: number; burst: number } {
       return { ratePerSecond: bucket.ratePerSecond, burst: bucket.burst }
+    },
+
+    /**
+     * The upstream's industry list (id → name), from the portal's trendsTcc; read by what an
+     * industry looks like, wherever it sits (industries.ts). Throws CreativeCenterError when it cannot.
+     */
+    async fetchIndustries(signal?: AbortSignal): Promise<Map<string, string>> {
+      const classify = (status: number, contentType: string, text: string): Outcome<Map<string, string>> => {
+        const failed = (code: ErrorCode, message: string, retryable = false): Outcome<Map<string, string>> => ({
+          kind: 'error',
+          code,
+          retryable,
+          message,
+        })
+        if (status === 429) return failed('CC_RATE_LIMITED', 'HTTP 429 Too Many Requests', true)
+        if (status >= 500) return failed('CC_SERVER_ERROR', `HTTP ${status}`, true)
+        if (contentType.includes('html') || text.trimStart().startsWith('<')) {
+          return /captcha|verification_required/i.test(text)
+            ? failed('CC_CAPTCHA', 'a captcha page instead of JSON')
+            : failed('CC_HTTP_ERROR', `an HTML page (HTTP ${status})`)
+        }
+        if (status < 200 || status >= 300) return failed('CC_HTTP_ERROR', `HTTP ${status}`)
+        let body: Json
+        try {
+          body = parseJson(text)
+        } catch (cause) {
+          return failed('CC_INVALID_JSON', `the body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`)
+        }
+        const code = typeof body === 'object' && body !== null && !Array.isArray(body) ? body['code'] : undefined
+        if (code !== undefined && code !== 0 && code !== '0') return failed('CC_API_ERROR', `code ${JSON.stringify(code)}`)
+        const industries = readIndustryList(body)
+        if (industries.size === 0)
+          return failed('CC_MISSING_LIST', 'nothing in the answer looks like an industry (an 11-digit id with a name)')
+        return { kind: 'ok', value: industries, items: industries.size, requestId: undefined }
+      }
+      const { value } = await withRetries(
+        INDUSTRY_LIST,
+        0,
+        {},
+        () => buildRequest(INDUSTRY_LIST, INDUSTRY_LIST_PATH, {}, 'GET', signal),
+        classify,
+        signal,
+        undefined,
+      )
+      return value
     },
 
     /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */

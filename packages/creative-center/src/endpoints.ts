@@ -287,7 +287,7 @@ export const ENDPOINTS: readonly EndpointDef[] = [
 export const DEFAULT_HOST = 'ads.tiktok.com'
 
 /** The hosts to reach an endpoint on, in order of preference. */
-export function hostsOf(endpoint: EndpointDef): string[] {
+export function hostsOf(endpoint: Pick<EndpointDef, 'host' | 'fallbackHosts'>): string[] {
   return [...new Set([endpoint.host ?? DEFAULT_HOST, ...(endpoint.fallbackHosts ?? [])])]
 }
 

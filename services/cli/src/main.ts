@@ -7,6 +7,7 @@ import { scrubText } from '@trends/logger'
 import { DELEGATES, delegate } from './commands/delegate.ts'
 import { DLQ_HELP, dlq } from './commands/dlq.ts'
 import { FETCH_HELP, fetchCommand } from './commands/fetch.ts'
+import { INDUSTRIES_HELP, industries } from './commands/industries.ts'
 import { REPORT_HELP, report } from './commands/report.ts'
 import { QUERY_HELP, TOP_HELP, query, top } from './commands/query.ts'
 import { RUN_HELP, run } from './commands/run.ts'
@@ -20,6 +21,7 @@ Commands:
   top       the top items of a chart, with rank change
   query     SQL against the configured ClickHouse, as a table, JSON or CSV
   fetch     one page of one Creative Center endpoint, once, as the producer's client sees it
+  industries  the Creative Center's industry list, beside the ids and names this release knows
   dlq       the dead letters: list them, or redrive them to where they came from
   report    an HTML trend report (and a PNG of it): trajectories, new entries, movers, coverage
   signals   chart changes between snapshots (entries, exits, jumps, new number 1s, breakouts)
@@ -36,6 +38,7 @@ const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[]) =>
   top: { help: TOP_HELP, run: top },
   query: { help: QUERY_HELP, run: query },
   fetch: { help: FETCH_HELP, run: fetchCommand },
+  industries: { help: INDUSTRIES_HELP, run: industries },
   dlq: { help: DLQ_HELP, run: dlq },
   report: { help: REPORT_HELP, run: report },
   signals: { help: SIGNALS_HELP, run: (args) => signals(args) },

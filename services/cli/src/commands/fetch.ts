@@ -1,19 +1,9 @@
 import { parseArgs } from 'node:util'
-import { readEnv } from '@trends/core'
-import {
-  createCreativeCenterClient,
-  CreativeCenterError,
-  endpointNames,
-  findEndpoint,
-  readCreativeCenterSettings,
-  targetProblems,
-  type FetchTarget,
-} from '@trends/creative-center'
-import { createLogger } from '@trends/logger'
-import { createRegistry } from '@trends/metrics'
+import { CreativeCenterError, endpointNames, findEndpoint, targetProblems, type FetchTarget } from '@trends/creative-center'
 import { CliError, usage } from '../errors.ts'
 import { itemRows, pageSummary, snapshotLine } from '../items.ts'
 import { formatOf, render } from '../output.ts'
+import { upstreamClient } from '../upstream.ts'
 
 export const FETCH_HELP = `Usage: trends fetch <endpoint> [--country US] [--period 7] [--industry ID] [--filter key=value]... [--page 1] [--format table|json|csv] [--raw]
 
@@ -60,18 +50,7 @@ export async function fetchCommand(args: string[]): Promise<void> {
   if (!/^\d+$/.test(values.page) || Number(values.page) < 1)
     throw usage(`--page: a page number from 1 (got ${JSON.stringify(values.page)})`)
   const format = formatOf(values.format)
-  const env = readEnv(process.env)
-  const settings = readCreativeCenterSettings(env)
-  try {
-    env.done()
-  } catch (error) {
-    throw usage(error instanceof Error ? error.message : String(error))
-  }
-  const client = createCreativeCenterClient({
-    settings,
-    logger: createLogger({ service: 'trends-fetch', level: process.env['LOG_LEVEL'] ?? 'silent' }),
-    metrics: createRegistry('trends-fetch'),
-  })
+  const client = upstreamClient('trends-fetch')
   try {
     const page = await client.fetchPage(target, Number(values.page))
     if (values.raw === true) {
