@@ -15,6 +15,22 @@ export interface DecodedRecord {
   headers: Record<string, string>
 }
 
+/**
+ * A topic's partition offsets. A topic a service has just made may have no leader yet
+ * (NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE): retriable answers are asked again for up to 15 s.
+ */
+async function offsetsOf(admin: ReturnType<Kafka['admin']>, topic: string) {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic)
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
 /** Each partition's [low, high) offsets now, for the topics that exist. */
 async function partitionEnds(kafka: Kafka, topics: readonly string[]): Promise<Map<string, { low: number; high: number }>> {
   const admin = kafka.admin()
@@ -23,7 +39,7 @@ async function partitionEnds(kafka: Kafka, topics: readonly string[]): Promise<M
     const ends = new Map<string, { low: number; high: number }>()
     const existing = new Set(await admin.listTopics())
     for (const topic of topics.filter((name) => existing.has(name))) {
-      for (const partition of await admin.fetchTopicOffsets(topic)) {
+      for (const partition of await offsetsOf(admin, topic)) {
         ends.set(`${topic}/${partition.partition}`, { low: Number(partition.low), high: Number(partition.high) })
       }
     }
