@@ -1,17 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readEnv } from '@trends/core'
-import {
-  createCreativeCenterClient,
-  ENDPOINTS,
-  findEndpoint,
-  readCreativeCenterSettings,
-  TokenBucket,
-  type FetchTarget,
-  type PageResult,
-} from '@trends/creative-center'
-import { createRegistry } from '@trends/metrics'
-import { testLogger, type Cleanup } from '@trends/testing'
+import { ENDPOINTS, findEndpoint, type FetchTarget, type PageResult } from '@trends/creative-center'
+import { creativeCenterClient, type Cleanup } from '@trends/testing'
 import { useSimulator } from '../support/simulator.ts'
 
 // Every endpoint definition against the simulator: signing, envelopes, list keys, pagination,
@@ -19,15 +9,7 @@ import { useSimulator } from '../support/simulator.ts'
 
 async function clientFor(t: Cleanup, env: Record<string, string> = {}) {
   const simulator = await useSimulator(t)
-  const read = readEnv({ CC_BASE_URL: simulator.url, ...env })
-  const settings = readCreativeCenterSettings(read)
-  read.done()
-  const client = createCreativeCenterClient({
-    settings,
-    logger: testLogger(),
-    metrics: createRegistry('test'),
-    bucket: new TokenBucket(1000, 1000),
-  })
+  const client = creativeCenterClient({ CC_BASE_URL: simulator.url, ...env })
   t.after(() => client.close())
   return { simulator, client }
 }

@@ -170,16 +170,26 @@ function listPaths(endpoint: EndpointDef): readonly (readonly string[])[] {
   return [endpoint.listPath, ...(endpoint.altListPaths ?? [])]
 }
 
+/**
+ * What the transport alone says, before any JSON is read: 429 and 5xx (retryable), a captcha or
+ * other HTML page instead of JSON, a status under 200 or from 400. Undefined when the body is to be
+ * read as JSON. Every request of the client goes through this, whatever its endpoint.
+ */
+export function classifyTransport(status: number, contentType: string, text: string): Failure | undefined {
+  if (status === 429) return error('CC_RATE_LIMITED', 'HTTP 429 Too Many Requests', true)
+  if (status >= 500) return error('CC_SERVER_ERROR', `HTTP ${status}`, true)
+  if (contentType.includes('html') || text.trimStart().startsWith('<')) {
+    if (CAPTCHA.test(text)) return error('CC_CAPTCHA', `a captcha page instead of JSON (HTTP ${status})`)
+    return error(status >= 400 ? 'CC_HTTP_ERROR' : 'CC_INVALID_JSON', `an HTML page instead of JSON (HTTP ${status})`)
+  }
+  if (status >= 400 || status < 200) return error('CC_HTTP_ERROR', `HTTP ${status}`)
+  return undefined
+}
+
 /** Transport status and HTML first, then the body read as JSON; the read is kept for the list. */
 function classifyRead(endpoint: EndpointDef, status: number, contentType: string, text: string): { envelope: Envelope; read?: Read } {
-  if (status === 429) return { envelope: error('CC_RATE_LIMITED', 'HTTP 429 Too Many Requests', true) }
-  if (status >= 500) return { envelope: error('CC_SERVER_ERROR', `HTTP ${status}`, true) }
-  const trimmed = text.trimStart()
-  if (contentType.includes('html') || trimmed.startsWith('<')) {
-    if (CAPTCHA.test(text)) return { envelope: error('CC_CAPTCHA', `a captcha page instead of JSON (HTTP ${status})`) }
-    return { envelope: error(status >= 400 ? 'CC_HTTP_ERROR' : 'CC_INVALID_JSON', `an HTML page instead of JSON (HTTP ${status})`) }
-  }
-  if (status >= 400 || status < 200) return { envelope: error('CC_HTTP_ERROR', `HTTP ${status}`) }
+  const refused = classifyTransport(status, contentType, text)
+  if (refused !== undefined) return { envelope: refused }
 
   let read: Read | Failure
   try {

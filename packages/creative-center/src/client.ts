@@ -2,7 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { attachDetail, ErrorCodes, TrendsError, type ErrorCode } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { counter, histogram, type Registry } from '@trends/metrics'
-import { classifyEnvelope, classifyResponse, excerpt, type Classified, type Pagination, type RawItem } from './classify.ts'
+import {
+  classifyEnvelope,
+  classifyResponse,
+  classifyTransport,
+  excerpt,
+  type Classified,
+  type Pagination,
+  type RawItem,
+} from './classify.ts'
 import { DEFAULT_HOST, ENDPOINTS, hostsOf, type EndpointDef } from './endpoints.ts'
 import { HttpTransport, TransportError, type HttpRequest } from './http.ts'
 import { sharedBucket, type TokenBucket } from './rate-limit.ts'
@@ -487,20 +495,14 @@ export function createCreativeCenterClient(deps: ClientDeps) {
      */
     async fetchIndustries(signal?: AbortSignal): Promise<Map<string, string>> {
       const classify = (status: number, contentType: string, text: string): Outcome<Map<string, string>> => {
-        const failed = (code: ErrorCode, message: string, retryable = false): Outcome<Map<string, string>> => ({
+        const failed = (code: ErrorCode, message: string): Outcome<Map<string, string>> => ({
           kind: 'error',
           code,
-          retryable,
+          retryable: false,
           message,
         })
-        if (status === 429) return failed('CC_RATE_LIMITED', 'HTTP 429 Too Many Requests', true)
-        if (status >= 500) return failed('CC_SERVER_ERROR', `HTTP ${status}`, true)
-        if (contentType.includes('html') || text.trimStart().startsWith('<')) {
-          return /captcha|verification_required/i.test(text)
-            ? failed('CC_CAPTCHA', 'a captcha page instead of JSON')
-            : failed('CC_HTTP_ERROR', `an HTML page (HTTP ${status})`)
-        }
-        if (status < 200 || status >= 300) return failed('CC_HTTP_ERROR', `HTTP ${status}`)
+        const refused = classifyTransport(status, contentType, text)
+        if (refused !== undefined) return refused
         let body: Json
         try {
           body = parseJson(text)

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readEnv } from '@trends/core'
-import { createRegistry } from '@trends/metrics'
-import { testLogger } from '@trends/testing'
-import { createCreativeCenterClient, ENDPOINTS, readCreativeCenterSettings, TokenBucket, type FetchTarget } from '../src/index.ts'
+import { creativeCenterClient } from '@trends/testing'
+import { ENDPOINTS, readCreativeCenterSettings, type FetchTarget } from '../src/index.ts'
 
 /** The headers one page request of `endpoint` carries with these settings (a loopback server of this process answers 503). */
 async function headersSent(endpoint: string, env: Record<string, string>): Promise<IncomingHttpHeaders> {
@@ -17,14 +16,10 @@ async function headersSent(endpoint: string, env: Record<string, string>): Promi
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   try {
-    const read = readEnv({ CC_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, CC_MAX_ATTEMPTS: '1', ...env })
-    const settings = readCreativeCenterSettings(read)
-    read.done()
-    const client = createCreativeCenterClient({
-      settings,
-      logger: testLogger(),
-      metrics: createRegistry('headers'),
-      bucket: new TokenBucket(100, 10),
+    const client = creativeCenterClient({
+      CC_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      CC_MAX_ATTEMPTS: '1',
+      ...env,
     })
     const def = ENDPOINTS.find((e) => e.name === endpoint)!
     const target: FetchTarget = { endpoint: def, country: 'US', period: '7', filters: {} }

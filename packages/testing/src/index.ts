@@ -4,3 +4,4 @@ export { useClickHouse, useEmbeddedClickHouse, useFreshDatabase, EMBEDDED_TEST_P
 export { startClickHouseServer, type ClickHouseServerHandle } from './clickhouse-server.ts'
 export { freePort } from './ports.ts'
 export { attempt, observation } from './chart-fixtures.ts'
+export { creativeCenterClient } from './creative-center.ts'
