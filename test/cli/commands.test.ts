@@ -9,7 +9,7 @@ import { useFreshDatabase, useProducer } from '@trends/testing'
 import { served, trends } from '../support/cli.ts'
 import { stackClients } from '../support/raw-topics.ts'
 import { useSimulator } from '../support/simulator.ts'
-import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
+import { cleanedRecord, fetchLogEntry, loadThroughSink } from '../support/sink.ts'
 
 test('trends with an unknown command, an unknown flag, or nothing: one line, exit 2, no stack trace', async () => {
   for (const args of [['nope'], ['top', '--bogus'], ['query']]) {
@@ -58,26 +58,17 @@ test('trends query: a table, JSON or CSV from the ClickHouse trends run serves; 
 
 /** The last attempt of a chart fetch that ended (complete unless said), as the worker writes it. */
 function endedFetch(task: string, chart: string, endpoint: string, at: number, snapshot = 'complete'): Record<string, unknown> {
-  return {
+  const generation = endpoint.endsWith('creative-one') ? 'creative-one' : 'legacy'
+  return fetchLogEntry({
     fetch_id: `${task}-1`,
     task_id: task,
     endpoint,
-    family: 'hashtag',
-    generation: endpoint.endsWith('creative-one') ? 'creative-one' : 'legacy',
-    page: 1,
-    attempt: 1,
-    outcome: 'ok',
-    error_class: null,
-    http_status: 200,
-    latency_ms: 12,
+    generation,
     items: 4,
-    will_retry: false,
-    request_id: null,
-    request_params: {},
     requested_at: at,
     chart_id: chart,
     snapshot,
-  }
+  })
 }
 
 test(
@@ -206,7 +197,7 @@ test("trends industries: the upstream's industry list beside the release's; a ca
   await simulator.fault({ fault: 'captcha', path: '/cc_portal_api/api/trendsTcc' })
   const refused = await trends(['industries'], env)
   assert.equal(refused.code, 1)
-  assert.match(refused.stderr, /^trends industries: industries page 0: a captcha page instead of JSON \(CC_CAPTCHA\)\n$/)
+  assert.match(refused.stderr, /^trends industries: industries page 0: a captcha page instead of JSON \(HTTP 200\) \(CC_CAPTCHA\)\n$/)
 })
 
 test('trends fetch: one page as the producer client sees it, items and exact JSON; a bad target is a usage error', async (t) => {

@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core'
 import { defer } from '@trends/testing'
 import { served, trends } from '../support/cli.ts'
 import type { CleanedRecord } from '@trends/normalizer'
-import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
+import { cleanedRecord, fetchLogEntry, loadThroughSink } from '../support/sink.ts'
 
 const DAYS = 5
 const isoDate = (days: number) => new Date(days * 86_400_000).toISOString().slice(0, 10)
@@ -27,24 +27,18 @@ function chart() {
   }
   records.push(cleanedRecord(6, 0, { rank: 7, rank_change: null, display_name: 'مرحبا <b>new</b>' }))
   records.push(cleanedRecord(7, 0, { rank: 8, rank_change: null, display_name: 'Fresh 7' }))
-  const fetch = (i: number, country: string, outcome: string) => ({
-    fetch_id: `f${i}`,
-    task_id: 't',
-    endpoint: 'hashtags-legacy',
-    family: 'hashtag',
-    generation: 'legacy',
-    page: 1,
-    attempt: 1,
-    outcome,
-    error_class: outcome === 'ok' ? null : 'CC_SERVER_ERROR',
-    http_status: outcome === 'ok' ? 200 : 503,
-    latency_ms: 120,
-    items: outcome === 'ok' ? 20 : 0,
-    will_retry: false,
-    request_id: null,
-    request_params: { country_code: country, period: '7' },
-    requested_at: Date.now() - 60_000,
-  })
+  const fetch = (i: number, country: string, outcome: string) =>
+    fetchLogEntry({
+      fetch_id: `f${i}`,
+      outcome,
+      error_class: outcome === 'ok' ? null : 'CC_SERVER_ERROR',
+      http_status: outcome === 'ok' ? 200 : 503,
+      latency_ms: 120,
+      items: outcome === 'ok' ? 20 : 0,
+      request_params: { country_code: country, period: '7' },
+      requested_at: Date.now() - 60_000,
+      chart_id: '',
+    })
   // How each day's chart fetch ended, on its last attempt: within the fetch log's 180-day TTL, before the
   // coverage window. Three days ago a logged-out session got only the upstream's cap of rows.
   const ended = Array.from({ length: DAYS }, (_, day) => ({

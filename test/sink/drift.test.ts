@@ -1,30 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cleanedRecord, loadThroughSink } from '../support/sink.ts'
+import { cleanedRecord, fetchLogEntry, loadThroughSink } from '../support/sink.ts'
 
 /** A fetch-log entry of a successful page, with the drift the client found on it. */
 function page(fetchId: string, drift: Array<{ field: string; kind: string; items: number }> | undefined): Record<string, unknown> {
-  return {
-    fetch_id: fetchId,
-    task_id: 't',
-    endpoint: 'hashtags-legacy',
-    family: 'hashtag',
-    generation: 'legacy',
-    page: 1,
-    attempt: 1,
-    outcome: 'ok',
-    error_class: null,
-    http_status: 200,
-    latency_ms: 12,
-    items: 50,
-    will_retry: false,
-    request_id: null,
-    request_params: {},
-    requested_at: Date.UTC(2026, 11, 2, 8),
-    chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
-    snapshot: null,
-    ...(drift === undefined ? {} : { drift }),
-  }
+  return fetchLogEntry({ fetch_id: fetchId, ...(drift === undefined ? {} : { drift }) })
 }
 
 test(

@@ -55,6 +55,31 @@ export function cleanedRecord(i: number, day = 0, overrides: Partial<CleanedReco
 }
 
 /** Fresh topics under a new prefix with the cleaned schema registered; the sink's topics exist. */
+/** A fetch-log entry as the worker writes it: page 1 of a legacy hashtag chart, answered with 50 items; `overrides` set the rest. */
+export function fetchLogEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    fetch_id: 'f-1',
+    task_id: 't',
+    endpoint: 'hashtags-legacy',
+    family: 'hashtag',
+    generation: 'legacy',
+    page: 1,
+    attempt: 1,
+    outcome: 'ok',
+    error_class: null,
+    http_status: 200,
+    latency_ms: 12,
+    items: 50,
+    will_retry: false,
+    request_id: null,
+    request_params: {},
+    requested_at: Date.UTC(2026, 11, 2, 8),
+    chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
+    snapshot: null,
+    ...overrides,
+  }
+}
+
 export async function freshSinkTopics(): Promise<{ prefix: string; topics: Topics; cleanedSchemaId: number }> {
   const { kafka, registry } = stackClients()
   const prefix = `test-${randomSuffix()}`
