@@ -3,12 +3,24 @@ import assert from 'node:assert/strict'
 import { metricValue } from '@trends/metrics'
 import { useProducer } from '@trends/testing'
 import { startNormalizer, waitForCommitted } from '../support/pipeline.ts'
-import { useHashtagRawTopic } from '../support/hashtag-raw.ts'
+import { hashtagRawValue, useHashtagRawTopic } from '../support/hashtag-raw.ts'
 
 // Poison raw records: each goes to the dead letters with its class and the Kafka value's exact
 // bytes, and the good record sent right after it still reaches the cleaned topic.
 
 const DEEP = '['.repeat(100_000) + ']'.repeat(100_000)
+
+/** Zigzag varint, as Avro writes a long. */
+function avroLong(value: bigint): Buffer {
+  let rest = value >= 0n ? value * 2n : -value * 2n - 1n
+  const bytes: number[] = []
+  do {
+    const low = Number(rest & 0x7fn)
+    rest >>= 7n
+    bytes.push(rest === 0n ? low : low | 0x80)
+  } while (rest !== 0n)
+  return Buffer.from(bytes)
+}
 
 const item = (id: string, fields = '') => `{"hashtag_id":"${id}","hashtag_name":"tag ${id}","rank":1,"publish_cnt":10${fields}}`
 
@@ -20,6 +32,15 @@ test('poison raw records are dead-lettered with their exact bytes; the next good
   const invalidUtf8 = Buffer.from(withMarker)
   invalidUtf8.set([0xc3, 0x28], invalidUtf8.indexOf('@@'))
   assert.equal(invalidUtf8.indexOf('@@'), -1)
+
+  // A raw record whose request_params map says 9e15 entries follow (about 30 bytes do). Where its
+  // count sits: the first byte that differs between an empty map (0) and a one-entry map (count 1).
+  const encodeWith = (params: Record<string, string>) =>
+    registry.encode(schemaId, { ...hashtagRawValue(item('43'), '43', 'task-poison'), request_params: params })
+  const [empty, one] = await Promise.all([encodeWith({}), encodeWith({ a: 'b' })])
+  const at = empty.findIndex((byte, index) => byte !== one[index])
+  assert.equal(empty[at], 0, 'an empty map is the single count 0')
+  const forgedCount = Buffer.concat([empty.subarray(0, at), avroLong(9_000_000_000_000_000n), empty.subarray(at + 1)])
 
   const creators = JSON.stringify(
     Array.from({ length: 20_000 }, (_, i) => ({ nick_name: `creator number ${i}`, avatar_url: 'https://x/y.png' })),
@@ -67,6 +88,12 @@ test('poison raw records are dead-lettered with their exact bytes; the next good
       value: await encode(item('38', ',"video_views":123456789012345678901'), '38'),
       errorClass: 'NUMBER_OUT_OF_RANGE',
       step: 'validate',
+    },
+    {
+      label: 'an Avro map count of 9e15 with 30 bytes left (avsc would loop over it for hours)',
+      value: forgedCount,
+      errorClass: 'AVRO_DECODE_FAILED',
+      step: 'decode',
     },
     { label: 'item bytes that are not UTF-8', value: invalidUtf8, errorClass: 'INVALID_UTF8', step: 'decode' },
     { label: 'a BOM before the item', value: await encode(`\uFEFF${item('41')}`, '41'), errorClass: 'INVALID_ITEM_JSON', step: 'parse' },

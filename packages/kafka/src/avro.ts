@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import { checkAvroBounds, type AvroShape } from './avro-bounds.ts'
 
-interface AvroType {
+interface AvroType extends AvroShape {
   toBuffer(value: unknown): Buffer
   fromBuffer(buffer: Buffer): unknown
 }
@@ -37,7 +38,7 @@ export class AvroCodec {
     for (const id of ids) {
       if (this.#types.has(id)) continue
       try {
-        this.#types.set(id, await this.#registry.getSchema(id))
+        this.#types.set(id, (await this.#registry.getSchema(id)) as unknown as AvroType)
       } catch (error) {
         // Only a definite "not found" is remembered; anything else (the registry down) is thrown.
         if (!/404|not found|40403/i.test(error instanceof Error ? error.message : String(error))) throw error
@@ -64,7 +65,10 @@ export class AvroCodec {
     if (type === undefined) throw new Error(`schema ${schemaId} was not loaded before decoding`)
     if (type === null) throw new AvroFrameError('unknown-schema', `schema id ${schemaId} is not in the registry`)
     try {
-      return { schemaId, value: type.fromBuffer(value.subarray(5)) }
+      const body = value.subarray(5)
+      // Before avsc reads it: a count it believed would hold the event loop (avro-bounds.ts).
+      checkAvroBounds(type, body)
+      return { schemaId, value: type.fromBuffer(body) }
     } catch (error) {
       throw new AvroFrameError(
         'bad-body',

@@ -36,6 +36,7 @@ export {
 export { readTopic, retrying, type ReadProgress, type ReadTopicOptions } from './read.ts'
 export { chunkByBytes, recordBytes, SEND_CHUNK_BYTES } from './chunks.ts'
 export { AvroCodec, AvroFrameError, framedSchemaId } from './avro.ts'
+export { checkAvroBounds, AvroBoundsError, type AvroShape } from './avro-bounds.ts'
 export {
   deadLetterValue,
   DEAD_LETTER_MESSAGE_MAX,
