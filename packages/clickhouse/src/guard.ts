@@ -14,7 +14,10 @@ import { ClickHouseRefusal } from './refusal.ts'
  * - INTO OUTFILE and FROM INFILE, which clickhouse-local carries out itself with no grant check;
  * - functions that read files, models or dictionaries (the scalar `file()` among them), table
  *   functions other than the in-memory generators, and table engines other than the local ones;
- * - statement kinds a store of tables has no use for (ATTACH, GRANT, CREATE FUNCTION…).
+ * - statement kinds a store of tables has no use for (ATTACH, GRANT, CREATE FUNCTION…);
+ * - a disk described inline (`SETTINGS disk = disk(…)`), which the engine makes before it checks
+ *   the setting's constraint;
+ * - on a GET request, anything but a statement that reads.
  *
  * Where ClickHouse would refuse with ACCESS_DENIED, so does the guard.
  */
@@ -84,11 +87,16 @@ const OUTSIDE_FUNCTIONS = /^(?:file|catboostevaluate|dictget\w*|dicthas|dictisin
 /** Nodes whose direct Literal child is an INTO OUTFILE target (or its COMPRESSION). */
 const WITH_OUTPUT = /^(?:SelectWithUnionQuery|SelectIntersectExceptQuery|Explain|Show|Describe|Exists|CheckQuery)/
 
-function checkTree(root: AstNode, outside: ReadonlySet<string>): void {
+/** Statement kinds that only read, the ones a GET request may run (as ClickHouse runs GET read-only). */
+const READ_KINDS = ['SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'Explain', 'Show', 'Describe', 'Exists', 'CheckQuery']
+
+function checkTree(root: AstNode, outside: ReadonlySet<string>, readOnly: boolean): void {
   const kind = root.type
   const refused = REFUSED_KINDS[kind]
   if (refused !== undefined) throw denied(refused)
   if (!STATEMENT_KINDS.some((allowed) => kind.startsWith(allowed))) throw denied(`a statement of kind ${kind}`)
+  if (readOnly && !READ_KINDS.some((allowed) => kind.startsWith(allowed)))
+    throw new ClickHouseRefusal(164, 'READONLY', 'Cannot execute query in readonly mode: a GET request only reads (send this with POST)')
   const stack: Array<{ node: AstNode; parent: AstNode | undefined; index: number }> = [{ node: root, parent: undefined, index: 0 }]
   while (stack.length > 0) {
     const { node, parent, index } = stack.pop()!
@@ -152,9 +160,10 @@ export interface StatementGuard {
   /**
    * Checks the text a request would run (the `query` parameter and the body, joined as ClickHouse's
    * HTTP interface joins them) with the request's query parameters, and returns the text unchanged when it may run; throws
-   * ClickHouseRefusal (ClickHouse's code, name and message) when it may not.
+   * ClickHouseRefusal (ClickHouse's code, name and message) when it may not. With `readOnly` (a GET
+   * request) only statements that read may run.
    */
-  check(text: string, params?: Readonly<Record<string, string>>): Promise<string>
+  check(text: string, params?: Readonly<Record<string, string>>, options?: { readOnly?: boolean }): Promise<string>
 }
 
 /** The guard, on the session openSandbox returned. */
@@ -194,7 +203,7 @@ export async function createStatementGuard(session: Session): Promise<StatementG
   }
 
   return {
-    async check(sql: string, params: Readonly<Record<string, string>> = {}): Promise<string> {
+    async check(sql: string, params: Readonly<Record<string, string>> = {}, options: { readOnly?: boolean } = {}): Promise<string> {
       const statement = sql.length > MAX_STATEMENT_BYTES ? sql.slice(0, MAX_STATEMENT_BYTES) : sql
       let canonical: string
       try {
@@ -207,7 +216,11 @@ export async function createStatementGuard(session: Session): Promise<StatementG
       const words = keywords(canonical)
       if (hasSequence(words, 'INTO', 'OUTFILE')) throw denied('INTO OUTFILE')
       if (hasSequence(words, 'FROM', 'INFILE')) throw denied('FROM INFILE')
-      checkTree(await explain(canonical, params), outside)
+      // A disk described in the statement (SETTINGS disk = disk(type = …, path = …)): the engine
+      // makes it, folders outside the store included, before its constraint on `disk` refuses the
+      // statement; EXPLAIN AST does not show a SETTINGS clause's values, formatQuery's text does.
+      if (hasSequence(words, 'DISK', 'DISK')) throw denied('a disk described in the statement (disk = disk(…))')
+      checkTree(await explain(canonical, params), outside, options.readOnly === true)
       // An insert's inline data in the Values format is read by the SQL parser, which ends it at a
       // semicolon; chDB then runs what follows as further statements, unchecked. (Every other
       // format reads the data to its end.) So Values data may hold a semicolon only as its last

@@ -29,6 +29,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxInflateRatio: 100,
   maxExecutionTimeSeconds: 60,
   maxResultBytes: 256 * 1024 ** 2,
+  maxMemoryBytes: 1024 ** 3,
   maxConnections: 64,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -107,11 +108,15 @@ export function readServeSettings(env: EnvReader): ClickHouseServeSettings {
     maxInflateRatio: env.int('CLICKHOUSE_HTTP_MAX_INFLATE_RATIO', defaults.maxInflateRatio, { min: 2, max: 100_000 }),
     maxExecutionTimeSeconds: duration(env, 'CLICKHOUSE_HTTP_MAX_EXECUTION_TIME', defaults.maxExecutionTimeSeconds * 1000) / 1000,
     maxResultBytes: size(env, 'CLICKHOUSE_HTTP_MAX_RESULT', defaults.maxResultBytes),
+    maxMemoryBytes: size(env, 'CLICKHOUSE_HTTP_MAX_MEMORY', defaults.maxMemoryBytes),
     maxConnections: env.int('CLICKHOUSE_HTTP_MAX_CONNECTIONS', defaults.maxConnections, { min: 1, max: 10_000 }),
     headersTimeoutMs: duration(env, 'CLICKHOUSE_HTTP_HEADERS_TIMEOUT', defaults.headersTimeoutMs),
     requestTimeoutMs: duration(env, 'CLICKHOUSE_HTTP_REQUEST_TIMEOUT', defaults.requestTimeoutMs),
     keepAliveTimeoutMs: duration(env, 'CLICKHOUSE_HTTP_KEEP_ALIVE_TIMEOUT', defaults.keepAliveTimeoutMs),
   }
+  // A result is built in memory before it is sent: a statement must be allowed at least that much.
+  if (limits.maxMemoryBytes < limits.maxResultBytes)
+    env.problem('CLICKHOUSE_HTTP_MAX_MEMORY: at least CLICKHOUSE_HTTP_MAX_RESULT (a result is built in memory before it is sent)')
   // Node refuses a request timeout shorter than the headers' (the headers are part of the request).
   if (limits.requestTimeoutMs < limits.headersTimeoutMs)
     env.problem('CLICKHOUSE_HTTP_REQUEST_TIMEOUT: at least CLICKHOUSE_HTTP_HEADERS_TIMEOUT (the headers are part of the request)')

@@ -6,7 +6,7 @@ import { createEmbeddedConnection, identifier } from './embedded.ts'
 import { allowedHosts, checkAccess, corsHeaders, createAuthenticator, preflightHeaders } from './http-access.ts'
 import { readBody } from './http-body.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-config.ts'
-import { checkSettings, enforcedSettings } from './limits.ts'
+import { checkSettings, enforcedSettings, OUTSIDE_SETTINGS, OUTSIDE_TABLE_SETTINGS, outsideRefusal } from './limits.ts'
 import { createStatementGuard } from './guard.ts'
 import { ensurePassword } from './password.ts'
 import { ClickHouseRefusal, httpStatusOf } from './refusal.ts'
@@ -77,7 +77,7 @@ interface Failure {
 function failureOf(error: unknown): Failure {
   const cause = (error as { cause?: unknown }).cause
   // The server's own refusals carry their text; the engine's errors come wrapped by chdb's connection.
-  const raw =
+  const once =
     error instanceof ClickHouseRefusal
       ? error.message
       : cause instanceof Error
@@ -85,7 +85,18 @@ function failureOf(error: unknown): Failure {
         : error instanceof Error
           ? error.message
           : String(error)
+  // The engine's errors come back with their prefix repeated once per layer that rethrew them.
+  const raw = once.replace(/^(Code: \d+\. DB::Exception: )(?:Code: \d+\. DB::Exception: )+/, '$1')
   const match = /Code: (\d+)\. DB::Exception: [\s\S]*\((\w+)\)/.exec(raw)
+  if (match !== null && match[1] === '452') {
+    // The engine's constraint on a setting that names a file, URL or disk: refused as access, as a table function is.
+    const outside = /Setting (\w+) should not be changed/.exec(raw)?.[1]
+    const name = outside?.replace(/^merge_tree_/, '')
+    if (outside !== undefined && (OUTSIDE_SETTINGS.includes(outside) || OUTSIDE_TABLE_SETTINGS.includes(name!))) {
+      const refusal = outsideRefusal(name!)
+      return { code: 497, type: 'ACCESS_DENIED', text: refusal.message }
+    }
+  }
   if (match !== null) return { code: Number(match[1]), type: match[2] ?? '', text: raw.trimEnd() }
   const fields = error as { code?: unknown; type?: unknown }
   const code = Number(fields.code ?? 1001)
@@ -198,7 +209,8 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
     const settings = { output_format_json_quote_64bit_integers: '1', ...enforcedSettings(limits), ...clientSettings }
 
     // Nothing has run yet: the statement is checked whole, as the engine will read it.
-    await guard.check(sql, queryParams)
+    // As on ClickHouse's own server, GET only reads: a link or an image tag cannot write.
+    await guard.check(sql, queryParams, { readOnly: request.method !== 'POST' })
 
     const queryId = params.get('query_id') ?? crypto.randomUUID()
     const result = await connection

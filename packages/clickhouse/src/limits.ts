@@ -2,14 +2,21 @@ import { ClickHouseRefusal } from './refusal.ts'
 
 /**
  * The limits every statement on the embedded store runs under, and the settings a client may not use
- * to lift them. The HTTP server checks the settings of a request's URL here; the SQL guard checks a
- * statement's own SETTINGS clauses (and SET statements) with the same function, so one list decides.
+ * to lift them or to reach outside the store. The HTTP server checks the settings of a request's URL
+ * here; a statement's own SETTINGS clauses meet the same rules as the engine's setting constraints
+ * (sandbox.ts), and SET statements are refused by the guard.
  */
 export interface StatementLimits {
   /** Seconds a statement may run (max_execution_time); the engine stops it with TIMEOUT_EXCEEDED. */
   maxExecutionTimeSeconds: number
   /** Bytes a result may have (max_result_bytes, result_overflow_mode=throw). */
   maxResultBytes: number
+  /**
+   * Bytes of memory one statement may use (max_memory_usage). The result cap alone does not bound
+   * memory: the engine counts a constant column once per block, so a block of 300 one-megabyte
+   * constants passes max_result_bytes and is built whole before anything refuses it.
+   */
+  maxMemoryBytes: number
 }
 
 /** The settings the server gives every statement; a client may lower these limits, never lift them. */
@@ -19,6 +26,7 @@ export function enforcedSettings(limits: StatementLimits): Record<string, string
     timeout_overflow_mode: 'throw',
     max_result_bytes: String(limits.maxResultBytes),
     result_overflow_mode: 'throw',
+    max_memory_usage: String(limits.maxMemoryBytes),
     // chDB turns these on; they reach the process's own memory and stack (addressToSymbol, system.stack_trace).
     allow_introspection_functions: '0',
   }
@@ -60,6 +68,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   timeout_overflow_mode: only('throw'),
   max_result_bytes: atMost((limits) => limits.maxResultBytes),
   max_result_rows: atMost(() => undefined),
+  max_memory_usage: atMost((limits) => limits.maxMemoryBytes),
   result_overflow_mode: only('throw'),
   max_query_size: parserDefault(262_144),
   max_parser_depth: parserDefault(1000),
@@ -70,8 +79,42 @@ const RULES: Readonly<Record<string, Rule>> = {
   max_recursive_cte_evaluation_depth: parserDefault(1000),
 }
 
+/**
+ * Settings that name a file, a URL or a disk, so that a statement using them reads or writes outside
+ * the store (a Template format's row file, the schema Protobuf output writes, AvroConfluent's
+ * registry, a MergeTree table's `disk = disk(type = s3, endpoint = …)`). A client may not set any of
+ * them; the engine holds them constant too (sandbox.ts), MergeTree ones under their `merge_tree_`
+ * names, and its refusal is answered as ACCESS_DENIED like the table functions.
+ */
+export const OUTSIDE_SETTINGS: readonly string[] = [
+  'format_schema',
+  'format_schema_source',
+  'output_format_schema',
+  'format_template_resultset',
+  'format_template_row',
+  'format_avro_schema_registry_url',
+  'url_base',
+  'into_outfile_create_parent_directories',
+  'dynamic_disk_allow_from_env',
+  'dynamic_disk_allow_from_zk',
+  'dynamic_disk_allow_include',
+  's3queue_default_zookeeper_path',
+]
+
+/** MergeTree table settings that place a table's data on a disk (its own, or one described inline). */
+export const OUTSIDE_TABLE_SETTINGS: readonly string[] = ['disk', 'storage_policy', 'table_disk']
+
 /** The settings a client may not set freely (see RULES for what each may be). */
-export const PROTECTED_SETTINGS: readonly string[] = Object.keys(RULES)
+export const PROTECTED_SETTINGS: readonly string[] = [...Object.keys(RULES), ...OUTSIDE_SETTINGS]
+
+/** ClickHouse's ACCESS_DENIED for a setting that would reach outside the store. */
+export function outsideRefusal(name: string): ClickHouseRefusal {
+  return new ClickHouseRefusal(
+    497,
+    'ACCESS_DENIED',
+    `Setting ${name} names a file, URL or disk: the served store reaches only its own tables`,
+  )
+}
 
 function text(value: unknown): string {
   const raw = typeof value === 'boolean' ? (value ? '1' : '0') : String(value).trim()
@@ -81,9 +124,11 @@ function text(value: unknown): string {
 
 /**
  * The refusal (452 SETTING_CONSTRAINT_VIOLATION, in ClickHouse's words) for a client setting that
- * would lift a limit or leave the server's rules; undefined when the setting may be used.
+ * would lift a limit or leave the server's rules, 497 ACCESS_DENIED for one that reaches outside the
+ * store; undefined when the setting may be used.
  */
 export function settingViolation(name: string, value: unknown, limits: StatementLimits): ClickHouseRefusal | undefined {
+  if (OUTSIDE_SETTINGS.includes(name)) return outsideRefusal(name)
   const rule = Object.hasOwn(RULES, name) ? RULES[name] : undefined
   const problem = rule?.(text(value), limits)
   return problem === undefined ? undefined : new ClickHouseRefusal(452, 'SETTING_CONSTRAINT_VIOLATION', `Setting ${name} ${problem}`)

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Session } from 'chdb'
-import type { StatementLimits } from './limits.ts'
+import { OUTSIDE_SETTINGS, OUTSIDE_TABLE_SETTINGS, type StatementLimits } from './limits.ts'
 
 /**
  * The engine's own access control, for the store served over HTTP. chDB runs clickhouse-local,
@@ -10,7 +10,7 @@ import type { StatementLimits } from './limits.ts'
  * and setting constraints as a server does (checked on chDB 26.7): without the FILE, URL, REMOTE,
  * S3… source grants, `file()`, `url()`, `remote()`, `CREATE TABLE … ENGINE = File`, dictionaries
  * with external sources, SYSTEM and BACKUP answer ACCESS_DENIED; a SETTINGS clause that raises a
- * limit (max_execution_time, max_result_bytes: the server's StatementLimits) answers
+ * limit (max_execution_time, max_result_bytes, max_memory_usage: the server's StatementLimits) answers
  * SETTING_CONSTRAINT_VIOLATION. What grants cannot cover (INTO OUTFILE, FROM INFILE
  * and the scalar `file()`, which clickhouse-local runs itself) is the statement guard's part.
  */
@@ -35,6 +35,7 @@ const GRANTS = [
 function usersXml(limits: StatementLimits): string {
   const seconds = Math.max(1, Math.ceil(limits.maxExecutionTimeSeconds))
   const bytes = Math.max(1, Math.floor(limits.maxResultBytes))
+  const memory = Math.max(1, Math.floor(limits.maxMemoryBytes))
   return `<clickhouse>
   <profiles>
     <default>
@@ -43,13 +44,16 @@ function usersXml(limits: StatementLimits): string {
       <max_result_bytes>${bytes}</max_result_bytes>
       <result_overflow_mode>throw</result_overflow_mode>
       <allow_introspection_functions>0</allow_introspection_functions>
+      <max_memory_usage>${memory}</max_memory_usage>
       <constraints>
         <max_execution_time><min>1</min><max>${seconds}</max></max_execution_time>
         <timeout_overflow_mode><const/></timeout_overflow_mode>
         <max_result_bytes><min>1</min><max>${bytes}</max></max_result_bytes>
         <result_overflow_mode><const/></result_overflow_mode>
+        <max_memory_usage><min>1</min><max>${memory}</max></max_memory_usage>
         <max_query_size><const/></max_query_size>
         <allow_introspection_functions><const/></allow_introspection_functions>
+${[...OUTSIDE_SETTINGS, ...OUTSIDE_TABLE_SETTINGS.map((name) => `merge_tree_${name}`)].map((name) => `        <${name}><const/></${name}>`).join('\n')}
       </constraints>
     </default>
   </profiles>

@@ -12,7 +12,7 @@ import { openSandbox, sandboxDir } from '../src/sandbox.ts'
 // One engine per process: the sandbox is opened once for the whole file, as the server opens it.
 const root = mkdtempSync(path.join(os.tmpdir(), 'trends-guard-'))
 const store = path.join(root, 'store')
-const session = openSandbox(store, { maxExecutionTimeSeconds: 5, maxResultBytes: 1_000_000 })
+const session = openSandbox(store, { maxExecutionTimeSeconds: 5, maxResultBytes: 1_000_000, maxMemoryBytes: 256 * 1024 ** 2 })
 const guard = await createStatementGuard(session)
 const connection = createEmbeddedConnection(store, 'default')
 // A file the pipeline's user can read, and a place a statement might try to write.

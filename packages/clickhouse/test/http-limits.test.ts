@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { randomSuffix } from '@trends/core'
-import { assertRefused, assertServes, basic, query, rawConnection, serve, type Answer } from './http-helpers.ts'
+import { assertRefused, assertServes, basic, peakRssGrowth, query, rawConnection, serve, type Answer } from './http-helpers.ts'
 
 const MiB = 1024 ** 2
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -24,13 +24,13 @@ test('a slow statement is stopped by max_execution_time (TIMEOUT_EXCEEDED), and 
   await assertServes(server)
 })
 
-test('every statement runs under the limits (60 s and 256 MiB by default); a client may lower them', async (t) => {
+test('every statement runs under the limits (60 s, a 256 MiB result and 1 GiB of memory by default); a client may lower them', async (t) => {
   const server = await serve(t)
   const settings = await query(
     server,
-    "SELECT getSetting('max_execution_time'), getSetting('max_result_bytes'), getSetting('result_overflow_mode')",
+    "SELECT getSetting('max_execution_time'), getSetting('max_result_bytes'), getSetting('result_overflow_mode'), getSetting('max_memory_usage')",
   )
-  assert.equal(settings.text, `60\t${256 * MiB}\tthrow\n`)
+  assert.equal(settings.text, `60\t${256 * MiB}\tthrow\t${1024 * MiB}\n`)
   const lowered = await query(server, "SELECT getSetting('max_execution_time')", '/?max_execution_time=5')
   assert.deepEqual([lowered.status, lowered.text], [200, '5\n'])
   await assertServes(server)
@@ -50,6 +50,23 @@ test('a result over the cap: refused by the engine (per block) and by the server
   await assertServes(server)
   const fits = await query(server, "SELECT length(repeat('x', 1000))")
   assert.equal(fits.text, '1000\n')
+})
+
+test('a statement past the memory cap: MEMORY_LIMIT_EXCEEDED from the engine before the result is built, the next request served', async (t) => {
+  const server = await serve(t, { limits: { maxResultBytes: MiB, maxMemoryBytes: 64 * MiB } })
+  // 300 one-megabyte constants: the engine counts a constant column once per block, so the result
+  // cap does not stop it; built whole, it took 1.5 GiB and 35 s before the server's own cap refused it.
+  const { result: big, growth } = await peakRssGrowth(() => query(server, "SELECT repeat('x', 1000000) FROM numbers(300)"))
+  assertRefused(big, 500, 241, 'MEMORY_LIMIT_EXCEEDED')
+  assert.match(big.text, /^Code: 241\. DB::Exception: (?!Code: )/, "the engine's prefix once")
+  assert.ok(growth < 256 * MiB, `the process grew ${Math.round(growth / MiB)} MiB`)
+  await assertServes(server)
+  const lowered = await query(server, "SELECT getSetting('max_memory_usage')", `/?max_memory_usage=${32 * MiB}`)
+  assert.deepEqual([lowered.status, lowered.text], [200, `${32 * MiB}\n`])
+  assertRefused(await query(server, 'SELECT 1', `/?max_memory_usage=${128 * MiB}`), 400, 452, 'SETTING_CONSTRAINT_VIOLATION')
+  assertRefused(await query(server, `SELECT 1 SETTINGS max_memory_usage = ${128 * MiB}`), 400, 452, 'SETTING_CONSTRAINT_VIOLATION')
+  assertRefused(await query(server, 'SELECT 1 SETTINGS max_memory_usage = 0'), 400, 452, 'SETTING_CONSTRAINT_VIOLATION')
+  await assertServes(server)
 })
 
 test('URL settings that would lift a limit or change the rules: SETTING_CONSTRAINT_VIOLATION, nothing run', async (t) => {

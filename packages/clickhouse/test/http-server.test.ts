@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -190,21 +190,30 @@ test('the password reaches no log line, no error and no description', async (t) 
   assert.ok(!wrong.text.includes(server.password) && !bad.text.includes(server.password))
 })
 
-test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, nothing read, written or fetched, the next request served', async (t) => {
-  const server = await serve(t)
-  const folder = mkdtempSync(path.join(os.tmpdir(), 'http-guard-'))
+/**
+ * What a test's refused statements could reach: a folder outside the store with a secret file in it,
+ * and a loopback HTTP service counting the requests it gets (server-side request forgery).
+ */
+async function outsideTargets(t: Cleanup, prefix: string) {
+  const folder = mkdtempSync(path.join(os.tmpdir(), prefix))
   defer(t, () => rmSync(folder, { recursive: true, force: true }))
   const secret = path.join(folder, 'secret.txt')
   writeFileSync(secret, 'not for the store\n')
-  // A loopback service the store must not be made to call (server-side request forgery).
   let fetched = 0
-  const other = createServer((_request, response) => {
+  const other = createServer((request, response) => {
     fetched++
+    request.resume()
     response.end('1\n')
   })
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
   defer(t, () => new Promise<void>((resolve) => other.close(() => resolve())))
-  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/`
+  return { folder, secret, url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`, fetched: () => fetched }
+}
+
+test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, nothing read, written or fetched, the next request served', async (t) => {
+  const server = await serve(t)
+  const { folder, secret, url, fetched } = await outsideTargets(t, 'http-guard-')
+  const otherUrl = `${url}/`
   const written = path.join(folder, 'written.tsv')
   const statements = [
     `SELECT * FROM file('${secret}', 'LineAsString')`,
@@ -216,6 +225,19 @@ test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, not
     `SELECT * FROM executable('cat', 'TSV', 'x String')`,
     `SYSTEM DROP DNS CACHE`,
     `BACKUP DATABASE default TO File('${written}')`,
+    `RESTORE DATABASE default FROM File('${written}')`,
+    `SELECT * FROM hdfs('hdfs://127.0.0.1:9/x', 'TSV', 'x String')`,
+    `SELECT * FROM remote('127.0.0.1:9', system.one)`,
+    `SELECT * FROM remoteSecure('127.0.0.1:9', system.one)`,
+    `SELECT * FROM mysql('127.0.0.1:9', 'db', 't', 'u', 'p')`,
+    `SELECT * FROM postgresql('127.0.0.1:9', 'db', 't', 'u', 'p')`,
+    `WITH t AS (SELECT * FROM url('${otherUrl}', 'LineAsString')) SELECT * FROM t`,
+    `SELECT 1 WHERE 1 IN (SELECT * FROM url('${otherUrl}', 'LineAsString'))`,
+    `CREATE TABLE outside_url (a String) ENGINE = URL('${otherUrl}', 'CSV')`,
+    `CREATE DICTIONARY outside_dict (a UInt64) PRIMARY KEY a SOURCE(HTTP(url '${otherUrl}' format 'CSV')) LAYOUT(FLAT()) LIFETIME(0)`,
+    `CREATE DICTIONARY outside_exec (a UInt64) PRIMARY KEY a SOURCE(EXECUTABLE(command 'cat' format 'CSV')) LAYOUT(FLAT()) LIFETIME(0)`,
+    `INSERT INTO outside_t FROM INFILE '${secret}' FORMAT LineAsString`,
+    `ATTACH TABLE outside_at FROM '${folder}' (a String) ENGINE = Log`,
   ]
   for (const sql of statements) {
     const answer = await query(server, sql)
@@ -223,7 +245,7 @@ test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, not
     assert.ok(!answer.text.includes('not for the store'), sql)
     await assertServes(server)
   }
-  assert.equal(fetched, 0, 'the store called no loopback service')
+  assert.equal(fetched(), 0, 'the store called no loopback service')
   assert.equal(existsSync(written), false, 'no file written')
   // input() in the embedded engine reads the serving process's standard input, not the request's body:
   // let through, it held the store (and every client behind it) until the process ended.
@@ -236,6 +258,83 @@ test('SQL that reaches outside the store, sent over HTTP: 403 ACCESS_DENIED, not
   const plain = await query(server, '1\n2\n', `/?query=${encodeURIComponent(`INSERT INTO ${name} FORMAT TSV`)}`)
   assert.equal(plain.status, 200, plain.text)
   assert.equal((await query(server, `SELECT sum(x) FROM ${name}`)).text, '3\n')
+})
+
+test('settings that name a file, URL or disk, in the URL or a SETTINGS clause: 403 ACCESS_DENIED, nothing read, written, made or fetched', async (t) => {
+  const server = await serve(t)
+  const { folder, secret, url: otherUrl, fetched } = await outsideTargets(t, 'http-settings-')
+  const kept = path.join(folder, 'kept.txt')
+  writeFileSync(kept, 'ORIGINAL\n')
+  const name = `http_settings_${Date.now()}`
+  assert.equal((await query(server, `CREATE TABLE ${name} (a String) ENGINE = MergeTree ORDER BY a`)).status, 200)
+  defer(t, () => query(server, `DROP TABLE IF EXISTS ${name}`))
+  const q = (value: string) => encodeURIComponent(value)
+  const cases: Array<[string, string, string?]> = [
+    ['a Template row file, read', `SELECT 1 AS x FORMAT Template SETTINGS format_template_row = '${secret}'`],
+    ['a Template result-set file, in the URL', 'SELECT 1 AS x FORMAT Template', `/?format_template_resultset=${q(secret)}`],
+    ['the format() function with a Template file', `SELECT * FROM format(Template, 'x') SETTINGS format_template_row = '${secret}'`],
+    ['a Protobuf schema file, read', 'SELECT 1 AS x FORMAT Protobuf', `/?format_schema=${q(`${secret}:M`)}`],
+    ['a generated schema, written over a file', `SELECT 1 AS x FORMAT Protobuf SETTINGS output_format_schema = '${kept}'`],
+    [
+      'a generated schema, written, in the URL',
+      'SELECT 1 AS x FORMAT CapnProto',
+      `/?output_format_schema=${q(path.join(folder, 'new.capnp'))}`,
+    ],
+    [
+      'a schema registry to call',
+      `SELECT * FROM format(AvroConfluent, 'a String', 'x') SETTINGS format_avro_schema_registry_url = '${otherUrl}/r'`,
+    ],
+    ['a base for relative URLs', 'SELECT 1', `/?url_base=${q(otherUrl)}`],
+    [
+      'a disk on a loopback S3',
+      `CREATE TABLE ${name}_s3 (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = s3, endpoint = '${otherUrl}/b/', access_key_id = 'a', secret_access_key = 'b')`,
+    ],
+    [
+      'a disk of files outside the store',
+      `CREATE TABLE ${name}_blob (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = object_storage, object_storage_type = local_blob_storage, metadata_type = local, path = '${folder}/blob/')`,
+    ],
+    ['a disk named', `CREATE TABLE ${name}_named (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS disk = 'default'`],
+    ['a storage policy', `CREATE TABLE ${name}_policy (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS storage_policy = 's3_main'`],
+    ['a table moved to a disk', `ALTER TABLE ${name} MODIFY SETTING disk = disk(type = web, endpoint = '${otherUrl}/w/')`],
+  ]
+  for (const [label, sql, where] of cases) {
+    const answer = await query(server, sql, where)
+    assert.equal(answer.status, 403, `${label}: ${answer.text}`)
+    assertRefused(answer, 403, 497, 'ACCESS_DENIED')
+    assert.ok(!answer.text.includes('not for the store'), label)
+    await assertServes(server)
+  }
+  assert.equal(fetched(), 0, 'the store called no loopback service')
+  assert.equal(readFileSync(kept, 'utf8'), 'ORIGINAL\n', 'no file written over')
+  assert.deepEqual(readdirSync(folder).sort(), ['kept.txt', 'secret.txt'], 'nothing made beside them')
+  // The table the refused ALTER named is as it was, and takes rows.
+  assert.equal((await query(server, `INSERT INTO ${name} VALUES ('a')`)).status, 200)
+  assert.equal((await query(server, `SELECT count() FROM ${name}`)).text, '1\n')
+})
+
+test('a GET request only reads, as on a ClickHouse server: a write sent with GET is 403 READONLY and changes nothing', async (t) => {
+  const server = await serve(t)
+  const name = `http_get_${Date.now()}`
+  const get = (sql: string) =>
+    send(server.url, { method: 'GET', path: `/?query=${encodeURIComponent(sql)}`, headers: basic('default', server.password) })
+  for (const sql of [
+    `CREATE TABLE ${name} (x UInt8) ENGINE = Memory`,
+    'DROP TABLE IF EXISTS trend_observations',
+    `INSERT INTO FUNCTION null('x UInt8') SELECT 1`,
+  ]) {
+    const answer = await get(sql)
+    assert.equal(answer.status, 403, `${sql}: ${answer.text}`)
+    assert.match(
+      answer.text,
+      /^Code: 164\. DB::Exception: Cannot execute query in readonly mode: a GET request only reads \(send this with POST\)\. \(READONLY\)\n$/,
+    )
+  }
+  const exists = await get(`EXISTS TABLE ${name}`)
+  assert.deepEqual([exists.status, exists.text], [200, '0\n'], 'EXISTS reads: allowed on GET, and the table was not made')
+  assert.deepEqual([(await get('SELECT 1 + 1')).text], ['2\n'])
+  const posted = await query(server, `CREATE TABLE ${name} (x UInt8) ENGINE = Memory`)
+  assert.equal(posted.status, 200, 'the same statement POSTed runs')
+  defer(t, () => query(server, `DROP TABLE IF EXISTS ${name}`))
 })
 
 test('a user with an empty password in CLICKHOUSE_HTTP_USERS is the one way to let requests without credentials in', async (t) => {

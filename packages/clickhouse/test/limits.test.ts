@@ -11,7 +11,7 @@ import {
   settingViolation,
 } from '@trends/clickhouse'
 
-const limits = { maxExecutionTimeSeconds: 60, maxResultBytes: 1000 }
+const limits = { maxExecutionTimeSeconds: 60, maxResultBytes: 1000, maxMemoryBytes: 1_000_000 }
 
 test('a protected setting may lower a limit, never lift it, and a fixed one may not change', () => {
   for (const [name, value] of [
@@ -41,6 +41,8 @@ test('a protected setting may lower a limit, never lift it, and a fixed one may 
     ['result_overflow_mode', 'break', 'Setting result_overflow_mode should be throw'],
     ['allow_introspection_functions', true, 'Setting allow_introspection_functions should be 0'],
     ['max_query_size', '262145', "Setting max_query_size shouldn't be greater than 262144"],
+    ['max_memory_usage', '0', "Setting max_memory_usage shouldn't be 0 (no limit); set a value between 1 and 1000000"],
+    ['max_memory_usage', '1000001', "Setting max_memory_usage shouldn't be greater than 1000000"],
   ]
   for (const [name, value, text] of violations) {
     const violation = settingViolation(name, value, limits)
@@ -53,6 +55,27 @@ test('a protected setting may lower a limit, never lift it, and a fixed one may 
   for (const [name, value] of Object.entries(enforcedSettings(limits)))
     assert.equal(settingViolation(name, value, limits), undefined, `the server's own ${name} passes its own check`)
   assert.ok(PROTECTED_SETTINGS.includes('readonly') && PROTECTED_SETTINGS.includes('max_result_bytes'))
+})
+
+test('a setting that names a file, URL or disk is refused as access, whatever its value', () => {
+  for (const [name, value] of [
+    ['format_template_row', '/etc/passwd'],
+    ['format_template_resultset', ''],
+    ['format_schema', 'schema:Message'],
+    ['output_format_schema', '/tmp/anywhere.proto'],
+    ['format_avro_schema_registry_url', 'http://127.0.0.1:8081'],
+    ['url_base', 'http://127.0.0.1:9/'],
+    ['into_outfile_create_parent_directories', '1'],
+  ] as const) {
+    const violation = settingViolation(name, value, limits)
+    assert.ok(violation instanceof ClickHouseRefusal, name)
+    assert.deepEqual([violation.exception.code, violation.exception.name, violation.status], [497, 'ACCESS_DENIED', 403], name)
+    assert.equal(
+      violation.message,
+      `Code: 497. DB::Exception: Setting ${name} names a file, URL or disk: the served store reaches only its own tables. (ACCESS_DENIED)`,
+    )
+    assert.ok(PROTECTED_SETTINGS.includes(name), name)
+  }
 })
 
 test('serve settings: the defaults with nothing set, every problem at once otherwise', () => {
@@ -87,6 +110,7 @@ test('serve settings: the defaults with nothing set, every problem at once other
     CLICKHOUSE_HTTP_MAX_INFLATE_RATIO: '1',
     CLICKHOUSE_HTTP_MAX_EXECUTION_TIME: '60',
     CLICKHOUSE_HTTP_MAX_RESULT: 'lots',
+    CLICKHOUSE_HTTP_MAX_MEMORY: '1MiB',
     CLICKHOUSE_HTTP_MAX_CONNECTIONS: '0',
     CLICKHOUSE_HTTP_HEADERS_TIMEOUT: '20s',
     CLICKHOUSE_HTTP_REQUEST_TIMEOUT: '10s',
@@ -107,6 +131,7 @@ test('serve settings: the defaults with nothing set, every problem at once other
         'CLICKHOUSE_HTTP_MAX_RESULT',
         'CLICKHOUSE_HTTP_MAX_CONNECTIONS',
         'CLICKHOUSE_HTTP_KEEP_ALIVE_TIMEOUT',
+        'CLICKHOUSE_HTTP_MAX_MEMORY',
         'CLICKHOUSE_HTTP_REQUEST_TIMEOUT',
         'CLICKHOUSE_HTTP_USERS',
         'CLICKHOUSE_HTTP_ALLOWED_ORIGINS',
