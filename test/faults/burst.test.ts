@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { LEGACY_COUNTRIES } from '@trends/creative-center'
 import { startFaultPipeline, type Service } from '../support/faults.ts'
 import { usePrivateStack } from '../support/faults-stack.ts'
+import { STAGES, type Sample, type Stage } from '../support/faults-progress.ts'
 
 /** The steady rate of the fault suite (pages a second) and the burst's, ten times it. */
 const STEADY = 1.6
@@ -36,6 +37,23 @@ function rssMiB(pid: number): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * From the burst on: the most records waiting for each stage at once, and the seconds from the last
+ * raw record written (the burst's end) until nothing waits for any stage.
+ */
+function catchUp(samples: readonly Sample[], since: number): { peakLag: Record<Stage, number>; caughtUpS: number } {
+  const during = samples.filter((sample) => sample.at >= since)
+  const peakLag = Object.fromEntries(STAGES.map((stage) => [stage, Math.max(0, ...during.map((s) => s.lag[stage]))])) as Record<
+    Stage,
+    number
+  >
+  const last = during.findLastIndex((sample, index) => index > 0 && sample.done.producer > during[index - 1]!.done.producer)
+  assert.ok(last >= 0, 'the producer wrote during the burst')
+  const drained = during.slice(last).find((sample) => STAGES.every((stage) => sample.lag[stage] === 0))
+  assert.ok(drained !== undefined, 'the lag went back to 0 after the burst')
+  return { peakLag, caughtUpS: (drained.at - during[last]!.at) / 1000 }
 }
 
 // The upstream's pages arrive ten times as fast as in steady running for about a minute (a worker
@@ -81,7 +99,10 @@ test('fault burst: ten times the steady rate for a minute', { timeout: 900_000 }
 
   const pages = count.detail.fetchLog.rows
   const peaks = [...peak].map(([service, mib]) => `${service} ${Math.round(mib)} MiB`).join(', ')
-  const line = `fault burst: ${pages} pages at up to ${BURST}/s after ${began.done.producer} raw records at ${STEADY}/s; peak RSS ${peaks}`
+  const { peakLag, caughtUpS } = catchUp(run.progress.samples, began.at)
+  const line =
+    `fault burst: ${pages} pages at up to ${BURST}/s after ${began.done.producer} raw records at ${STEADY}/s; peak RSS ${peaks}; ` +
+    `peak lag ${STAGES.map((stage) => `${stage} ${peakLag[stage]}`).join(', ')}; lag 0 ${caughtUpS.toFixed(1)}s after the last raw record`
   process.stdout.write(`${line}\n`)
   for (const [service, mib] of peak) {
     const bound = RSS_BOUND_MIB[service]

@@ -53,8 +53,11 @@ export interface FaultPipeline {
   untilRaw: (records: number, timeoutMs?: number) => Promise<void>
   /** Seconds from `faultEnd` until each stage moved again (or `idle`); printed with the count. */
   recovered: (faultEnd: number) => Promise<Record<Stage, number | 'idle'>>
-  /** Lets the pipeline drain, stops every service (SIGTERM) and counts; prints the fault's line and asserts it. */
-  finish: (recovered: Record<Stage, number | 'idle'>) => Promise<FaultCount>
+  /**
+   * Lets the pipeline drain, stops every service (SIGTERM) and counts; prints the fault's line and
+   * asserts it, and with `boundSeconds` that every stage moved again within that many seconds.
+   */
+  finish: (recovered: Record<Stage, number | 'idle'>, boundSeconds?: number) => Promise<FaultCount>
   /**
    * A scale-out and back: once `after` raw records are written, one more `service` joins `groupId`,
    * works for `during` more records and leaves with SIGTERM (`beforeLeaving` runs just before); then
@@ -178,7 +181,7 @@ export async function startFaultPipeline(
   const untilRaw = async (records: number, timeoutMs = 180_000) => {
     await orFailure(untilSample(progress, `${records} raw records`, (s) => s.done.producer >= records, timeoutMs))
   }
-  const finish = async (recovered: Record<Stage, number | 'idle'>) => {
+  const finish = async (recovered: Record<Stage, number | 'idle'>, boundSeconds?: number) => {
     await orFailure(drained(progress, 300_000))
     const running = [...children.keys()].filter((child) => child.exitCode === null && child.signalCode === null)
     const exitedEarly = [...children]
@@ -197,7 +200,8 @@ export async function startFaultPipeline(
     const line =
       `fault ${name}: observations ${count.observations}, missing ${count.missing}, duplicated ${count.duplicated}; ` +
       `fetch log ${fetchLog.rows}/${fetchLog.distinct}; dead letters ${deadLetters.rows}/${deadLetters.topic}; ` +
-      `recovered in ${slowest.toFixed(1)}s (${stages.join(', ')}); took ${Math.round((Date.now() - began) / 1000)}s`
+      `recovered in ${slowest.toFixed(1)}s (${stages.join(', ')})${boundSeconds === undefined ? '' : `, bound ${boundSeconds}s`}; ` +
+      `took ${Math.round((Date.now() - began) / 1000)}s`
     process.stdout.write(`${line}\n`)
     if (count.missing !== 0 || count.duplicated !== 0) process.stdout.write(`fault ${name}: ${JSON.stringify(count.detail)}\n`)
     assert.deepEqual(exitedEarly, [], 'no service exited during the run')
@@ -206,6 +210,7 @@ export async function startFaultPipeline(
     assert.equal(count.detail.cleaned.missingFromRaw, 0, 'nothing in the cleaned topic that the raw topics do not hold')
     assert.equal(deadLetters.withoutReason, 0, 'every dead letter has a reason')
     assert.ok(fetchLog.rows >= 80, `${fetchLog.rows} fetch attempts in ClickHouse`)
+    if (boundSeconds !== undefined) assert.ok(slowest <= boundSeconds, `every stage moving again within ${boundSeconds}s: ${line}`)
     passed = true
     return count
   }
