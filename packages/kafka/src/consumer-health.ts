@@ -79,11 +79,13 @@ export class ConsumerHealth {
     this.#observe()
   }
 
-  /** kafkajs runs the consumer (it joined its group): the stall clock starts again. */
+  /**
+   * kafkajs runs the consumer (it joined its group). Not progress: the stall clock runs on from the
+   * last work done, so a consumer that crashes and rejoins over and over without doing any shows as
+   * stalled between its crashes, and a failure seen before the rejoin is still the reason.
+   */
   running(): void {
     this.#state = { kind: 'running' }
-    // Not progress: a failure seen before the rejoin is still the reason until work succeeds.
-    this.#lastProgress = this.#now()
   }
 
   /** The consumer is not running; `reason` is a class and code, `next` what happens now (e.g. `restarting`). */

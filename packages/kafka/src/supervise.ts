@@ -1,6 +1,6 @@
 import { fullJitter, parseDuration, type EnvReader } from '@trends/core'
 import type { Logger } from '@trends/logger'
-import { counter, describeFailure, type Registry } from '@trends/metrics'
+import { counter, describeFailure, originOf, type Registry } from '@trends/metrics'
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs'
 import type { ConsumerHealth } from './consumer-health.ts'
 import { keepMembership, type MembershipOptions } from './membership.ts'
@@ -71,8 +71,7 @@ export function describeCrash(error: unknown): { errorClass: string; code?: stri
     const code = typeof raw === 'string' && CODE.test(raw) ? raw : typeof raw === 'number' ? String(raw) : undefined
     return { name, code }
   }
-  let root: unknown = error
-  for (let depth = 0; depth < 10 && root instanceof Error && root.cause !== undefined; depth++) root = root.cause
+  const root = rootError(error)
   const outer = part(error)
   const inner = part(root)
   return {
@@ -100,7 +99,16 @@ function textOf(error: unknown, crash: ReturnType<typeof describeCrash>): string
   const failure = describeFailure(error)
   if (failure.unreachable) return `kafka unreachable: ${failure.reason}`
   const { errorClass, code } = rootOf(crash)
-  return code === undefined ? errorClass : `${errorClass} ${code}`
+  if (code !== undefined) return `${errorClass} ${code}`
+  // No code to name it: where the project's code threw it says where to look.
+  const where = originOf(rootError(error)) ?? originOf(error)
+  return where === undefined ? errorClass : `${errorClass} at ${where}`
+}
+
+function rootError(error: unknown): unknown {
+  let root = error
+  for (let depth = 0; depth < 10 && root instanceof Error && root.cause !== undefined; depth++) root = root.cause
+  return root
 }
 
 /** What a crash shows: its text for /readyz, and a bounded reason (the root class) for the metric. */

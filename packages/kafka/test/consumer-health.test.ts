@@ -103,8 +103,32 @@ test('a stall names the partitions behind (at most eight) and why the work fails
   health.crashed('KafkaJSProtocolError CONCURRENT_TRANSACTIONS', 'kafkajs restarts it')
   health.running()
   time.advance(1000)
-  assert.match(health.problem() ?? '', /no progress for 1s; transaction failing: CONCURRENT_TRANSACTIONS$/, 'a rejoin is not progress')
+  assert.match(health.problem() ?? '', /no progress for 6s; transaction failing: CONCURRENT_TRANSACTIONS$/, 'a rejoin is not progress')
   health.progressed()
   time.advance(1000)
   assert.equal(health.problem(), 'stalled: lag 52 on raw.hashtag 1; raw.song 2; raw.video 0,1,2,3,4,5 (+6 more), no progress for 1s')
+})
+
+test('a consumer that crashes and rejoins over and over, doing nothing, reads stalled while it runs, not ready between crashes', () => {
+  const time = clock()
+  const health = new ConsumerHealth({ stallAfterMs: 90_000, now: time.now })
+  health.running()
+  health.lag('raw', 0, 5000)
+  const whileRunning: Array<string | undefined> = []
+  for (let round = 0; round < 10; round++) {
+    time.advance(25_000)
+    whileRunning.push(health.problem())
+    health.crashed('TypeError at services/normalizer/src/pipeline.ts:120', 'kafkajs restarts it')
+    assert.match(health.problem() ?? '', /^consumer crashed: TypeError/)
+    time.advance(5_000)
+    health.running()
+  }
+  assert.deepEqual(whileRunning.slice(0, 3), [undefined, undefined, undefined], 'within the stall time, running is ready')
+  assert.equal(whileRunning[3], 'stalled: lag 5000 on raw 0, no progress for 115s')
+  assert.ok(
+    whileRunning.slice(3).every((problem) => problem?.startsWith('stalled: lag 5000')),
+    'every later round reads stalled while it runs',
+  )
+  health.progressed()
+  assert.equal(health.problem(), undefined, 'work done clears it')
 })

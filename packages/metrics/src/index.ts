@@ -54,5 +54,5 @@ export {
   type Check,
   type Condition,
 } from './health.ts'
-export { describeFailure, type FailureReason } from './reason.ts'
+export { describeFailure, originOf, type FailureReason } from './reason.ts'
 export { PIPELINE_METRICS } from './names.ts'

@@ -63,7 +63,8 @@ function named(fields: Fields): string | undefined {
  * The most specific thing the error chain says, in this order: a network failure with its code and
  * address (`ECONNREFUSED 127.0.0.1:9092`), an HTTP status (`HTTP 503`), a named code (kafkajs's
  * `CONCURRENT_TRANSACTIONS`, ClickHouse's `UNKNOWN_TABLE`, a TrendsError's code), a timeout; only
- * when none is there, the class (`TypeError`).
+ * when none is there, the class and where the project's code threw it (`TypeError at
+ * services/sink/src/partitions.ts:120`).
  */
 export function describeFailure(error: unknown): FailureReason {
   const links = chain(error)
@@ -89,5 +90,26 @@ export function describeFailure(error: unknown): FailureReason {
       return { reason: 'timed out', unreachable: true }
   }
   const name = links[0]?.['name']
-  return { reason: typeof name === 'string' && CLASS_NAME.test(name) ? name : 'unknown error', unreachable: false }
+  const where = originOf(error)
+  const what = typeof name === 'string' && CLASS_NAME.test(name) ? name : 'unknown error'
+  return { reason: where === undefined ? what : `${what} at ${where}`, unreachable: false }
+}
+
+/** A project source file and line in a stack frame: `services/sink/src/partitions.ts:120`. */
+const PROJECT_FRAME = /\b((?:services|packages)\/[\w.-]+\/src\/[\w./-]{1,120}\.ts):(\d{1,6})/
+
+/**
+ * Where in the project's own code an error was thrown (from its stack: the first frame in a
+ * service's or package's source), for a failure with no code to name it. A code position says where
+ * to look and carries nothing of the data; frames of libraries and of Node are passed over.
+ */
+export function originOf(error: unknown): string | undefined {
+  const stack = (fieldsOf(error) ?? {})['stack']
+  if (typeof stack !== 'string') return undefined
+  for (const line of stack.split('\n').slice(1, 40)) {
+    if (line.includes('node_modules')) continue
+    const frame = PROJECT_FRAME.exec(line)
+    if (frame !== null) return `${frame[1]}:${frame[2]}`
+  }
+  return undefined
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { TrendsError } from '@trends/core'
-import { describeFailure } from '@trends/metrics'
+import { describeFailure, originOf } from '@trends/metrics'
 import { freePort } from '@trends/testing'
 
 test('a refused connection names the code and the address, from Node and from fetch', async () => {
@@ -36,7 +36,7 @@ test('kafkajs errors: the broker and code of a connection error, the protocol ty
   assert.deepEqual(describeFailure(timeout), { reason: 'timed out', unreachable: true })
 })
 
-test('ClickHouse names, HTTP statuses and our own codes; a class name only when nothing else is there', () => {
+test('ClickHouse names, HTTP statuses and our own codes; a class and its source position only when nothing else is there', () => {
   const clickhouse = Object.assign(new Error("Table trends.x does not exist. password='secret'"), {
     name: 'ClickHouseError',
     code: '60',
@@ -49,6 +49,18 @@ test('ClickHouse names, HTTP statuses and our own codes; a class name only when 
   assert.equal(describeFailure(new DOMException('The operation was aborted due to timeout', 'TimeoutError')).reason, 'timed out')
   assert.deepEqual(describeFailure(new TypeError('fetch failed: http://user:secret@host')), { reason: 'TypeError', unreachable: false })
   assert.equal(describeFailure('a string thrown').reason, 'unknown error')
+  // With nothing else to name it, where the project's own code threw it (library and test frames passed over).
+  const thrown = Object.assign(new TypeError("Cannot read properties of undefined (reading 'password=secret')"), {
+    stack: [
+      "TypeError: Cannot read properties of undefined (reading 'password=secret')",
+      '    at parse (/srv/app/node_modules/kafkajs/src/consumer/batch.js:40:11)',
+      '    at Partitions.take (file:///srv/app/services/sink/src/partitions.ts:120:18)',
+      '    at file:///srv/app/packages/kafka/src/supervise.ts:210:5',
+    ].join('\n'),
+  })
+  assert.deepEqual(describeFailure(thrown), { reason: 'TypeError at services/sink/src/partitions.ts:120', unreachable: false })
+  assert.equal(originOf(thrown), 'services/sink/src/partitions.ts:120')
+  assert.equal(originOf(new Error('from a test')), undefined, 'a test file is not a source position')
   assert.equal(describeFailure(Object.assign(new Error('x'), { name: 'has spaces; and text' })).reason, 'unknown error')
 })
 
