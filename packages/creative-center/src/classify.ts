@@ -58,6 +58,16 @@ function idOf(value: Json, path: readonly string[]): string | undefined {
 
 const CAPTCHA = /captcha|verification_required|verify to continue/i
 
+/**
+ * What an upstream request id looks like (letters, digits, `_.-`, at most 128): it goes into every
+ * raw record and fetch-log entry of the page, so anything else (a 3 MB string would push each one
+ * past its topic's max.message.bytes) is not kept.
+ */
+const REQUEST_ID = /^[\w.-]{1,128}$/
+
+const requestIdOf = (value: Json | undefined): string | undefined =>
+  typeof value === 'string' && REQUEST_ID.test(value) ? value : undefined
+
 type Failure = Extract<Classified, { kind: 'error' }>
 
 const error = (code: ErrorCode, message: string, retryable = false, requestId?: string): Failure => ({
@@ -156,7 +166,7 @@ function envelopeOf(read: Read, endpoint: EndpointDef): Envelope {
   if ('code' in body) {
     const code = toNumber(body['code'])
     const msg = asText(body['msg'])
-    const requestId = typeof body['request_id'] === 'string' ? body['request_id'] : undefined
+    const requestId = requestIdOf(body['request_id'])
     if (code === 40101) return error('CC_NO_PERMISSION', `code 40101 ${msg}: the request signature was refused`, false, requestId)
     if (code !== 0) return error('CC_API_ERROR', `code ${String(code)} ${msg}`, false, requestId)
     if (msg.toLowerCase() === 'deprecated') return error('CC_DEPRECATED', `${endpoint.path} answers "deprecated"`, false, requestId)

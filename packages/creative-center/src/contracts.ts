@@ -157,6 +157,11 @@ export function hasType(value: Json, type: FieldType): boolean {
   }
 }
 
+/** Whether the contract names the field (its own keys only: `constructor` or `__proto__` from upstream is unknown). */
+function knownField(contract: FieldContract, field: string): boolean {
+  return Object.hasOwn(contract.required, field) || Object.hasOwn(contract.optional, field) || contract.extra.includes(field)
+}
+
 /** How one list item differs from its endpoint's contract (empty: it keeps it). */
 export function itemDrift(contract: FieldContract, item: Json): FieldDrift[] {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return [{ field: '(item)', kind: 'retyped' }]
@@ -170,8 +175,7 @@ export function itemDrift(contract: FieldContract, item: Json): FieldDrift[] {
     const value = item[field]
     if (value !== undefined && value !== null && !hasType(value, type)) drift.push({ field, kind: 'retyped' })
   }
-  const known = (field: string) => field in contract.required || field in contract.optional || contract.extra.includes(field)
-  for (const field of Object.keys(item)) if (!known(field)) drift.push({ field, kind: 'unknown' })
+  for (const field of Object.keys(item)) if (!knownField(contract, field)) drift.push({ field, kind: 'unknown' })
   return drift
 }
 
@@ -195,7 +199,7 @@ export function pageDrift(contract: FieldContract, items: readonly Json[]): Page
 
 /** The name a metric label may carry: a field the endpoint's contract names, else `other` (upstream keys are unbounded). */
 export function driftFieldLabel(contract: FieldContract, field: string): string {
-  return field in contract.required || field in contract.optional || contract.extra.includes(field) ? field : 'other'
+  return knownField(contract, field) ? field : 'other'
 }
 
 /**

@@ -237,3 +237,19 @@ test('a Report API page reads its items as entityInfos or wrapped as results.ent
   const neither = failure(classifyResponse(report, 200, JSON_TYPE, '{"BaseResp":{"StatusCode":0},"pagination":{}}', 1))
   assert.equal(neither.code, 'CC_MISSING_LIST')
 })
+
+test('a request id that does not look like one (too long, other characters) is not kept; the page is read as usual', () => {
+  const page = (id: string) =>
+    classifyResponse(LEGACY, 200, JSON_TYPE, legacyPage([ITEM('1')]).replace('"20260312081544A1B2C3D4E5F6A7B8C9D0"', JSON.stringify(id)), 1)
+  const kept = page('20260312081544A1B2C3D4E5F6A7B8C9D0')
+  assert.ok(kept.kind === 'ok')
+  assert.equal(kept.requestId, '20260312081544A1B2C3D4E5F6A7B8C9D0')
+  for (const id of ['x'.repeat(3_000_000), 'a'.repeat(129), 'id with spaces', 'id\nnewline', '']) {
+    const read = page(id)
+    assert.equal(read.kind, 'ok', 'the page itself is fine')
+    assert.equal(read.kind === 'ok' ? read.requestId : 'failed', undefined, `${JSON.stringify(id.slice(0, 20))}: not kept`)
+  }
+  const refused = classifyResponse(LEGACY, 200, JSON_TYPE, `{"code":40101,"msg":"no","request_id":"${'z'.repeat(200)}"}`, 1)
+  assert.ok(refused.kind === 'error')
+  assert.equal(refused.requestId, undefined)
+})

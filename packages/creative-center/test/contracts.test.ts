@@ -89,6 +89,16 @@ test("a page's drift: each field and kind once, with the number of items showing
   assert.equal(describeDrift(drift), 'hashtag_name missing, is_promoted retyped, tag_name unknown')
   assert.equal(driftFieldLabel(HASHTAGS, 'hashtag_name'), 'hashtag_name')
   assert.equal(driftFieldLabel(HASHTAGS, 'tag_name'), 'other')
+  // Names every object inherits are upstream names like any other: unknown, and `other` as a label.
+  for (const inherited of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+    assert.equal(driftFieldLabel(HASHTAGS, inherited), 'other', inherited)
+    const item = JSON.parse(`{"hashtag_id":"1","hashtag_name":"x","rank":1,${JSON.stringify(inherited)}:1}`) as Record<string, unknown>
+    assert.deepEqual(
+      itemDrift(HASHTAGS, item as never).filter((entry) => entry.kind === 'unknown'),
+      [{ field: inherited, kind: 'unknown' }],
+      inherited,
+    )
+  }
   assert.equal(describeDrift([{ field: 'x'.repeat(100), kind: 'unknown' }]), `${'x'.repeat(64)}… unknown`)
 })
 
