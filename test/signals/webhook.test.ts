@@ -74,6 +74,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
+/** Every dead letter the topic holds, decoded. */
+async function deadLetters(topic: string): Promise<Array<Record<string, unknown>>> {
+  const { kafka, registry } = stackClients()
+  const letters: Array<Record<string, unknown>> = []
+  await readTopic(kafka, topic, async ({ message }) => {
+    if (message.value !== null) letters.push((await registry.decode(message.value)) as Record<string, unknown>)
+  })
+  return letters
+}
+
 const SECRET = 'webhook-signing-secret'
 
 test(
@@ -159,10 +169,7 @@ test(
       120_000,
     )
     assert.equal(await metricTotal(metricsPort, 'trends_signals_webhook_attempts_total', 'result="5xx"'), expected.size * 3)
-    const letters: Array<Record<string, unknown>> = []
-    await readTopic(kafka, topics.deadLetters, async ({ message }) => {
-      if (message.value !== null) letters.push((await registry.decode(message.value)) as Record<string, unknown>)
-    })
+    const letters = await deadLetters(topics.deadLetters)
     assert.equal(letters.length, expected.size)
     for (const letter of letters) {
       assert.equal(letter['stage'], 'signals')
@@ -174,5 +181,50 @@ test(
     }
     assert.equal(new Set(hook.received.map((request) => request.path)).size, 1)
     assert.ok(!stage.output().includes('secret-path-key'), stage.output())
+  },
+)
+
+test(
+  'webhook: a record of the signals topic that is no event is dead-lettered with its exact bytes, once; the events around it are delivered',
+  { timeout: 180_000 },
+  async (t) => {
+    const hook = await webhook(t, (_tries, res) => res.writeHead(200).end('ok'))
+    const { expected, metricsPort, env, topics } = await signalsSetup(t, 2)
+    const stage = startStage(t, { ...env, SIGNALS_WEBHOOK_URL: hook.url })
+    await until('the delivery consumer has its position', () => stage.output().includes('webhook delivery started'), 60_000)
+    const { kafka } = stackClients()
+    const producer = kafka.producer()
+    await producer.connect()
+    defer(t, () => producer.disconnect())
+    // Not Confluent-framed at all, and framed with a schema id the registry does not know.
+    const poison = [
+      { key: 'plain', value: Buffer.from('{"event_id":"not avro"}'), errorClass: 'NOT_CONFLUENT_AVRO' },
+      { key: 'unknown-id', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 4, 6]), errorClass: 'UNKNOWN_SCHEMA_ID' },
+    ]
+    await producer.send({ topic: topics.signals, acks: -1, messages: poison.map(({ key, value }) => ({ key, value })) })
+
+    await until(
+      'every event delivered and both records dead-lettered',
+      async () =>
+        (await metricTotal(metricsPort, 'trends_signals_webhook_events_total', 'delivered')) >= expected.size &&
+        (await metricTotal(metricsPort, 'trends_signals_webhook_events_total', 'dead_lettered')) >= poison.length,
+      120_000,
+    )
+    assert.deepEqual(new Set(hook.received.map((request) => request.key)), expected)
+    const letters = await deadLetters(topics.deadLetters)
+    assert.equal(letters.length, poison.length, 'each once')
+    for (const { value, errorClass } of poison) {
+      const letter = letters.find((candidate) => candidate['error_class'] === errorClass)
+      assert.ok(letter, errorClass)
+      assert.equal(letter['stage'], 'signals')
+      assert.ok((letter['original'] as Buffer).equals(value), `${errorClass}: the record's bytes, exactly`)
+      assert.equal((letter['context'] as Record<string, string>)['topic'], topics.signals)
+    }
+    assert.match(stage.output(), /a record of the signals topic is not an event; it is in the dead letters/)
+    // The consumer kept running: ready, its own condition included.
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`)
+    const text = await ready.text()
+    assert.equal(ready.status, 200, text)
+    assert.equal((JSON.parse(text) as { checks: Record<string, string> }).checks['consumer:signals-webhook'], 'ok', text)
   },
 )

@@ -6,13 +6,24 @@ interface AvroType extends AvroShape {
   fromBuffer(buffer: Buffer): unknown
 }
 
+const ERROR_CLASSES = {
+  'not-framed': 'NOT_CONFLUENT_AVRO',
+  'unknown-schema': 'UNKNOWN_SCHEMA_ID',
+  'bad-body': 'AVRO_DECODE_FAILED',
+} as const
+
 /** Thrown by AvroCodec.decode; `reason` says which of the three ways it failed. */
 export class AvroFrameError extends Error {
-  readonly reason: 'not-framed' | 'unknown-schema' | 'bad-body'
+  readonly reason: keyof typeof ERROR_CLASSES
   constructor(reason: AvroFrameError['reason'], message: string) {
     super(message)
     this.name = 'AvroFrameError'
     this.reason = reason
+  }
+
+  /** The dead letter's error class for it, the same in every stage. */
+  get errorClass(): (typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES] {
+    return ERROR_CLASSES[this.reason]
   }
 }
 

@@ -105,12 +105,6 @@ function stage<A, B>(
   })
 }
 
-const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
-  'not-framed': 'NOT_CONFLUENT_AVRO',
-  'unknown-schema': 'UNKNOWN_SCHEMA_ID',
-  'bad-body': 'AVRO_DECODE_FAILED',
-}
-
 /** Whether a string of the record (its fields, its map's values) holds U+FFFD, the one sign that its bytes may not have been UTF-8. */
 function hasReplacementCharacter(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\uFFFD')
@@ -125,7 +119,7 @@ const decodeRecords = (deps: TransformDeps): OperatorFunction<Step<Buffer | null
     try {
       raw = deps.codec.decode(value).value as RawRecord
     } catch (error) {
-      if (error instanceof AvroFrameError) throw new StageError(DECODE_ERRORS[error.reason], error.message)
+      if (error instanceof AvroFrameError) throw new StageError(error.errorClass, error.message)
       throw error
     }
     // Avro's decoder turns bytes that are not UTF-8 into U+FFFD without a word. Only when one shows

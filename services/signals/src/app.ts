@@ -25,6 +25,8 @@ export interface SignalsDeps {
   clickhouse: ClickHouseClient
   /** Another instance took over (its transactional id fenced this one): the process should stop. */
   onFenced?: () => void
+  /** The webhook's consumer cannot be restarted: the process should stop and exit non-zero. */
+  onConsumerLost?: (name: string) => void
   now?: () => number
 }
 
@@ -113,6 +115,8 @@ export function createSignals(deps: SignalsDeps) {
           deadLetterSchemaId: () => deadLetterSchemaId,
           logger,
           metrics,
+          consumer: config.consumer,
+          ...(deps.onConsumerLost === undefined ? {} : { onConsumerLost: deps.onConsumerLost }),
           now,
         })
   let timer: NodeJS.Timeout | undefined
@@ -267,6 +271,7 @@ export function createSignals(deps: SignalsDeps) {
     /** For /readyz: the last round reached ClickHouse and Kafka. */
     conditions: {
       'signals:rounds': () => problem,
+      ...(webhook === undefined ? {} : { 'consumer:signals-webhook': webhook.condition }),
     },
     /** When the last round finished without failing (for tests and the status line). */
     lastRoundAt: () => lastRoundAt,

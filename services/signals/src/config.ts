@@ -1,9 +1,11 @@
 import { readEnv } from '@trends/core'
 import { readClickHouseSettings, type ClickHouseSettings } from '@trends/clickhouse'
 import {
+  readConsumerSettings,
   readKafkaSettings,
   readRegistrySettings,
   readTopicLayout,
+  type ConsumerSettings,
   type KafkaSettings,
   type RegistrySettings,
   type TopicLayout,
@@ -35,6 +37,8 @@ export interface SignalsConfig {
   thresholds: Thresholds
   /** Where each event is POSTed too (SIGNALS_WEBHOOK_URL); no delivery when unset. */
   webhook: WebhookSettings | undefined
+  /** How the webhook's consumer is supervised (CONSUMER_*), as every consumer of the pipeline. */
+  consumer: ConsumerSettings
   health: { host: string; port: number }
   logLevel: string
 }
@@ -73,6 +77,7 @@ export function loadSignalsConfig(env: NodeJS.ProcessEnv = process.env): Signals
     pairsPerTransaction: read.int('SIGNALS_PAIRS_PER_TRANSACTION', 20, { min: 1, max: 1000 }),
     thresholds: { ...DEFAULT_THRESHOLDS, rankJump: read.int('SIGNALS_RANK_JUMP', DEFAULT_THRESHOLDS.rankJump, { min: 1, max: 1000 }) },
     webhook,
+    consumer: readConsumerSettings(read),
     health: readHealthSettings(read, 9467),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }

@@ -5,7 +5,7 @@
  */
 import { configOrExit, createLogger, runService } from '@trends/logger'
 import { clickhouseCheck, createClickHouse } from '@trends/clickhouse'
-import { pipelineChecks } from '@trends/kafka'
+import { exitWhenConsumerLost, pipelineChecks } from '@trends/kafka'
 import { createRegistry, withHealth } from '@trends/metrics'
 import { createSignals } from './app.ts'
 import { loadSignalsConfig } from './config.ts'
@@ -26,6 +26,7 @@ Environment:
   SIGNALS_WEBHOOK_URL (unset: no webhook), SIGNALS_WEBHOOK_SECRET, SIGNALS_WEBHOOK_TIMEOUT (5s),
   SIGNALS_WEBHOOK_ATTEMPTS (6), SIGNALS_WEBHOOK_RETRY_BASE (1s), SIGNALS_WEBHOOK_RETRY_MAX (1m),
   SIGNALS_WEBHOOK_GROUP_ID (<prefix>.signals-webhook)
+  CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m): the webhook's consumer
   METRICS_HOST (127.0.0.1), METRICS_PORT (9467): /metrics, /healthz, /readyz
 `
 
@@ -44,6 +45,7 @@ const signals = createSignals({
   metrics,
   clickhouse,
   onFenced: () => void stop().finally(() => process.exit(0)),
+  onConsumerLost: exitWhenConsumerLost(stop, logger),
 })
 
 // A graceful stop lets the transaction in hand commit; after a forced exit, the next start aborts it.

@@ -15,7 +15,20 @@ import { createHmac } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { fullJitter } from '@trends/core'
-import { deadLetterValue, type Kafka, type Producer, type SchemaRegistry, type Topics } from '@trends/kafka'
+import {
+  AvroCodec,
+  AvroFrameError,
+  ConsumerHealth,
+  deadLetterValue,
+  superviseConsumer,
+  type ConsumerSettings,
+  type DeadLetterValue,
+  type Kafka,
+  type Producer,
+  type SchemaRegistry,
+  type SupervisedConsumer,
+  type Topics,
+} from '@trends/kafka'
 import type { Logger } from '@trends/logger'
 import { counter, type Registry } from '@trends/metrics'
 import type { SignalRecord } from './app.ts'
@@ -97,6 +110,10 @@ export interface WebhookDeps {
   deadLetterSchemaId: () => number
   logger: Logger
   metrics: Registry
+  /** Supervision of the delivery consumer (CONSUMER_*): restarts with backoff, a stall on /readyz. */
+  consumer: ConsumerSettings
+  /** Called once when the consumer cannot be restarted, so the process exits and is started again. */
+  onConsumerLost?: (name: string) => void
   now?: () => number
 }
 
@@ -163,49 +180,99 @@ export function createWebhook(deps: WebhookDeps) {
     return last
   }
 
+  /** The dead letter of an event the webhook did not take, or of a record that is not an event. */
+  async function deadLetter(letter: DeadLetterValue, key: string | null): Promise<void> {
+    await deps.deadLetters().send({
+      topic: topics.deadLetters,
+      messages: [
+        {
+          key,
+          value: await registry.encode(deps.deadLetterSchemaId(), letter),
+          headers: { stage: 'signals', 'error-class': letter.error_class },
+        },
+      ],
+    })
+  }
+
+  const codec = new AvroCodec(registry)
+  const health = new ConsumerHealth({ stallAfterMs: deps.consumer.stallAfterMs, now })
+  let supervised: SupervisedConsumer | undefined
+
   return {
+    /** For /readyz: the delivery consumer runs, and is not stalled with events waiting. */
+    condition: () => health.problem(),
     async start(): Promise<void> {
       await position()
-      await consumer.connect()
-      await consumer.subscribe({ topic: topics.signals, fromBeginning: false })
-      await consumer.run({
-        eachMessage: async (payload) => {
-          const { topic, partition, message } = payload
-          if (message.value === null) return
-          const record = (await registry.decode(message.value)) as SignalRecord
-          const result = await deliver(record, () => payload.heartbeat())
-          if (stopping && result !== '2xx') throw new Error('stopping before the event was delivered') // sent again after the restart
-          if (result === '2xx') {
-            deliveries.inc({ outcome: 'delivered' })
-            return
-          }
-          const letter = deadLetterValue({
-            stage: 'signals',
-            errorClass: result === 'timeout' || result === 'network' ? 'WEBHOOK_UNREACHABLE' : 'WEBHOOK_REFUSED',
-            message: `the webhook at ${host} did not take the event in ${settings.attempts} attempts (last: ${result})`,
-            original: message.value,
-            context: { event_id: record.event_id, topic, partition: String(partition), offset: message.offset },
-            failedAt: now(),
-          })
-          await deps.deadLetters().send({
-            topic: topics.deadLetters,
-            messages: [
-              {
-                key: record.event_id,
-                value: await registry.encode(deps.deadLetterSchemaId(), letter),
-                headers: { stage: 'signals', 'error-class': letter.error_class },
-              },
-            ],
-          })
-          deliveries.inc({ outcome: 'dead_lettered' })
-          log.error({ eventId: record.event_id, errorClass: letter.error_class }, 'webhook gave up on an event; it is in the dead letters')
+      supervised = superviseConsumer({
+        name: 'signals-webhook',
+        consumer,
+        subscriptions: [{ topics: [topics.signals], fromBeginning: false }],
+        health,
+        settings: deps.consumer,
+        logger,
+        metrics,
+        // Offsets are committed by kafkajs after each message: every batch it finishes is progress.
+        progressFromBatches: true,
+        ...(deps.onConsumerLost === undefined ? {} : { onLost: deps.onConsumerLost }),
+        run: {
+          eachMessage: async (payload) => {
+            const { topic, partition, message } = payload
+            if (message.value === null) return
+            const context = { topic, partition: String(partition), offset: message.offset }
+            // The registry unreachable is thrown (tried again); a record that is no event is a dead letter, once.
+            await codec.loadFor([message.value])
+            let record: SignalRecord
+            try {
+              record = codec.decode(message.value).value as SignalRecord
+            } catch (error) {
+              if (!(error instanceof AvroFrameError)) throw error
+              await deadLetter(
+                deadLetterValue({
+                  stage: 'signals',
+                  errorClass: error.errorClass,
+                  message: error.message,
+                  original: message.value,
+                  context,
+                  failedAt: now(),
+                }),
+                message.key?.toString('latin1') ?? null,
+              )
+              deliveries.inc({ outcome: 'dead_lettered' })
+              log.error(
+                { ...context, errorClass: error.errorClass },
+                'a record of the signals topic is not an event; it is in the dead letters',
+              )
+              return
+            }
+            const result = await deliver(record, () => payload.heartbeat())
+            if (stopping && result !== '2xx') throw new Error('stopping before the event was delivered') // sent again after the restart
+            if (result === '2xx') {
+              deliveries.inc({ outcome: 'delivered' })
+              return
+            }
+            const letter = deadLetterValue({
+              stage: 'signals',
+              errorClass: result === 'timeout' || result === 'network' ? 'WEBHOOK_UNREACHABLE' : 'WEBHOOK_REFUSED',
+              message: `the webhook at ${host} did not take the event in ${settings.attempts} attempts (last: ${result})`,
+              original: message.value,
+              context: { event_id: record.event_id, ...context },
+              failedAt: now(),
+            })
+            await deadLetter(letter, record.event_id)
+            deliveries.inc({ outcome: 'dead_lettered' })
+            log.error(
+              { eventId: record.event_id, errorClass: letter.error_class },
+              'webhook gave up on an event; it is in the dead letters',
+            )
+          },
         },
       })
+      await supervised.start()
       log.info({ groupId: settings.groupId }, 'webhook delivery started')
     },
     async stop(): Promise<void> {
       stopping = true
-      await consumer.disconnect()
+      await (supervised?.stop() ?? consumer.disconnect())
     },
   }
 }

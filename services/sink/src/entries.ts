@@ -3,12 +3,6 @@ import type { InsertFailure } from './insert.ts'
 import type { Batch, Entry } from './lane.ts'
 import { RowError, type Route } from './routes.ts'
 
-const DECODE_ERRORS: Readonly<Record<AvroFrameError['reason'], string>> = {
-  'not-framed': 'NOT_CONFLUENT_AVRO',
-  'unknown-schema': 'UNKNOWN_SCHEMA_ID',
-  'bad-body': 'AVRO_DECODE_FAILED',
-}
-
 /** Records as batches keep them, and the dead letters the sink makes of what cannot be stored. */
 export interface EntryMaker {
   /** Decodes and maps one record; a record that cannot become a row becomes its dead letter. */
@@ -41,11 +35,7 @@ export function entryMaker(codec: AvroCodec, now: () => number): EntryMaker {
         }
       } catch (error) {
         const errorClass =
-          error instanceof AvroFrameError
-            ? DECODE_ERRORS[error.reason]
-            : error instanceof RowError
-              ? error.errorClass
-              : 'SINK_MAPPING_FAILED'
+          error instanceof AvroFrameError ? error.errorClass : error instanceof RowError ? error.errorClass : 'SINK_MAPPING_FAILED'
         const text = error instanceof Error ? error.message : String(error)
         const source = { topic: route.topic, partition, offset: message.offset }
         return { ...base, dead: deadLetter(source, message.value, errorClass, text, { table: route.table }) }
