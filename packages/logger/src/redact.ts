@@ -6,23 +6,44 @@ export const CENSOR = '[redacted]'
  * A key names a secret when, lower-cased and without `-`, `_`, `.` and spaces, it contains one of
  * these: `Cookie`, `set-cookie`, `KAFKA_SASL_PASSWORD`, `X-ClickHouse-Key`, `api_key`, `csrftoken`…
  */
-const SECRET_KEY = /cookie|authorization|passw(?:or)?d|token|secret|xclickhousekey|sasl|apikey|csrf/
+const SECRET_KEY =
+  /cookie|authorization|passw(?:or)?d|^pwd$|token|secret|xclickhousekey|sasl|apikey|csrf|sessionid|sessid|^sid(?:tt|guard|ucp)|^ssiducp|^uidtt|^ttwid$|^odintt$/
 
 /** The same words as they appear in free text, to skip strings that cannot hold an assignment. */
-const SECRET_WORD = /cookie|authorization|passw(?:or)?d|token|secret|x-clickhouse-key|sasl|api[_-]?key|csrf/i
+const SECRET_WORD =
+  /cookie|authorization|passw(?:or)?d|pwd|token|secret|x-clickhouse-key|sasl|api[_-]?key|csrf|session|sessid|sid_|uid_tt|ttwid|odin_tt|bearer|basic/i
 
 /**
  * `scheme://userinfo@` anywhere in a string; the userinfo runs to the last `@` before the path, as
  * a URL parser reads it, so `https://u:p@ss@host` loses `u:p@ss`. Anchored at a word start so a long
  * word costs one pass, not one per character.
  */
-const URL_USERINFO = /(?<![\w+.-])([a-z][\w+.-]*:\/\/)[^\s/?#"'<>]+@/gi
+const URL_USERINFO = /(?<![\w+.-])([a-z][\w+.-]*:(?:\\?\/){2})[^\s/?#"'<>\\]+@/gi
 
-/** `Cookie: a=b; c=d` or `"cookie":"…"`: a cookie header's value runs to the end of the line or quote. */
-const COOKIE_ASSIGNMENT = /(?<![\w.-])((?:set-)?cookie["']?\s*[=:]\s*["']?)[^\r\n"'<>]+/gi
+/** `//user:pass@host` with no scheme (a protocol-relative URL), where a separator or quote precedes it. */
+const RELATIVE_USERINFO = /(^|[\s"'(=,])(\/\/)[^\s/?#"'<>@]+@/g
 
-/** `name=value`, `name: value`, `"name":"value"`; censored when the name is a secret's (checked in code). */
-const ASSIGNMENT = /(?<![\w.-])([\w.-]+)(["']?\s*[=:]\s*["']?)(?!\[redacted\])((?:(?:basic|bearer|digest|negotiate)\s+)?[^\s&;,"'}\]<>]+)/gi
+/**
+ * `Cookie: a=b; c=d`, `"cookie":"…"` (JSON-escaped quotes too) or `cookie a=b`: a cookie header's
+ * value runs to the end of the line or quote.
+ */
+const COOKIE_ASSIGNMENT = /(?<![\w.-])((?:set-)?cookie\\{0,3}["']?(?:\s*[=:]\s*\\{0,3}["']?|\s+(?=[\w.-]+=)))[^\r\n"'<>\\]+/gi
+
+/**
+ * `name=value`, `name: value`, `"name":"value"`, `\"name\":\"value\"` (JSON inside a string);
+ * censored when the name is a secret's (checked in code).
+ */
+const ASSIGNMENT =
+  /(?<![\w.-])([\w.-]+)(\\{0,3}["']?\s*[=:]\s*\\{0,3}["']?)(?!\[redacted\])((?:(?:basic|bearer|digest|negotiate)\s+)?[^\s&;,"'}\]<>\\]+)/gi
+
+/**
+ * A credential written without a colon: `X-ClickHouse-Key value`, or an Authorization scheme and its
+ * token (`Bearer eyJ…`). A scheme word counts only before something shaped like a token (12 or more
+ * token characters, a digit or symbol among them), so "basic statistics" stays as it is.
+ */
+const HEADER_WORDS = /(?<![\w.-])(x-clickhouse-key\s+|(?:bearer|basic|digest)\s+)(?!\[redacted\])([A-Za-z0-9._~+/=-]+)/gi
+
+const looksLikeToken = (word: string): boolean => word.length >= 12 && /[\d._~+/=-]/.test(word)
 
 /** Past these, the line is cut: pino prints 5 levels and 100 entries per object (its depthLimit and edgeLimit). */
 const MAX_DEPTH = 10
@@ -45,11 +66,17 @@ export function isSecretKey(key: string): boolean {
 /** A string with URL credentials and `secret=value` assignments replaced by the censor. */
 export function scrubText(text: string): string {
   let out = text
-  if (out.includes('@') && out.includes('://')) out = out.replace(URL_USERINFO, `$1${CENSOR}@`)
+  if (out.includes('@') && (out.includes('//') || out.includes('\\/\\/'))) {
+    out = out.replace(URL_USERINFO, `$1${CENSOR}@`)
+    out = out.replace(RELATIVE_USERINFO, `$1$2${CENSOR}@`)
+  }
   if (SECRET_WORD.test(out)) {
     out = out.replace(COOKIE_ASSIGNMENT, `$1${CENSOR}`)
     out = out.replace(ASSIGNMENT, (match: string, name: string, separator: string) =>
       isSecretKey(name) ? `${name}${separator}${CENSOR}` : match,
+    )
+    out = out.replace(HEADER_WORDS, (match: string, lead: string, word: string) =>
+      /^x-clickhouse-key/i.test(lead) || looksLikeToken(word) ? `${lead}${CENSOR}` : match,
     )
   }
   return out
@@ -96,7 +123,12 @@ function copy(value: unknown, depth: number, ancestors: WeakSet<object>): unknow
     if (Array.isArray(source)) {
       const limit = Math.min(source.length, MAX_ENTRIES)
       const out: unknown[] = new Array<unknown>(limit)
-      for (let i = 0; i < limit; i++) out[i] = copy(source[i], depth + 1, ancestors)
+      for (let i = 0; i < limit; i++) {
+        // Headers as name, value pairs (Node's rawHeaders, [['Cookie', '…']]): a secret's name censors the value after it.
+        const name: unknown = i > 0 ? source[i - 1] : undefined
+        const pairedSecret = typeof name === 'string' && name.length <= 64 && typeof source[i] === 'string' && isSecretKey(name)
+        out[i] = pairedSecret ? CENSOR : copy(source[i], depth + 1, ancestors)
+      }
       return out
     }
     const out: Record<string, unknown> = {}

@@ -73,6 +73,12 @@ test('secrets at any depth and in any case are censored; ordinary fields survive
     kafka: { sasl: { mechanism: 'plain', username: 'u', password: `${MARK}8` }, clientId: 'trends' },
     api_key: `${MARK}9`,
     csrfToken: `${MARK}10`,
+    // Headers as name, value lists: Node's rawHeaders, and pairs.
+    rawHeaders: ['Content-Type', 'application/json', 'Cookie', `sessionid=${MARK}11`],
+    pairs: [
+      ['Authorization', `Basic ${MARK}12`],
+      ['Accept', 'text/html'],
+    ],
   }
   logger.info(fields, 'fetched')
   const [line] = await lines()
@@ -93,6 +99,11 @@ test('secrets at any depth and in any case are censored; ordinary fields survive
     { headers: { 'set-cookie': '[redacted]' }, status: 200 },
   ])
   assert.deepEqual(line['kafka'], { sasl: '[redacted]', clientId: 'trends' })
+  assert.deepEqual(line['rawHeaders'], ['Content-Type', 'application/json', 'Cookie', '[redacted]'])
+  assert.deepEqual(line['pairs'], [
+    ['Authorization', '[redacted]'],
+    ['Accept', 'text/html'],
+  ])
 })
 
 test('credentials in messages, format arguments and child bindings are censored', async () => {

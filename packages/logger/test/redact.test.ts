@@ -2,6 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSecretKey, redact, scrubText } from '@trends/logger'
 
+const CENSOR_TEXT = '[redacted]'
+
 test('secret keys by name, whatever the case and separators', () => {
   const secret = [
     'password',
@@ -18,9 +20,16 @@ test('secret keys by name, whatever the case and separators', () => {
     'clientSecret',
     'sasl',
     'passwd',
+    'pwd',
+    'sessionid',
+    'sessionid_ss',
+    'sid_tt',
+    'sid_guard',
+    'uid_tt',
+    'ttwid',
   ]
   for (const key of secret) assert.equal(isSecretKey(key), true, key)
-  for (const key of ['endpoint', 'author', 'topic', 'rows', 'keyword', 'requestId', 'key', 'passage', 'params']) {
+  for (const key of ['endpoint', 'author', 'topic', 'rows', 'keyword', 'requestId', 'key', 'passage', 'params', 'sessionTimeout', 'side']) {
     assert.equal(isSecretKey(key), false, key)
   }
 })
@@ -38,12 +47,26 @@ test('text: URL credentials and secret assignments go, everything else stays byt
   assert.equal(scrubText('Cookie: sessionid=a; csrftoken=b\nnext line'), 'Cookie: [redacted]\nnext line')
   assert.equal(scrubText('{"authorization":"Bearer abc","rows":3}'), '{"authorization":"[redacted]","rows":3}')
   assert.equal(scrubText('X-ClickHouse-Key: k1 sent'), 'X-ClickHouse-Key: [redacted] sent')
+  // Cookies as upstream errors echo them: after a bare word, as session cookie names, in JSON inside a string.
+  assert.equal(scrubText('upstream rejected cookie sessionid=S1; lang=en'), 'upstream rejected cookie [redacted]')
+  assert.equal(scrubText('got sessionid=S2 and sid_tt=S3, uid_tt=S4'), 'got sessionid=[redacted] and sid_tt=[redacted], uid_tt=[redacted]')
+  assert.equal(
+    scrubText(JSON.stringify(JSON.stringify({ headers: { cookie: 'sessionid=S5', authorization: 'Bearer S6' }, password: 'S7' }))),
+    JSON.stringify(JSON.stringify({ headers: { cookie: CENSOR_TEXT, authorization: CENSOR_TEXT }, password: CENSOR_TEXT })),
+  )
+  assert.equal(scrubText('{"url":"https:\\/\\/user:S8@host\\/x"}'), '{"url":"https:\\/\\/[redacted]@host\\/x"}')
+  assert.equal(scrubText('fetch //user:S9@host/x'), 'fetch //[redacted]@host/x')
+  assert.equal(scrubText('http://h/?user=u&pwd=S10'), 'http://h/?user=u&pwd=[redacted]')
+  assert.equal(scrubText('X-ClickHouse-Key S11'), 'X-ClickHouse-Key [redacted]')
+  assert.equal(scrubText('sent Bearer eyJhbGciOi.J9x-y_z to the server'), 'sent Bearer [redacted] to the server')
   for (const plain of [
     'https://host.example/@handle/video',
     'mail me@example.com',
     'page=2&limit=20 country_code: US',
     'creators-legacy page 2: code 40000 invalid param',
     'a token bucket of 5',
+    'basic statistics for the bearer of news',
+    'session timeout 30000 ms, sessionTimeout=30000',
     '',
   ]) {
     assert.equal(scrubText(plain), plain)
