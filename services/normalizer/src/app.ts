@@ -21,6 +21,7 @@ import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { dedupKeyOf, factsFingerprint, type CleanedRecord } from './observation.ts'
 import { createGroupCommitter, transactionalProducer, type GroupCommitter } from './commit.ts'
+import { DedupOwnership } from './ownership.ts'
 import { processBatch, type PipelineDeps } from './pipeline.ts'
 
 export interface NormalizerDeps {
@@ -96,8 +97,6 @@ export function createNormalizer(deps: NormalizerDeps) {
   let committer: GroupCommitter | undefined
   let pipeline: PipelineDeps | undefined
   let stopping: Promise<void> | undefined
-  /** Settles when the dedup state of every owned partition is loaded. */
-  let ready: Promise<void> = Promise.resolve()
 
   /** Seeds the dedup state with what the cleaned topic already holds within the TTL. */
   async function rebuildDedup(only?: ReadonlySet<string>): Promise<number> {
@@ -159,34 +158,20 @@ export function createNormalizer(deps: NormalizerDeps) {
         maxBytesPerPartition: config.maxBytesPerPartition,
         sessionTimeout: SESSION_TIMEOUT_MS,
       })
-      // After a rebalance: drop the partitions given away, and rebuild the state of partitions
-      // gained (another instance published for them meanwhile) before their first batch.
-      // Undefined until the first assignment: the state loaded on start covers every partition.
-      let owned: Set<string> | undefined
+      const ownership = new DedupOwnership({
+        enabled: config.dedupEnabled,
+        retain: (shards) => dedup.retain(shards),
+        rebuild: (shards) => rebuildDedup(shards),
+        log,
+      })
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         const now = new Set<string>()
         for (const [topic, partitions] of Object.entries(payload.memberAssignment))
           for (const partition of partitions) now.add(shardId(topic, partition))
-        const gained = new Set(owned === undefined ? [] : [...now].filter((shard) => !owned?.has(shard)))
-        dedup.retain(now)
-        owned = now
-        if (gained.size > 0 && config.dedupEnabled) {
-          const rebuilt = rebuildDedup(gained).then((count) => {
-            log.info({ gained: [...gained], records: count }, 'dedup state rebuilt for gained partitions')
-          })
-          // A failed rebuild fails the next batch, so the consumer restarts and its next assignment
-          // is rebuilt whole (see STOP below); it must never become an unhandled rejection meanwhile.
-          rebuilt.catch((error: unknown) => log.warn({ gained: [...gained], err: error }, 'dedup state not rebuilt for gained partitions'))
-          ready = rebuilt
-        }
+        ownership.assigned(now)
         dedupKeys.set(dedup.size())
       })
-      // Stopped (a crash, whether kafkajs or the supervisor restarts it): the partitions went back to
-      // the group, and others may have published for them meanwhile, so every partition of the next
-      // assignment is rebuilt as a gained one.
-      consumer.on(consumer.events.STOP, () => {
-        owned = new Set()
-      })
+      consumer.on(consumer.events.STOP, () => ownership.stopped())
       const run = pipeline
       const commits = committer
       const handlers: ConsumerRunConfig = {
@@ -196,7 +181,7 @@ export function createNormalizer(deps: NormalizerDeps) {
         eachBatch: async (payload) => {
           const { batch } = payload
           if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return
-          await ready
+          await ownership.ready()
           recordsIn.inc({ topic: batch.topic }, batch.messages.length)
           batchSize.observe(batch.messages.length)
           const result = await processBatch(run, batch.topic, batch.partition, batch.messages)
