@@ -84,3 +84,40 @@ test('invalid settings are all listed before anything starts', async (t) => {
   assert.match(result.stderr, /STACK_KAFKA_PORT: set an integer/)
   assert.match(result.stderr, /STACK_START_TIMEOUT_MS: set an integer/)
 })
+
+test('a first start says what Maven has downloaded while it runs; a failed download is one line naming the log', async (t) => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'trends-empty-cache-'))
+  defer(t, () => rmSync(cacheDir, { recursive: true, force: true }))
+  // A stand-in for Maven that prints what Maven's batch mode prints about downloads (3.8 and later
+  // with the level first, older ones without), then fails.
+  const maven = path.join(cacheDir, '..', `fake-mvn-${process.pid}-${Date.now()}.sh`)
+  writeFileSync(
+    maven,
+    [
+      '#!/bin/sh',
+      'echo "[INFO] Scanning for projects..."',
+      'echo "Downloading from central: https://repository.invalid/org/a/1/a-1.pom"',
+      'echo "Downloaded from central: https://repository.invalid/org/a/1/a-1.pom (2.1 kB at 10 kB/s)"',
+      'echo "[INFO] Downloaded from central: https://repository.invalid/org/b/1/b-1.jar (1.5 MB at 3.0 MB/s)"',
+      'sleep 2.5',
+      'echo "Downloaded from central: https://repository.invalid/org/c/1/c-1.jar (512 B at 1 kB/s)"',
+      'echo "[ERROR] Failed to execute goal: could not resolve dependencies"',
+      'exit 1',
+    ].join('\n'),
+    { mode: 0o755 },
+  )
+  defer(t, () => rmSync(maven, { force: true }))
+  const env = { ...(await isolatedStackEnv(t)), MAVEN: maven, STACK_CACHE_DIR: cacheDir }
+  const result = await runStack(['up'], env)
+  assert.equal(result.code, 1, result.stderr)
+  const lines = result.stderr.trim().split('\n')
+  const said = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
+  const resolving = said(/^stack: resolving Apache Kafka .* with Maven/)
+  const soFar = said(/^stack: Maven: 3 files downloaded \(1\.5 MB\) so far$/)
+  const total = said(/^stack: Maven: 3 files downloaded \(1\.5 MB\)$/)
+  const failed = said(
+    /^stack: STACK_DOWNLOAD_FAILED: Maven could not resolve Apache Kafka .*could not resolve dependencies — full output in .*maven\.log/,
+  )
+  assert.ok(resolving >= 0 && soFar > resolving && total > soFar && failed > total, result.stderr)
+  assert.deepEqual(readdirSync(cacheDir), [], 'no half-filled download folder is left behind')
+})

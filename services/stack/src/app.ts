@@ -60,9 +60,14 @@ const COMPONENTS: readonly Component[] = [
   },
 ]
 
+/** How often a start still waited for is said to be. */
+const WAITING_EVERY_MS = 10_000
+
 async function waitReady(deps: StackDeps, component: Component, record: ProcessRecord): Promise<void> {
   const timeoutMs = component.name === KAFKA ? deps.config.kafka.startTimeoutMs : deps.config.registry.startTimeoutMs
-  const deadline = Date.now() + timeoutMs
+  const began = Date.now()
+  const deadline = began + timeoutMs
+  let saidAt = began
   while (Date.now() < deadline) {
     if (!isAlive(record)) {
       throw new TrendsError(
@@ -70,7 +75,16 @@ async function waitReady(deps: StackDeps, component: Component, record: ProcessR
         `${component.title} exited during start-up: ${failureLine(record.logFile)} (full log: ${record.logFile})`,
       )
     }
-    if (await component.ready(deps)) return
+    const seconds = () => Math.round((Date.now() - began) / 1000)
+    if (await component.ready(deps)) {
+      deps.progress(`${component.title} is ready (${seconds()} s)`)
+      return
+    }
+    // A start that takes a while says so, so a first run is not a silent wait.
+    if (Date.now() - saidAt >= WAITING_EVERY_MS) {
+      saidAt = Date.now()
+      deps.progress(`still waiting for ${component.title} (${seconds()} s of at most ${Math.round(timeoutMs / 1000)} s)`)
+    }
     await sleep(500)
   }
   await stopProcess(deps.config.dataDir, record, 10_000)

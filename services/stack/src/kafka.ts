@@ -133,7 +133,7 @@ export async function startKafka(config: StackConfig, progress: (line: string) =
       log4jVersion: config.kafka.log4jVersion,
       pom: path.join(PROJECT_ROOT, 'services/stack/maven/kafka-pom.xml'),
     },
-    { command: config.mavenCommand, logFile: path.join(config.dataDir, 'logs', 'maven.log') },
+    { command: config.mavenCommand, logFile: path.join(config.dataDir, 'logs', 'maven.log'), progress },
   )
   const classpath = `${lib}/*`
   mkdirSync(paths.serverLogs, { recursive: true })

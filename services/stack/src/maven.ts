@@ -9,19 +9,68 @@ const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.
 export interface MavenOptions {
   command: string
   logFile: string
+  /** Told what Maven has downloaded so far, every few seconds while it downloads, and once at its end. */
+  progress?: (line: string) => void
 }
 
-/** Runs Maven in batch mode with output to a log file; a missing Maven or a failed run is a one-line error. */
+const UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1000, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 }
+
+/**
+ * The size of a file Maven says it downloaded (`[INFO] Downloaded from <repo>: <url> (1.2 MB at 3.4
+ * MB/s)` in batch mode; older Mavens leave out the level), in bytes; undefined for any other line.
+ */
+export function downloadedBytes(line: string): number | undefined {
+  const match = /^(?:\[INFO\] )?Downloaded from [^:]+: \S+ \((\d+(?:[.,]\d+)?) (B|kB|KB|MB|GB)\b/.exec(line)
+  if (match === null) return undefined
+  return Number(match[1]!.replace(',', '.')) * (UNITS[match[2]!] ?? 1)
+}
+
+/** `Maven: 87 files downloaded (41.2 MB)` */
+export function downloadLine(files: number, bytes: number, done: boolean): string {
+  return `Maven: ${files} file${files === 1 ? '' : 's'} downloaded (${(bytes / 1000 ** 2).toFixed(1)} MB)${done ? '' : ' so far'}`
+}
+
+/** How often a download in progress is reported. */
+const REPORT_EVERY_MS = 2000
+
+/**
+ * Runs Maven in batch mode with its output in a log file, counting the files it downloads so a first
+ * start says how far it is; a missing Maven or a failed run is a one-line error.
+ */
 async function runMaven(options: MavenOptions, args: string[], what: string, cwd: string): Promise<void> {
   mkdirSync(path.dirname(options.logFile), { recursive: true })
   const log = createWriteStream(options.logFile, { flags: 'a' })
   await new Promise<void>((resolve) => log.once('open', () => resolve()))
+  let files = 0
+  let bytes = 0
+  let reportedAt = Date.now()
+  let pending = ''
+  const scan = (chunk: Buffer) => {
+    pending += chunk.toString('utf8')
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const size = downloadedBytes(line.trim())
+      if (size === undefined) continue
+      files++
+      bytes += size
+      if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
+        reportedAt = Date.now()
+        options.progress?.(downloadLine(files, bytes, false))
+      }
+    }
+  }
   const code = await new Promise<number | 'missing'>((resolve, reject) => {
-    const child = spawn(options.command, ['-B', '--no-transfer-progress', ...args], { cwd, stdio: ['ignore', log, log] })
+    const child = spawn(options.command, ['-B', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', scan)
+      stream.pipe(log, { end: false })
+    }
     child.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve('missing') : reject(error)))
-    child.once('exit', (exitCode) => resolve(exitCode ?? 1))
+    child.once('close', (exitCode) => resolve(exitCode ?? 1))
   })
   await new Promise<void>((resolve) => log.end(() => resolve()))
+  if (files > 0) options.progress?.(downloadLine(files, bytes, true))
   if (code === 'missing') {
     throw new TrendsError(
       'STACK_PREREQUISITE_MISSING',

@@ -48,6 +48,7 @@ export async function startRegistry(config: StackConfig, progress: (line: string
   const app = await ensureRegistryApp(config.cacheDir, config.registry.version, {
     command: config.mavenCommand,
     logFile: path.join(config.dataDir, 'logs', 'maven.log'),
+    progress,
   })
   const home = path.join(config.dataDir, 'registry')
   mkdirSync(home, { recursive: true })
