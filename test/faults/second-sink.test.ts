@@ -1,18 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { freePort } from '@trends/testing'
 import { PIPELINE_METRICS } from '@trends/metrics'
-import { startFaultPipeline } from '../support/faults.ts'
+import { secondInstanceWork, startFaultPipeline } from '../support/faults.ts'
 import { usePrivateStack } from '../support/faults-stack.ts'
-
-/** Rows a sink's /metrics says ClickHouse acknowledged, over every table. */
-async function rowsInserted(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${PIPELINE_METRICS.sinkRowsInserted}{`))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
-}
 
 // A second sink joins the sink group mid-stream and leaves again with SIGTERM; both write the one
 // store, served over HTTP as `trends run` serves it (an embedded folder is one process's alone).
@@ -21,17 +11,10 @@ async function rowsInserted(metricsPort: number): Promise<number> {
 test('fault second-sink: a second sink joins and leaves mid-stream', { timeout: 900_000 }, async (t) => {
   const stack = await usePrivateStack(t)
   const run = await startFaultPipeline(t, stack, 'second-sink', { servedStore: true })
-  const metricsPort = await freePort()
-  let secondRows = 0
-  const joined = await run.joinAndLeave(
-    'sink',
-    run.groups.sink,
-    { after: 800, during: 800 },
-    { METRICS_PORT: String(metricsPort) },
-    async () => {
-      secondRows = await rowsInserted(metricsPort)
-    },
-  )
+  const { joined, work: secondRows } = await secondInstanceWork(run, 'sink', run.groups.sink, PIPELINE_METRICS.sinkRowsInserted, {
+    after: 800,
+    during: 800,
+  })
   t.diagnostic(`the second sink stored ${secondRows} rows while it was in the group`)
   assert.ok(joined < 3000, `joined mid-stream (${joined} raw records by then)`)
   assert.ok(secondRows > 0, 'the second sink took partitions and wrote to the shared store')

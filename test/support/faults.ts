@@ -7,7 +7,7 @@ import { randomSuffix } from '@trends/core'
 import { naturalKey } from '@trends/creative-center'
 import { topicsFor, type Topics } from '@trends/kafka'
 import { loadProducerConfig } from '@trends/producer'
-import { defer, type Cleanup } from '@trends/testing'
+import { defer, freePort, type Cleanup } from '@trends/testing'
 import { countFault, type FaultCount } from './faults-count.ts'
 import { drained, recovery, STAGES, untilSample, watchProgress, type Groups, type Progress, type Stage } from './faults-progress.ts'
 import type { PrivateStack } from './faults-stack.ts'
@@ -249,4 +249,32 @@ export async function startFaultPipeline(
     recovered: (faultEnd) => orFailure(recovery(progress, faultEnd)),
     finish,
   }
+}
+
+/** A counter's total over all its label sets, as a service's /metrics on `port` says it. */
+export async function metricSum(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
+}
+
+/**
+ * A second `service` joins `groupId` and leaves (joinAndLeave) with a metrics port of its own; what
+ * its counter `metric` read just before it left says whether it did any work while in the group.
+ */
+export async function secondInstanceWork(
+  run: FaultPipeline,
+  service: Service,
+  groupId: string,
+  metric: string,
+  records: { after: number; during: number },
+): Promise<{ joined: number; work: number }> {
+  const metricsPort = await freePort()
+  let work = 0
+  const joined = await run.joinAndLeave(service, groupId, records, { METRICS_PORT: String(metricsPort) }, async () => {
+    work = await metricSum(metricsPort, metric)
+  })
+  return { joined, work }
 }
