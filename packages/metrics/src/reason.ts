@@ -95,19 +95,23 @@ export function describeFailure(error: unknown): FailureReason {
   return { reason: where === undefined ? what : `${what} at ${where}`, unreachable: false }
 }
 
+/** The code that only runs checks and handlers: where it sits in a stack says nothing of the failure. */
+const RUNNERS = /packages\/metrics\/src\/health\.ts|packages\/kafka\/src\/supervise\.ts/
+
 /** A project source file and line in a stack frame: `services/sink/src/partitions.ts:120`. */
 const PROJECT_FRAME = /\b((?:services|packages)\/[\w.-]+\/src\/[\w./-]{1,120}\.ts):(\d{1,6})/
 
 /**
  * Where in the project's own code an error was thrown (from its stack: the first frame in a
  * service's or package's source), for a failure with no code to name it. A code position says where
- * to look and carries nothing of the data; frames of libraries and of Node are passed over.
+ * to look and carries nothing of the data; frames of libraries, of Node and of the code that runs
+ * checks and consumer handlers are passed over.
  */
 export function originOf(error: unknown): string | undefined {
   const stack = (fieldsOf(error) ?? {})['stack']
   if (typeof stack !== 'string') return undefined
   for (const line of stack.split('\n').slice(1, 40)) {
-    if (line.includes('node_modules')) continue
+    if (line.includes('node_modules') || RUNNERS.test(line)) continue
     const frame = PROJECT_FRAME.exec(line)
     if (frame !== null) return `${frame[1]}:${frame[2]}`
   }

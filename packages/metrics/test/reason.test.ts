@@ -54,6 +54,7 @@ test('ClickHouse names, HTTP statuses and our own codes; a class and its source 
     stack: [
       "TypeError: Cannot read properties of undefined (reading 'password=secret')",
       '    at parse (/srv/app/node_modules/kafkajs/src/consumer/batch.js:40:11)',
+      '    at check (file:///srv/app/packages/metrics/src/health.ts:69:20)',
       '    at Partitions.take (file:///srv/app/services/sink/src/partitions.ts:120:18)',
       '    at file:///srv/app/packages/kafka/src/supervise.ts:210:5',
     ].join('\n'),
