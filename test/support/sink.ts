@@ -50,11 +50,11 @@ export function cleanedRecord(i: number, day = 0, overrides: Partial<CleanedReco
     source_offset: i,
     source_schema_id: 1,
     chart_id: 'hashtags-legacy/US/7/all/sort_by=popular',
+    normalizer_version: 1,
     ...overrides,
   }
 }
 
-/** Fresh topics under a new prefix with the cleaned schema registered; the sink's topics exist. */
 /** A fetch-log entry as the worker writes it: page 1 of a legacy hashtag chart, answered with 50 items; `overrides` set the rest. */
 export function fetchLogEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -80,6 +80,7 @@ export function fetchLogEntry(overrides: Record<string, unknown> = {}): Record<s
   }
 }
 
+/** Fresh topics under a new prefix with the cleaned schema registered; the sink's topics exist. */
 export async function freshSinkTopics(): Promise<{ prefix: string; topics: Topics; cleanedSchemaId: number }> {
   const { kafka, registry } = stackClients()
   const prefix = `test-${randomSuffix()}`

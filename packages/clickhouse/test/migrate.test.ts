@@ -33,10 +33,11 @@ test('migrations apply in order once; running again applies nothing', async (t) 
     '011_velocity.sql',
     '012_signals.sql',
     '013_drift.sql',
+    '014_normalizer_version.sql',
   ])
   const second = await migrate(client)
   assert.deepEqual(second.applied, [])
-  assert.equal(second.alreadyApplied.length, 13)
+  assert.equal(second.alreadyApplied.length, 14)
   const tables = await (
     await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
   ).json<{ name: string }>()
@@ -68,6 +69,58 @@ test('migrations apply in order once; running again applies nothing', async (t) 
       'trend_signals',
     ],
   )
+})
+
+test('014 on a store with rows: every row kept (version 0), the views follow the new table, the higher version replaces the lower', async (t) => {
+  const client = await freshDatabase(t)
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trends-migrations-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (source) => !/014_normalizer_version\.sql$/.test(source) })
+  await migrate(client, dir)
+  const key = 'hashtag:US:7:all:all:1'
+  const before = [
+    observation(key, 'Spring', '2026-11-20', 5, null, '2026-11-20 08:00:00.000', [['2026-11-20 00:00:00.000', 60]]),
+    observation('hashtag:US:7:all:all:2', 'Cozy', '2026-11-20', 9, null, '2026-11-20 08:00:00.000'),
+  ]
+  await client.insert({ table: 'trend_observations', values: before, format: 'JSONEachRow' })
+  const count = async (sql: string) =>
+    Number((await (await client.query({ query: sql, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n)
+
+  assert.deepEqual((await migrate(client)).applied, ['014_normalizer_version.sql'])
+  assert.equal(await count('SELECT count() AS n FROM trend_observations WHERE normalizer_version = 0'), 2, 'every row kept, as version 0')
+  assert.equal(
+    await count("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name LIKE 'trend_observations_%'"),
+    0,
+  )
+  const curvePoints = 'SELECT count() AS n FROM trend_curve_points'
+  assert.equal(await count(curvePoints), 1, 'the copy triggered no view')
+
+  // The same observation made again by a newer normalization, with the same fetch time, inserted
+  // first, and an older one inserted after it: the higher version stays, whatever the order.
+  const again = (version: number, name: string) => ({
+    ...observation(key, name, '2026-11-20', 5, null, '2026-11-20 08:00:00.000'),
+    normalizer_version: version,
+  })
+  await client.insert({ table: 'trend_observations', values: [again(2, 'Spring v2')], format: 'JSONEachRow' })
+  await client.insert({ table: 'trend_observations', values: [again(1, 'Spring v1')], format: 'JSONEachRow' })
+  assert.equal(await count(curvePoints), 1, 'the views follow the new table (its rows have no curve)')
+  await client.command({ query: 'OPTIMIZE TABLE trend_observations FINAL' })
+  const kept = await (
+    await client.query({
+      query: `SELECT display_name, normalizer_version FROM trend_observations WHERE natural_key = '${key}'`,
+      format: 'JSONEachRow',
+    })
+  ).json()
+  assert.deepEqual(kept, [{ display_name: 'Spring v2', normalizer_version: 2 }])
+  const latest = await count(`SELECT countMerge(c) AS n FROM (SELECT countState() AS c FROM trend_latest WHERE natural_key = '${key}')`)
+  assert.ok(latest >= 1, 'trend_latest took the inserts made after the exchange')
+
+  // A batch inserted again with its deduplication token adds nothing, as before.
+  const token = { insert_deduplication_token: 'sink:cleaned:0:1-1', deduplicate_blocks_in_dependent_materialized_views: 1 } as const
+  const row = observation('hashtag:US:7:all:all:3', 'New', '2026-11-21', 1, null, '2026-11-21 08:00:00.000')
+  for (let i = 0; i < 2; i++)
+    await client.insert({ table: 'trend_observations', values: [row], format: 'JSONEachRow', clickhouse_settings: token })
+  assert.equal(await count("SELECT count() AS n FROM trend_observations WHERE natural_key = 'hashtag:US:7:all:all:3'"), 1)
 })
 
 test('an applied migration that was edited afterwards is refused', async (t) => {

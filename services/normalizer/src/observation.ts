@@ -4,6 +4,7 @@ import type { RawRecordValue } from '@trends/kafka'
 import { hash52 } from './dedup.ts'
 import { SPECS } from './families.ts'
 import { displayName, epochDay, normalizeName, requestIdTime, toEpochMs } from './normalize.ts'
+import { NORMALIZER_VERSION } from './version.ts'
 
 /** The raw record's value (the raw topics' schema). */
 export type RawRecord = RawRecordValue
@@ -40,6 +41,7 @@ export interface CleanedRecord {
   source_offset: number
   source_schema_id: number
   chart_id: string
+  normalizer_version: number
 }
 
 export interface Source {
@@ -75,10 +77,16 @@ export function dedupKeyOf(record: Pick<CleanedRecord, 'chart_id' | 'natural_key
   return `${record.chart_id}|${record.natural_key}|${record.data_date ?? 'undated'}`
 }
 
-/** The facts that make an observation new when they change: name, rank, counts and curve. */
+/**
+ * The facts that make an observation new when they change: name, rank, counts and curve, and the
+ * version of the normalization that read them (an observation made again by a newer normalization
+ * is published again, so it replaces the old one downstream; a record of the cleaned topic from
+ * before versions has none and reads 0).
+ */
 export function factsFingerprint(record: CleanedRecord): number {
   const curve = record.curve.map((point) => [Number(point.at), point.value])
   const facts = [
+    record.normalizer_version ?? 0,
     record.display_name,
     record.rank,
     record.rank_change,
@@ -161,6 +169,7 @@ export function observe(raw: RawRecord, item: Json, source: Source, observedAt: 
     source_offset: Number(source.offset),
     source_schema_id: source.schemaId,
     chart_id: chartOfRequest(endpoint, raw, raw.request_params),
+    normalizer_version: NORMALIZER_VERSION,
   }
   return {
     record,
