@@ -8,19 +8,10 @@ import { startServiceProcess } from '../support/processes.ts'
 import { useSimulator } from '../support/simulator.ts'
 import { fillRawTopics, readCommitted, waitForCommitted } from '../support/pipeline.ts'
 import { countRecords, producerEnv } from '../support/raw-topics.ts'
-import { readyzUntil } from '../support/readiness.ts'
+import { metricTotal, readyzUntil } from '../support/readiness.ts'
 
 const MAIN = path.resolve(import.meta.dirname, '../../services/normalizer/src/main.ts')
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP', 'BR']
-
-/** The sum of a metric's series in a service's /metrics text. */
-async function metricSum(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
-}
 
 const slotHolder = (group: string, slot: number) =>
   Number(readFileSync(path.join(tmpdir(), 'trends-instances', `${group}.${slot}.pid`), 'utf8').trim())
@@ -61,8 +52,8 @@ test('two normalizers on one host get their own transactional ids and share the 
   assert.equal(new Set(cleaned.map((record) => record.key)).size, expected, 'every raw record cleaned')
   assert.equal(cleaned.length, expected, 'none twice')
   for (const [i, port] of ports.entries()) {
-    assert.equal(await metricSum(port, 'trends_consumer_restarts_total'), 0, `instance ${i} never crashed`)
-    assert.ok((await metricSum(port, 'trends_normalizer_records_out_total')) > 0, `instance ${i} did some of the work`)
+    assert.equal(await metricTotal(String(port), 'trends_consumer_restarts_total'), 0, `instance ${i} never crashed`)
+    assert.ok((await metricTotal(String(port), 'trends_normalizer_records_out_total')) > 0, `instance ${i} did some of the work`)
   }
   for (const child of instances) assert.equal(child.exitCode, null)
 })

@@ -13,7 +13,7 @@ import { drained, recovery, STAGES, untilSample, watchProgress, type Groups, typ
 import type { PrivateStack } from './faults-stack.ts'
 import { serveStore, type ServedStore } from './faults-store.ts'
 import { expectedItems } from './raw-topics.ts'
-import { until } from './readiness.ts'
+import { metricTotal, until } from './readiness.ts'
 import { queryFolder } from './sink.ts'
 import { useSimulator } from './simulator.ts'
 
@@ -251,15 +251,6 @@ export async function startFaultPipeline(
   }
 }
 
-/** A counter's total over all its label sets, as a service's /metrics on `port` says it. */
-export async function metricSum(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
-}
-
 /**
  * A second `service` joins `groupId` and leaves (joinAndLeave) with a metrics port of its own; what
  * its counter `metric` read just before it left says whether it did any work while in the group.
@@ -274,7 +265,7 @@ export async function secondInstanceWork(
   const metricsPort = await freePort()
   let work = 0
   const joined = await run.joinAndLeave(service, groupId, records, { METRICS_PORT: String(metricsPort) }, async () => {
-    work = await metricSum(metricsPort, metric)
+    work = await metricTotal(String(metricsPort), metric)
   })
   return { joined, work }
 }

@@ -75,14 +75,4 @@ export async function signalsSetup(t: Cleanup, charts: number) {
   return { client, database, expected, prefix, topics: topicsFor(prefix), metricsPort, env }
 }
 
-/** A metric's value summed over the lines whose labels contain `labels` (0 while the service does not answer). */
-export async function metricTotal(port: string, name: string, labels = ''): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-    (response) => response.text(),
-    () => '',
-  )
-  return text
-    .split('\n')
-    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
-}
+export { metricTotal } from './readiness.ts'
