@@ -74,6 +74,14 @@ export interface CreateKafkaOptions {
   overrides?: Partial<KafkaConfig>
 }
 
+/**
+ * kafkajs's backoff between attempts (connections, requests, a crashed consumer's restart), capped at
+ * 3 s instead of its 30 s: after a broker comes back, a client that had been backing off tries again
+ * within 3 s (with the default, a consumer five attempts into an outage waited 10.8 s more and missed
+ * the 10 s the fault suite allows). Ten attempts keep the whole budget at about 20 s, as before.
+ */
+export const KAFKA_RETRY = { initialRetryTime: 300, maxRetryTime: 3000, retries: 10 } as const
+
 export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions): Kafka {
   silenceKafkajsTimerWarning()
   registerZstdCodec()
@@ -83,6 +91,7 @@ export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions
     ssl: settings.ssl,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
+    retry: KAFKA_RETRY,
     ...options.overrides,
   }
   if (settings.sasl !== undefined) {
