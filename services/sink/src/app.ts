@@ -161,6 +161,13 @@ export function createSink(deps: SinkDeps): Sink {
         'partition claimed by a later owner; batch abandoned before its insert',
       )
     },
+    parked(batch) {
+      health.failing('paused for a table swap (trends replay --swap)')
+      log.info({ topic: batch.topic, partition: batch.partition, first: batch.first }, 'tables being swapped; partition parked')
+    },
+    unparked(batch) {
+      log.info({ topic: batch.topic, partition: batch.partition, from: batch.first }, 'tables swapped; partition read again')
+    },
     planned(key, ranges, from) {
       log.info({ topic: key.topic, partition: key.partition, ranges, from: String(from) }, 'forming batches as the ledger has them')
     },

@@ -24,8 +24,11 @@ export interface PartitionsOptions {
 interface Holding {
   readonly key: PartitionKey
   readonly lane: Lane
-  /** This holding's id in sink_claims: new for every assignment, so a lane of this process that came before is fenced too. */
-  readonly owner: string
+  /**
+   * This holding's id in sink_claims: new for every assignment, so a lane of this process that came
+   * before is fenced too; new again after a swap of the tables (see #park).
+   */
+  owner: string
   claim: Claim | undefined
   /** The claim and ledger read in progress. */
   loading: Promise<void> | undefined
@@ -38,6 +41,18 @@ interface Holding {
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}:${partition}`
+
+/**
+ * Claims a table swap writes (trends replay --swap): `swap:<id>` fences every lane while the tables
+ * are exchanged, `swap-done:<id>` says they are. A lane fenced by either parks instead of retiring:
+ * the partition is still its own.
+ */
+export const SWAP_FENCE = 'swap:'
+export const SWAP_DONE = 'swap-done:'
+const isSwapClaim = (owner: string | undefined) => owner !== undefined && (owner.startsWith(SWAP_FENCE) || owner.startsWith(SWAP_DONE))
+
+/** How often a parked lane asks whether the swap is done. */
+const PARK_POLL_MS = 500
 
 /**
  * The sink's exactly-once core: the partitions this member holds, each gathering records into
@@ -216,6 +231,56 @@ export class Partitions {
     })
   }
 
+  /**
+   * The tables are being swapped under this lane (its batch was fenced by a swap's claim before its
+   * insert; nothing of it was inserted or committed). The partition is held and the lane emptied;
+   * once the swap's `swap-done:` claim is the latest, the lane claims the partition again under a new
+   * id, and reads it again from the batch's first offset with the ledger it now finds — the one that
+   * came with the swapped tables, so a range the new tables already hold comes back under the token
+   * they already have, and ClickHouse drops it. A claim by anyone else meanwhile retires the lane as
+   * a rebalance would.
+   */
+  #park(held: Holding, batch: Batch): void {
+    const { store, events, consumer } = this.#options
+    this.#hold(held)
+    held.lane.clear()
+    held.lane.forgetPlan()
+    events?.parked?.(batch)
+    held.loading = (async () => {
+      for (let attempt = 0; !held.retired && !this.#stopping; attempt++) {
+        try {
+          const latest = await store.latestOwner(held.key)
+          if (latest !== undefined && latest.startsWith(SWAP_DONE)) {
+            held.owner = randomUUID()
+            held.claim = await store.claim(held.key, held.owner)
+            consumer.seek(batch.topic, batch.partition, batch.first)
+            events?.unparked?.(batch)
+            return
+          }
+          if (!isSwapClaim(latest)) {
+            held.retired = true
+            events?.fenced?.(batch, latest)
+            return
+          }
+          await sleep(PARK_POLL_MS)
+        } catch (error) {
+          const retryInMs = fullJitter(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs)
+          events?.storeFailed?.(error, {
+            what: 'ledger read',
+            table: held.key.target,
+            ...this.#where(held),
+            attempt: attempt + 1,
+            retryInMs,
+          })
+          await sleep(retryInMs)
+        }
+      }
+    })().finally(() => {
+      held.loading = undefined
+      this.#release(held)
+    })
+  }
+
   #where(held: Holding): { topic: string; partition: number } {
     return { topic: held.key.topic, partition: held.key.partition }
   }
@@ -250,6 +315,10 @@ export class Partitions {
     const outcome = await this.#store(held, batch, rows)
     if (outcome === undefined) throw new Error('the batch was not inserted')
     if ('fencedBy' in outcome) {
+      if (isSwapClaim(outcome.fencedBy)) {
+        this.#park(held, batch)
+        return
+      }
       // Neither inserted nor committed: the owner that claimed after this one forms the range itself.
       this.#hold(held)
       held.retired = true

@@ -49,6 +49,10 @@ export interface PartitionEvents {
   leftForRetry(batch: Batch, error: unknown): void
   /** A later owner claimed the partition: this batch was abandoned before its insert. */
   fenced(batch: Batch, by: string | undefined): void
+  /** A table swap fenced this batch before its insert: the partition waits until the swap is done. */
+  parked(batch: Batch): void
+  /** The swap is done: the partition is claimed again and read again from the batch's first offset. */
+  unparked(batch: Batch): void
   planned(key: PartitionKey, ranges: number, from: bigint): void
   /** Buffered records or paused partitions changed (gauges). */
   changed(): void
