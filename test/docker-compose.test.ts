@@ -8,6 +8,7 @@ import { parse } from 'yaml'
 
 interface Service {
   image?: string
+  hostname?: string
   build?: { context: string; dockerfile: string }
   command?: string[]
   profiles?: string[]
@@ -126,4 +127,142 @@ test('Prometheus scrapes each pipeline service where compose publishes its metri
   // Each rule file is mounted beside the configuration, where Prometheus resolves its relative path.
   assert.deepEqual(prometheus.rule_files, ['alerts.yml'])
   assert.ok((service('prometheus').volumes ?? []).includes('./services/monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro'))
+})
+
+// docker-compose.cluster.yml: the pipeline against a ClickHouse cluster (two replicas of one shard
+// and a Keeper), with the configuration it mounts from services/clickhouse-cluster/.
+const cluster = parse(readFileSync(path.join(ROOT, 'docker-compose.cluster.yml'), 'utf8'), { merge: true }) as typeof compose
+const REPLICAS = ['clickhouse-1', 'clickhouse-2'] as const
+const clusterConfig = (file: string) => readFileSync(path.join(ROOT, 'services/clickhouse-cluster', file), 'utf8')
+/** The text of every `<tag>` element in an XML file's text, in order. */
+const elements = (xml: string, tag: string) =>
+  [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((match) => match[1]!.trim())
+
+function clusterService(name: string): Service {
+  const found = cluster.services[name]
+  assert.ok(found, `cluster service ${name} exists`)
+  return found
+}
+
+test('cluster: two official ClickHouse server replicas and one ClickHouse Keeper, pinned to one version', () => {
+  const server = clusterService('clickhouse-1').image ?? ''
+  assert.match(server, /^clickhouse\/clickhouse-server:\d+\.\d+/)
+  assert.equal(clusterService('clickhouse-2').image, server)
+  const keeper = clusterService('keeper').image ?? ''
+  assert.match(keeper, /^clickhouse\/clickhouse-keeper:\d+\.\d+/)
+  assert.equal(/:(\d+\.\d+)/.exec(keeper)?.[1], /:(\d+\.\d+)/.exec(server)?.[1], "Keeper of the servers' version")
+  const servers = Object.entries(cluster.services).filter(([, svc]) => /^clickhouse\//.test(svc.image ?? ''))
+  assert.deepEqual(servers.map(([name]) => name).sort(), ['clickhouse-1', 'clickhouse-2', 'keeper'])
+  assert.match(clusterService('kafka').image ?? '', /^apache\/kafka:4\.\d+\.\d+$/)
+})
+
+test('cluster: each replica mounts the shared cluster file and its own macros, the Keeper its configuration; all of it exists', () => {
+  for (const name of REPLICAS) {
+    const volumes = clusterService(name).volumes ?? []
+    assert.ok(volumes.includes('./services/clickhouse-cluster/cluster.xml:/etc/clickhouse-server/config.d/cluster.xml:ro'), name)
+    assert.ok(volumes.includes(`./services/clickhouse-cluster/macros-${name}.xml:/etc/clickhouse-server/config.d/macros.xml:ro`), name)
+  }
+  assert.ok(
+    (clusterService('keeper').volumes ?? []).includes(
+      './services/clickhouse-cluster/keeper.xml:/etc/clickhouse-keeper/keeper_config.xml:ro',
+    ),
+  )
+  const data = new Set<string>()
+  for (const [name, svc] of Object.entries(cluster.services)) {
+    for (const volume of svc.volumes ?? []) {
+      const source = volume.split(':')[0] ?? ''
+      if (source.startsWith('./')) assert.ok(existsSync(path.join(ROOT, source)), `${name} mounts ${source}, which exists`)
+      else {
+        assert.ok(source in cluster.volumes, `${name} volume ${source} is declared`)
+        assert.ok(!data.has(source), `${source} belongs to one service`)
+        data.add(source)
+      }
+    }
+  }
+  for (const name of [...REPLICAS, 'keeper', 'kafka'])
+    assert.ok(
+      (clusterService(name).volumes ?? []).some((v) => !v.startsWith('./')),
+      name,
+    )
+})
+
+test('cluster: remote_servers holds one shard of the two replicas, Keeper is where the keeper service listens, macros per replica', () => {
+  const xml = clusterConfig('cluster.xml')
+  const name = /<remote_servers>\s*<(\w+)>/.exec(xml)?.[1] ?? ''
+  assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/)
+  assert.equal((xml.match(/<shard>/g) ?? []).length, 1, 'one shard')
+  assert.deepEqual(elements(xml, 'internal_replication'), ['true'], 'the Replicated tables copy rows between the replicas')
+  const replicas = [...xml.matchAll(/<replica>\s*<host>([^<]+)<\/host>\s*<port>(\d+)<\/port>/g)].map((match) => [match[1], match[2]])
+  assert.deepEqual(replicas, [
+    ['clickhouse-1', '9000'],
+    ['clickhouse-2', '9000'],
+  ])
+  // The replicas reach each other as the pipeline's user (the image drops `default` when CLICKHOUSE_USER is set).
+  assert.deepEqual(
+    elements(xml, 'user'),
+    [1, 2].map(() => String(clusterService('clickhouse-1').environment?.['CLICKHOUSE_USER'])),
+  )
+
+  const keeper = clusterConfig('keeper.xml')
+  const zookeeper = /<zookeeper>\s*<node>\s*<host>([^<]+)<\/host>\s*<port>(\d+)<\/port>/.exec(xml)
+  assert.equal(zookeeper?.[1], clusterService('keeper').hostname ?? 'keeper')
+  assert.ok('keeper' in cluster.services)
+  assert.deepEqual(elements(keeper, 'tcp_port'), [zookeeper?.[2]], 'Keeper listens where the servers look for it')
+  assert.deepEqual(elements(keeper, 'hostname'), [clusterService('keeper').hostname], 'its raft member is itself')
+  assert.deepEqual(elements(keeper, 'server_id'), elements(keeper, 'id'))
+  assert.ok(elements(keeper, 'four_letter_word_white_list')[0]?.split(',').includes('ruok'), 'the health check may ask ruok')
+
+  const shards = new Set<string>()
+  for (const replica of REPLICAS) {
+    const macros = clusterConfig(`macros-${replica}.xml`)
+    assert.deepEqual(elements(macros, 'replica'), [replica], replica)
+    assert.deepEqual(elements(macros, 'cluster'), [name], replica)
+    assert.deepEqual(
+      elements(macros, 'interserver_http_host'),
+      [clusterService(replica).hostname],
+      `${replica} is fetched from by its name`,
+    )
+    assert.equal(clusterService(replica).hostname, replica)
+    shards.add(elements(macros, 'shard').join())
+  }
+  assert.equal(shards.size, 1, 'both replicas of the one shard')
+  assert.deepEqual(elements(xml, 'path'), ['/clickhouse/task_queue/ddl'], 'the ON CLUSTER queue')
+})
+
+test('cluster: both replicas and Keeper health-checked, replicas wait for a healthy Keeper, ports bound to loopback only', () => {
+  for (const [name, svc] of Object.entries(cluster.services)) {
+    assert.ok(svc.healthcheck?.test.length, `${name} has a health check`)
+    for (const port of svc.ports ?? []) assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port} on loopback`)
+  }
+  assert.match(clusterService('keeper').healthcheck?.test.join(' ') ?? '', /ruok/)
+  for (const name of REPLICAS) {
+    assert.match(clusterService(name).healthcheck?.test.join(' ') ?? '', /8123\/ping/, name)
+    assert.equal(clusterService(name).depends_on?.['keeper']?.condition, 'service_healthy', name)
+  }
+  assert.deepEqual(clusterService('clickhouse-1').ports, ['127.0.0.1:8123:8123'])
+  assert.deepEqual(clusterService('clickhouse-2').ports, ['127.0.0.1:8124:8123'])
+  assert.equal(clusterService('keeper').ports, undefined, 'Keeper stays inside the network')
+})
+
+test('cluster: the pipeline services talk to one replica with CLICKHOUSE_CLUSTER naming the cluster', () => {
+  const name = /<remote_servers>\s*<(\w+)>/.exec(clusterConfig('cluster.xml'))?.[1]
+  const replica = clusterService('clickhouse-1').environment ?? {}
+  for (const [service, port] of Object.entries(PIPELINE)) {
+    const svc = clusterService(service)
+    assert.deepEqual(svc.build, { context: '.', dockerfile: 'services/Dockerfile' }, service)
+    assert.equal(svc.command?.[0], `services/${service}/src/main.ts`)
+    assert.equal(svc.environment?.['KAFKA_BROKERS'], 'kafka:9092', service)
+    assert.deepEqual(svc.ports, [`127.0.0.1:${port}:${port}`], service)
+  }
+  for (const service of ['sink', 'signals']) {
+    const env = clusterService(service).environment ?? {}
+    assert.equal(env['CLICKHOUSE_URL'], 'http://clickhouse-1:8123', service)
+    assert.equal(env['CLICKHOUSE_CLUSTER'], name, service)
+    assert.equal(env['CLICKHOUSE_DATABASE'], replica['CLICKHOUSE_DB'], service)
+    assert.equal(env['CLICKHOUSE_USER'], replica['CLICKHOUSE_USER'], service)
+    assert.equal(env['CLICKHOUSE_PASSWORD'], replica['CLICKHOUSE_PASSWORD'], service)
+    assert.equal(env['SCHEMA_REGISTRY_URL'], 'http://schema-registry:8080/apis/ccompat/v7', service)
+    for (const server of REPLICAS) assert.equal(clusterService(service).depends_on?.[server]?.condition, 'service_healthy', service)
+  }
+  assert.deepEqual(clusterService('simulator').profiles, ['simulator'])
 })

@@ -6,7 +6,7 @@
 import { readEnv } from '@trends/core'
 import { configOrExit } from '@trends/logger'
 import { createClickHouse, describeClickHouse } from './client.ts'
-import { readClickHouseSettings } from './config.ts'
+import { clusterOf, readClickHouseSettings } from './config.ts'
 import { migrate, MIGRATIONS_DIR } from './migrate.ts'
 
 const HELP = `Usage: npm run migrate
@@ -15,7 +15,8 @@ Applies schemas/clickhouse/NNN_*.sql in order and records each in schema_migrati
 migration that was edited since is refused.
 
 Environment: CLICKHOUSE_URL (unset: embedded chDB), CLICKHOUSE_PATH, CLICKHOUSE_USER,
-CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_CA_CERT
+CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_CA_CERT, CLICKHOUSE_CLUSTER (a cluster of the
+servers' remote_servers: the statements are rendered ON CLUSTER with Replicated engines)
 `
 
 const settings = configOrExit('migrate', HELP, () => {
@@ -26,7 +27,7 @@ const settings = configOrExit('migrate', HELP, () => {
 })
 const client = createClickHouse(settings)
 try {
-  const result = await migrate(client, MIGRATIONS_DIR)
+  const result = await migrate(client, MIGRATIONS_DIR, { cluster: clusterOf(settings) })
   for (const name of result.applied) process.stdout.write(`applied  ${name}\n`)
   process.stdout.write(
     `${describeClickHouse(settings)}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied\n`,

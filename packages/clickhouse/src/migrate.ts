@@ -3,9 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { TrendsError } from '@trends/core'
+import { renderForCluster } from './cluster.ts'
 
 /** The repository's ClickHouse migrations: `schemas/clickhouse/NNN_name.sql`, applied in order. */
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../schemas/clickhouse')
+
+export interface MigrateOptions {
+  /**
+   * A cluster of the servers' remote_servers (CLICKHOUSE_CLUSTER): every statement is rendered for
+   * it (cluster.ts), schema_migrations included. Unset or empty: one node, the files as written.
+   */
+  cluster?: string | undefined
+}
 
 export interface MigrationResult {
   applied: string[]
@@ -27,12 +36,17 @@ export function statementsOf(sql: string): string[] {
  * Applies the migrations not applied yet, in file-name order, and records each in
  * `schema_migrations` with a checksum. Safe to run twice. An applied migration whose file changed
  * since is refused (MIGRATION_CHANGED): add a new migration instead of editing an applied one.
+ * With a cluster, a migration with a statement that cannot be rendered for it is refused
+ * (CLUSTER_UNSUPPORTED_STATEMENT) before any of its statements runs.
  */
-export async function migrate(client: ClickHouseClient, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+export async function migrate(client: ClickHouseClient, dir = MIGRATIONS_DIR, options: MigrateOptions = {}): Promise<MigrationResult> {
+  const { cluster } = options
+  for (const query of renderForCluster(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
             ENGINE = MergeTree ORDER BY name`,
-  })
+    cluster,
+  ))
+    await client.command({ query })
   const rows = await (
     await client.query({ query: 'SELECT name, checksum FROM schema_migrations', format: 'JSONEachRow' })
   ).json<{ name: string; checksum: string }>()
@@ -55,7 +69,14 @@ export async function migrate(client: ClickHouseClient, dir = MIGRATIONS_DIR): P
       result.alreadyApplied.push(file)
       continue
     }
-    for (const statement of statementsOf(sql)) {
+    let statements: string[]
+    try {
+      statements = statementsOf(sql).flatMap((statement) => renderForCluster(statement, cluster))
+    } catch (cause) {
+      if (!(cause instanceof TrendsError)) throw cause
+      throw new TrendsError(cause.code, `migration ${file}: ${cause.message}`, { cause })
+    }
+    for (const statement of statements) {
       try {
         await client.command({ query: statement })
       } catch (cause) {

@@ -24,6 +24,8 @@ export const ErrorCodes = [
   'CLICKHOUSE_REFUSED',
   'MIGRATION_FAILED',
   'MIGRATION_CHANGED',
+  // A migration statement that cannot be rendered for a ClickHouse cluster (CLICKHOUSE_CLUSTER)
+  'CLUSTER_UNSUPPORTED_STATEMENT',
   'REPLAY_GROUP_ACTIVE',
   'REPLAY_INVALID_START',
   // Creative Center: transport (retried within the budget) ...

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readEnv, withTimeout } from '@trends/core'
-import { createClickHouse, migrate, readPassword, readServeSettings } from '@trends/clickhouse'
+import { createClickHouse, migrate, MIGRATIONS_DIR, readClickHouseCluster, readPassword, readServeSettings } from '@trends/clickhouse'
 import {
   createKafka,
   kafkaCheck,
@@ -172,6 +172,8 @@ export async function run(args: string[]): Promise<void> {
     signals: read.port('METRICS_PORT_SIGNALS', 9467),
   }
   const database = read.string('CLICKHOUSE_DATABASE', 'default')
+  // A cluster needs a server of one's own: the embedded store is one node.
+  const cluster = readClickHouseCluster(read, externalClickHouse !== undefined)
   // Servers of one's own: then the local stack stays out of it, and they must answer.
   const ownServers = process.env['KAFKA_BROKERS'] !== undefined || process.env['SCHEMA_REGISTRY_URL'] !== undefined
   const kafkaSettings = readKafkaSettings(read, 'trends-run')
@@ -255,7 +257,7 @@ export async function run(args: string[]): Promise<void> {
       quiet,
     )
     try {
-      const result = await migrate(admin).catch((error: unknown) => {
+      const result = await migrate(admin, MIGRATIONS_DIR, { cluster }).catch((error: unknown) => {
         throw new CliError(
           `ClickHouse at ${new URL(clickhouseUrl).host} refused the migrations (${refusalReason(error)}): check CLICKHOUSE_URL and its credentials`,
         )
