@@ -53,7 +53,10 @@ export function createNormalizer(deps: NormalizerDeps) {
   const log = logger.child({ component: 'normalizer' })
   const kafka = createKafka(config.kafka, { logger })
   const registry = createSchemaRegistry(config.registry)
-  const topics = topicsFor(config.topicPrefix)
+  // The raw topics by TOPIC_PREFIX; the output (cleaned, dead letters) by NORMALIZER_OUTPUT_PREFIX,
+  // the same unless a shadow replay runs this normalizer into topics of its own.
+  const output = topicsFor(config.outputPrefix)
+  const topics = { ...topicsFor(config.topicPrefix), cleaned: output.cleaned, deadLetters: output.deadLetters }
   const dedup = new DedupStore({ ttlMs: config.dedupTtlMs, maxKeysPerShard: config.dedupMaxKeysPerShard, now })
 
   const recordsIn = counter(metrics, PIPELINE_METRICS.normalizerRecordsIn, 'Raw records consumed, by topic', ['topic'])

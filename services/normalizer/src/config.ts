@@ -8,6 +8,12 @@ export interface NormalizerConfig {
   kafka: KafkaSettings
   registry: RegistrySettings
   topicPrefix: string
+  /**
+   * Prefix of the topics it writes, the cleaned topic and the dead letters (NORMALIZER_OUTPUT_PREFIX,
+   * TOPIC_PREFIX unless set): a shadow replay (trends replay --shadow) runs a normalizer of a new
+   * version into topics of its own beside the live ones.
+   */
+  outputPrefix: string
   groupId: string
   /**
    * Stable per instance: a restarted instance with the same id fences its dead predecessor and
@@ -44,12 +50,14 @@ export function loadNormalizerConfig(
 ): NormalizerConfig {
   const read = readEnv(env)
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
+  const topicPrefix = read.string('TOPIC_PREFIX', 'tiktok')
   const dedupText = read.string('NORMALIZER_DEDUP', 'on')
   if (!['on', 'off'].includes(dedupText)) read.problem(`NORMALIZER_DEDUP: on or off (got ${JSON.stringify(dedupText)})`)
   const config: NormalizerConfig = {
     kafka: readKafkaSettings(read, 'trends-normalizer'),
     registry: readRegistrySettings(read),
-    topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
+    topicPrefix,
+    outputPrefix: read.string('NORMALIZER_OUTPUT_PREFIX', topicPrefix),
     groupId,
     transactionalId: read.optionalString('NORMALIZER_TRANSACTIONAL_ID') ?? instanceId(groupId),
     layout: readTopicLayout(read),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fullJitter } from '@trends/core'
-import { createClickHouse, describeClickHouse, migrate, type ClickHouseClient } from '@trends/clickhouse'
+import { clusterOf, createClickHouse, describeClickHouse, migrate, MIGRATIONS_DIR, type ClickHouseClient } from '@trends/clickhouse'
 import {
   AvroCodec,
   ConsumerHealth,
@@ -161,12 +161,12 @@ export function createSink(deps: SinkDeps): Sink {
         'partition claimed by a later owner; batch abandoned before its insert',
       )
     },
-    parked(batch) {
+    parked(key) {
       health.failing('paused for a table swap (trends replay --swap)')
-      log.info({ topic: batch.topic, partition: batch.partition, first: batch.first }, 'tables being swapped; partition parked')
+      log.info({ topic: key.topic, partition: key.partition }, 'tables being swapped; partition paused')
     },
-    unparked(batch) {
-      log.info({ topic: batch.topic, partition: batch.partition, from: batch.first }, 'tables swapped; partition read again')
+    unparked(key, from) {
+      log.info({ topic: key.topic, partition: key.partition, from }, 'tables swapped; reading on')
     },
     planned(key, ranges, from) {
       log.info({ topic: key.topic, partition: key.partition, ranges, from: String(from) }, 'forming batches as the ledger has them')
@@ -228,7 +228,7 @@ export function createSink(deps: SinkDeps): Sink {
   async function migrateWhenReachable(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await migrate(clickhouse)
+        const result = await migrate(clickhouse, MIGRATIONS_DIR, { cluster: clusterOf(config.clickhouse) })
         if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied')
         m.clickhouseUp.set(1)
         return

@@ -84,9 +84,15 @@ export class Lane {
     return this.#entries.length
   }
 
-  /** Whether the ledger must be read (again) before this lane takes more records. */
-  needsPlan(): boolean {
-    return this.#planFrom === undefined || (this.#plan.length === 0 && this.#planTruncated)
+  /**
+   * Whether the ledger must be read (again) before this lane takes the record at `at`. A lane that
+   * follows another ledger (`route.follow`) forms no batch past that ledger's end: it reads the
+   * ledger again until a range holds the record.
+   */
+  needsPlan(at?: bigint): boolean {
+    if (this.#planFrom === undefined || (this.#plan.length === 0 && this.#planTruncated)) return true
+    if (this.route.follow !== true || at === undefined) return false
+    return !this.#plan.some((range) => range.last >= at)
   }
 
   usePlan(plan: Plan): void {

@@ -58,6 +58,19 @@ export async function latestOwner(client: ClickHouseClient, key: PartitionKey): 
   return rows[0] === undefined || rows[0].n === '0' ? undefined : rows[0].owner
 }
 
+/** The partition's latest claim written by a table swap (`swap:` or `swap-done:`), if any. */
+export async function latestSwapClaim(client: ClickHouseClient, key: PartitionKey): Promise<string | undefined> {
+  const rows = await (
+    await client.query({
+      query: `SELECT argMax(owner, (claimed_at, owner)) AS latest, count() AS n FROM sink_claims
+              WHERE ${KEY_WHERE} AND startsWith(owner, 'swap')`,
+      query_params: keyParams(key),
+      format: 'JSONEachRow',
+    })
+  ).json<{ latest: string; n: string }>()
+  return rows[0] === undefined || rows[0].n === '0' ? undefined : rows[0].latest
+}
+
 /**
  * The sink's batch ledger (`sink_batches`): every batch's offset range, written before the batch is
  * inserted. Reading it back tells a sink where earlier batches began and ended, so it forms them

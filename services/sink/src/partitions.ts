@@ -4,6 +4,7 @@ import { fullJitter } from '@trends/core'
 import type { Rejected } from './insert.ts'
 import { Lane, type Batch, type Entry, type Limits } from './lane.ts'
 import type { Claim, PartitionKey } from './ledger.ts'
+import { parseSwapClaim, type SwapClaim } from './swap-claims.ts'
 import type { PartitionConsumer, PartitionEvents, PartitionStore } from './ports.ts'
 import type { Route } from './routes.ts'
 
@@ -36,23 +37,19 @@ interface Holding {
   flight: Promise<void> | undefined
   flightRows: number
   paused: boolean
+  /** Whether this holding has looked for a table swap under way (once, after its first claim). */
+  swapChecked: boolean
   /** Given away by a rebalance, or fenced by a later claim: takes no more work. */
   retired: boolean
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}:${partition}`
 
-/**
- * Claims a table swap writes (trends replay --swap): `swap:<id>` fences every lane while the tables
- * are exchanged, `swap-done:<id>` says they are. A lane fenced by either parks instead of retiring:
- * the partition is still its own.
- */
-export const SWAP_FENCE = 'swap:'
-export const SWAP_DONE = 'swap-done:'
-const isSwapClaim = (owner: string | undefined) => owner !== undefined && (owner.startsWith(SWAP_FENCE) || owner.startsWith(SWAP_DONE))
-
-/** How often a parked lane asks whether the swap is done. */
+/** How often a lane held by a table swap asks whether the swap is done. */
 const PARK_POLL_MS = 500
+
+/** How often a lane that follows another ledger reads it again while it has nothing new. */
+const FOLLOW_POLL_MS = 300
 
 /**
  * The sink's exactly-once core: the partitions this member holds, each gathering records into
@@ -102,6 +99,7 @@ export class Partitions {
           flight: undefined,
           flightRows: 0,
           paused: false,
+          swapChecked: false,
           retired: false,
         })
       }
@@ -123,7 +121,7 @@ export class Partitions {
     let taken = 0
     for (const message of messages) {
       // Nothing is taken before the ledger says how this partition's batches were formed.
-      if (held.lane.needsPlan()) {
+      if (held.lane.needsPlan(BigInt(message.offset))) {
         this.#hold(held)
         this.#load(held, BigInt(message.offset))
         break
@@ -209,7 +207,27 @@ export class Partitions {
         try {
           // The claim comes before the ledger read: this order is half of the fence.
           held.claim ??= await store.claim(held.key, held.owner)
+          if (!held.swapChecked) {
+            // A holding that claims while a table swap runs waits for it like a fenced one; after a
+            // swap, it reads on from where the swapped-in ledger ends.
+            let swap = parseSwapClaim(await store.latestSwap(held.key))
+            if (swap?.kind === 'fence') {
+              // The partition is paused already (take holds it while the ledger is read).
+              events?.parked?.(held.key)
+              swap = await this.#swapDone(held, () => store.latestSwap(held.key))
+              if (swap === undefined) return
+              held.owner = randomUUID()
+              held.claim = await store.claim(held.key, held.owner)
+            }
+            held.swapChecked = true
+            if (swap?.kind === 'done' && swap.resumeAt !== undefined && swap.resumeAt > from) {
+              await this.#resume(held, swap.resumeAt)
+              return
+            }
+          }
           const { plan, truncated } = await store.loadPlan(held.key, from)
+          // A lane following another ledger waits while that ledger has nothing from here on.
+          if (plan.length === 0 && held.lane.route.follow === true) await sleep(FOLLOW_POLL_MS)
           held.lane.usePlan({ ranges: plan, truncated, from })
           if (plan.length > 0) events?.planned?.(held.key, plan.length, from)
           return
@@ -232,37 +250,35 @@ export class Partitions {
   }
 
   /**
-   * The tables are being swapped under this lane (its batch was fenced by a swap's claim before its
-   * insert; nothing of it was inserted or committed). The partition is held and the lane emptied;
-   * once the swap's `swap-done:` claim is the latest, the lane claims the partition again under a new
-   * id, and reads it again from the batch's first offset with the ledger it now finds — the one that
-   * came with the swapped tables, so a range the new tables already hold comes back under the token
-   * they already have, and ClickHouse drops it. A claim by anyone else meanwhile retires the lane as
-   * a rebalance would.
+   * A table swap fenced this lane's batch before its insert (nothing of it was inserted or
+   * committed). The partition stays paused and the lane empty until the swap's done claim is the
+   * latest; then the lane claims the partition again under a new id and reads on from where the
+   * swapped-in tables' ledger ends — the swap brought those tables up to the live ledger's end, this
+   * batch included. A claim by anyone else meanwhile retires the lane as a rebalance would.
    */
   #park(held: Holding, batch: Batch): void {
-    const { store, events, consumer } = this.#options
+    const { store, events } = this.#options
     this.#hold(held)
     held.lane.clear()
     held.lane.forgetPlan()
-    events?.parked?.(batch)
+    events?.parked?.(held.key)
     held.loading = (async () => {
       for (let attempt = 0; !held.retired && !this.#stopping; attempt++) {
         try {
-          const latest = await store.latestOwner(held.key)
-          if (latest !== undefined && latest.startsWith(SWAP_DONE)) {
-            held.owner = randomUUID()
-            held.claim = await store.claim(held.key, held.owner)
-            consumer.seek(batch.topic, batch.partition, batch.first)
-            events?.unparked?.(batch)
+          const swap = await this.#swapDone(held, () => store.latestOwner(held.key))
+          if (swap === undefined) {
+            if (!held.retired && !this.#stopping) {
+              held.retired = true
+              events?.fenced?.(batch, await store.latestOwner(held.key))
+            }
             return
           }
-          if (!isSwapClaim(latest)) {
-            held.retired = true
-            events?.fenced?.(batch, latest)
-            return
-          }
-          await sleep(PARK_POLL_MS)
+          held.owner = randomUUID()
+          held.claim = await store.claim(held.key, held.owner)
+          held.swapChecked = true
+          const first = BigInt(batch.first)
+          await this.#resume(held, swap.resumeAt !== undefined && swap.resumeAt > first ? swap.resumeAt : first)
+          return
         } catch (error) {
           const retryInMs = fullJitter(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs)
           events?.storeFailed?.(error, {
@@ -279,6 +295,33 @@ export class Partitions {
       held.loading = undefined
       this.#release(held)
     })
+  }
+
+  /**
+   * Polls `latest` until it is a swap's done claim (returned); undefined when it is no swap claim
+   * (another owner's), or the holding retired or the sink stops first.
+   */
+  async #swapDone(held: Holding, latest: () => Promise<string | undefined>): Promise<Extract<SwapClaim, { kind: 'done' }> | undefined> {
+    while (!held.retired && !this.#stopping) {
+      const swap = parseSwapClaim(await latest())
+      if (swap === undefined) return undefined
+      if (swap.kind === 'done') return swap
+      await sleep(PARK_POLL_MS)
+    }
+    return undefined
+  }
+
+  /**
+   * Reads the partition on from `at` after a swap: committed first (everything before it is in the
+   * swapped-in tables, so a restart must not read it again), then sought; the ledger is read there.
+   */
+  async #resume(held: Holding, at: bigint): Promise<void> {
+    const { topic, partition } = held.key
+    held.lane.clear()
+    held.lane.forgetPlan()
+    await this.#options.consumer.commit(topic, partition, String(at))
+    this.#options.consumer.seek(topic, partition, String(at))
+    this.#options.events?.unparked?.(held.key, String(at))
   }
 
   #where(held: Holding): { topic: string; partition: number } {
@@ -315,7 +358,7 @@ export class Partitions {
     const outcome = await this.#store(held, batch, rows)
     if (outcome === undefined) throw new Error('the batch was not inserted')
     if ('fencedBy' in outcome) {
-      if (isSwapClaim(outcome.fencedBy)) {
+      if (parseSwapClaim(outcome.fencedBy) !== undefined) {
         this.#park(held, batch)
         return
       }

@@ -20,6 +20,8 @@ export interface PartitionConsumer {
 export interface PartitionStore {
   claim(key: PartitionKey, owner: string): Promise<Claim>
   latestOwner(key: PartitionKey): Promise<string | undefined>
+  /** The latest claim a table swap wrote for the partition (see swap-claims.ts). */
+  latestSwap(key: PartitionKey): Promise<string | undefined>
   loadPlan(key: PartitionKey, from: bigint): Promise<{ plan: Range[]; truncated: boolean }>
   record(batch: Batch, rows: number, claim: Claim): Promise<void>
   /** Inserts the rows with the batch's token; returns the rows ClickHouse refused for their content. */
@@ -49,10 +51,10 @@ export interface PartitionEvents {
   leftForRetry(batch: Batch, error: unknown): void
   /** A later owner claimed the partition: this batch was abandoned before its insert. */
   fenced(batch: Batch, by: string | undefined): void
-  /** A table swap fenced this batch before its insert: the partition waits until the swap is done. */
-  parked(batch: Batch): void
-  /** The swap is done: the partition is claimed again and read again from the batch's first offset. */
-  unparked(batch: Batch): void
+  /** A table swap fenced the partition: it waits until the swap is done. */
+  parked(key: PartitionKey): void
+  /** The swap is done: the partition is claimed again and read on from `from`. */
+  unparked(key: PartitionKey, from: string): void
   planned(key: PartitionKey, ranges: number, from: bigint): void
   /** Buffered records or paused partitions changed (gauges). */
   changed(): void

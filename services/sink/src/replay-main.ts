@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { isTrendsError } from '@trends/core'
-import { createClickHouse, migrate } from '@trends/clickhouse'
+import { clusterOf, createClickHouse, migrate, MIGRATIONS_DIR } from '@trends/clickhouse'
 import { createKafka, topicsFor } from '@trends/kafka'
 import { configOrExit, createLogger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
@@ -95,7 +95,7 @@ if (values.stage === 'normalizer') {
 const clickhouse = createClickHouse(config.clickhouse, logger)
 try {
   await admin.connect()
-  await migrate(clickhouse)
+  await migrate(clickhouse, MIGRATIONS_DIR, { cluster: clusterOf(config.clickhouse) })
   const plan = await planReplay(admin, clickhouse, routes, parseReplayFrom(values.from ?? ''))
   for (const p of plan.partitions) process.stdout.write(`${p.topic}[${p.partition}]  offsets ${p.from}–${p.end - 1n} → ${p.table}\n`)
   process.stdout.write(`${plan.records} records to read again\n`)

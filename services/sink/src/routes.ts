@@ -27,6 +27,11 @@ export interface Route {
    * own route: they are already in that topic, and sending them back would loop.
    */
   deadLetterRejects: boolean
+  /**
+   * The batches follow another sink's ledger (a shadow replay following the live sink, so every
+   * batch has the live batch's token): none is formed past that ledger's end.
+   */
+  follow?: boolean
 }
 
 // ClickHouse's Date ends on 2149-06-06 and DateTime64(3) on 2299-12-31; both start in 1970 / 1900.

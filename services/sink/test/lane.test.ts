@@ -78,3 +78,25 @@ test('ranges whose records are gone are skipped; a lane without its plan asks fo
 test('the token is the topic, partition and offset range', () => {
   assert.equal(batchToken({ topic: 'tiktok.trends.cleaned', partition: 4, first: '100', last: '250' }), 'tiktok.trends.cleaned:4:100-250')
 })
+
+test('a lane following another ledger forms batches before its first range and as it has them, none past its end', () => {
+  const lane = new Lane({ ...route, follow: true }, 0, {
+    ranges: [
+      { first: 5n, last: 7n },
+      { first: 8n, last: 9n },
+    ],
+    truncated: false,
+    from: 0n,
+  })
+  for (const at of [0n, 4n, 5n, 9n]) assert.equal(lane.needsPlan(at), false, `offset ${at} is before or in the ranges`)
+  assert.equal(lane.needsPlan(10n), true, 'past the end of the ledger it follows: read it again first')
+  assert.deepEqual(feed(lane, [3, 4, 5, 6, 7, 8, 9]), [
+    ['3', '4'],
+    ['5', '7'],
+    ['8', '9'],
+  ])
+  assert.equal(lane.needsPlan(10n), true)
+  // A lane of its own ledger forms new batches past the end.
+  const own = new Lane(route, 0, { ranges: [{ first: 5n, last: 7n }], truncated: false, from: 0n })
+  assert.equal(own.needsPlan(10n), false)
+})

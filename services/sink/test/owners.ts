@@ -71,6 +71,7 @@ export function stoppable(store: PartitionStore) {
   const wrapped: PartitionStore = {
     claim: at('claim', (key, owner) => store.claim(key, owner)),
     latestOwner: at('latestOwner', (key) => store.latestOwner(key)),
+    latestSwap: at('latestSwap', (key) => store.latestSwap(key)),
     loadPlan: at('loadPlan', (key, from) => store.loadPlan(key, from)),
     record: at('record', (batch, rows, claim) => store.record(batch, rows, claim)),
     insert: at('insert', (batch, rows) => store.insert(batch, rows)),

@@ -1,55 +1,75 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { claimPartition } from '../src/ledger.ts'
-import { SWAP_DONE, SWAP_FENCE } from '../src/partitions.ts'
+import { swapDone, swapFence } from '../src/swap-claims.ts'
 import { counts, freshStore, messages, owner, route, TOPIC } from './owners.ts'
 
-// A table swap fences the live sink's lanes with a claim of its own, exchanges the tables, then
-// writes its done claim. A lane fenced by the swap parks instead of retiring, and carries on under
-// a new claim once the swap is done, reading the partition again from the batch it did not insert.
+// A table swap fences the live sink's lanes with a claim of its own, exchanges the tables (brought up
+// to the live ledger's end), then writes its done claim with the offset that ledger ends at. A lane
+// fenced by the swap parks instead of retiring, and reads on from that offset under a new claim.
 const WAIT = 60_000
 const TIMEOUT = { timeout: 60_000 }
 const KEY = { target: route.table, topic: TOPIC, partition: 0 }
 
-test(
-  'a lane fenced by a swap parks, inserts nothing meanwhile, and carries on under a new claim when the swap is done',
-  TIMEOUT,
-  async (t) => {
-    const client = await freshStore(t)
-    const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
-    await a.take(0)
-    const first = a.steps.next(/^commit 0 5$/)
-    assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
-    await first
+/** Feeds `first`–`last` once the lane takes records again (its ledger read first), and waits for their commit. */
+async function takeAndCommit(a: ReturnType<typeof owner>, first: number, last: number): Promise<void> {
+  const committed = a.steps.next(new RegExp(`^commit 0 ${last + 1}$`))
+  let taken = a.core.take(TOPIC, 0, messages(first, last))
+  if (taken === 0) {
+    await a.steps.next(/^resume 0$/)
+    taken = a.core.take(TOPIC, 0, messages(first, last))
+  }
+  assert.equal(taken, last - first + 1)
+  await committed
+}
 
-    // The swap fences the partition while the lane's next batch is between its ledger row and its check.
-    const check = a.gates.stopAt('latestOwner')
-    assert.equal(a.core.take(TOPIC, 0, messages(5, 9)), 5)
-    await check.reached
-    await claimPartition(client, KEY, `${SWAP_FENCE}test-1`)
-    const sought = a.steps.next(/^seek 0 5$/)
-    check.release()
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, 'nothing inserted while the swap runs')
-    assert.ok(!a.steps.done.includes('fenced 5-9'), 'parked, not retired')
-    assert.ok(!a.steps.done.some((step) => step.startsWith('seek')), 'and not read again before the swap is done')
+test('a lane fenced by a swap parks, inserts nothing meanwhile, and reads on from where the swapped-in ledger ends', TIMEOUT, async (t) => {
+  const client = await freshStore(t)
+  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
+  await a.take(0)
+  const first = a.steps.next(/^commit 0 5$/)
+  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
+  await first
 
-    await claimPartition(client, KEY, `${SWAP_DONE}test-1`)
-    await sought
-    const resumed = a.steps.next(/^resume 0$/)
-    await resumed
-    // Read again from 5: the lane asks the ledger how the range was formed, then forms it again.
-    const second = a.steps.next(/^commit 0 10$/)
-    let taken = a.core.take(TOPIC, 0, messages(5, 9))
-    if (taken === 0) {
-      await a.steps.next(/^resume 0$/)
-      taken = a.core.take(TOPIC, 0, messages(5, 9))
-    }
-    assert.equal(taken, 5)
-    await second
-    assert.deepEqual(await counts(client), { rows: 10, distinct: 10 }, 'every row once, counted without FINAL')
-  },
-)
+  // The swap fences the partition while the lane's next batch is between its ledger row and its check.
+  const check = a.gates.stopAt('latestOwner')
+  assert.equal(a.core.take(TOPIC, 0, messages(5, 9)), 5)
+  await check.reached
+  await claimPartition(client, KEY, swapFence('test-1'))
+  const sought = a.steps.next(/^seek 0 10$/)
+  const committed = a.steps.next(/^commit 0 10$/)
+  check.release()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, 'nothing inserted while the swap runs')
+  assert.ok(!a.steps.done.includes('fenced 5-9'), 'parked, not retired')
+  assert.ok(!a.steps.done.some((step) => step.startsWith('seek')), 'and not read on before the swap is done')
+
+  // The swapped-in tables hold 5-9 (the swap brought them up to the ledger's end): read on from 10.
+  await claimPartition(client, KEY, swapDone('test-1', 10n))
+  await committed
+  await sought
+  await a.steps.next(/^resume 0$/)
+  await takeAndCommit(a, 10, 14)
+  assert.deepEqual(await counts(client), { rows: 10, distinct: 10 }, "0-4 and 10-14 by this lane; 5-9 were the swap's")
+  assert.equal(a.steps.done.filter((step) => step.startsWith('inserted 5-9')).length, 0)
+})
+
+test('a partition assigned while a swap runs waits for it, then reads on from where the swapped-in ledger ends', TIMEOUT, async (t) => {
+  const client = await freshStore(t)
+  await claimPartition(client, KEY, swapFence('test-3'))
+  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
+  a.core.assign({ [TOPIC]: [0] })
+  assert.equal(a.core.take(TOPIC, 0, messages(3, 7)), 0, 'nothing taken before the ledger (and the swap) say how')
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  assert.ok(!a.steps.done.some((step) => step.startsWith('seek') || step.startsWith('resume')), 'waits while the swap runs')
+  const sought = a.steps.next(/^seek 0 8$/)
+  await claimPartition(client, KEY, swapDone('test-3', 8n))
+  await sought
+  assert.ok(a.steps.done.includes('commit 0 8'), 'the offset the swapped-in tables end at is committed first')
+  await a.steps.next(/^resume 0$/)
+  await takeAndCommit(a, 8, 12)
+  assert.deepEqual(await counts(client), { rows: 5, distinct: 5 })
+})
 
 test('a lane fenced by a swap and then claimed by another owner retires as in a rebalance', TIMEOUT, async (t) => {
   const client = await freshStore(t)
@@ -58,7 +78,7 @@ test('a lane fenced by a swap and then claimed by another owner retires as in a 
   const check = a.gates.stopAt('latestOwner')
   assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
   await check.reached
-  await claimPartition(client, KEY, `${SWAP_FENCE}test-2`)
+  await claimPartition(client, KEY, swapFence('test-2'))
   check.release()
   await new Promise((resolve) => setTimeout(resolve, 700))
   const retired = a.steps.next(/^fenced 0-4$/)
