@@ -11,4 +11,13 @@ export { checkSettings, settingViolation, enforcedSettings, PROTECTED_SETTINGS, 
 export { ClickHouseRefusal } from './refusal.ts'
 export { ensurePassword, readPassword, passwordFile, PasswordFileError, PASSWORD_FILE_NAME } from './password.ts'
 export { openSandbox, sandboxDir, SandboxNotActiveError } from './sandbox.ts'
-export { shadowDatabase, databaseExists, appliedMigrations, schemaDifference, dataTables, exchangeTables } from './shadow.ts'
+export {
+  shadowDatabase,
+  databaseExists,
+  appliedMigrations,
+  schemaDifference,
+  dataTables,
+  exchangeTables,
+  REPLAY_STATE_TABLE,
+} from './shadow.ts'
+export { identifier } from './embedded.ts'

@@ -50,8 +50,12 @@ export function schemaDifference(live: ReadonlyMap<string, string>, shadow: Read
   return problems
 }
 
+/** Where a shadow replay keeps its state, in the shadow database (never exchanged). */
+export const REPLAY_STATE_TABLE = 'replay_state'
+
 /**
- * The tables of `database` that hold rows: every MergeTree-family table but the migrations' record.
+ * The tables of `database` that hold rows: every MergeTree-family table but the migrations' record
+ * and a replay's state.
  * A swap exchanges these; views, materialized views and Null intakes stay where they are and follow
  * the exchange, since they name their tables.
  */
@@ -59,9 +63,9 @@ export async function dataTables(client: ClickHouseClient, database: string): Pr
   const found = await rows<{ name: string }>(
     client,
     `SELECT name FROM system.tables
-     WHERE database = {database:String} AND engine LIKE '%MergeTree' AND name != 'schema_migrations' AND NOT is_temporary
+     WHERE database = {database:String} AND engine LIKE '%MergeTree' AND name NOT IN ('schema_migrations', {state:String}) AND NOT is_temporary
      ORDER BY name`,
-    { database },
+    { database, state: REPLAY_STATE_TABLE },
   )
   return found.map((row) => row.name)
 }

@@ -28,6 +28,14 @@ export const ErrorCodes = [
   'CLUSTER_UNSUPPORTED_STATEMENT',
   'REPLAY_GROUP_ACTIVE',
   'REPLAY_INVALID_START',
+  // Shadow replays (trends replay --shadow/--verify/--swap/--rollback/--drop-previous): refused, nothing changed
+  'REPLAY_NO_SHADOW',
+  'REPLAY_RUNNING',
+  'REPLAY_SCHEMA_MISMATCH',
+  'REPLAY_NO_PREVIOUS',
+  'REPLAY_WRONG_STATE',
+  // …or gave up within its time (the live sink resumed as it was)
+  'REPLAY_SHADOW_BEHIND',
   // Creative Center: transport (retried within the budget) ...
   'CC_RATE_LIMITED',
   'CC_SERVER_ERROR',

@@ -29,8 +29,8 @@ import { describeFailure, errorClassLabel, failureLabels, isServerError } from '
 import type { Limits } from './lane.ts'
 import { sinkMetrics } from './metrics.ts'
 import { Partitions } from './partitions.ts'
-import type { PartitionEvents } from './ports.ts'
-import { routesFor, type Route } from './routes.ts'
+import type { PartitionEvents, PartitionStore } from './ports.ts'
+import { routesFor, type Route, type Row } from './routes.ts'
 import { clickhouseStore } from './store.ts'
 
 export interface SinkDeps {
@@ -44,6 +44,17 @@ export interface SinkDeps {
   /** The consumer's member id kept across restarts of this process (main.ts: its instance slot). */
   members?: MemberMemory
   now?: () => number
+  /**
+   * A sink of a shadow replay (shadow.ts): its routes (the live topics following the live ledger,
+   * and the shadow normalizer's topics), its store, the records it leaves out, and the topic its
+   * refused rows go to. Unset: the live sink.
+   */
+  shadow?: {
+    routes: Route[]
+    store: (client: ClickHouseClient) => PartitionStore
+    leaveOut: (route: Route, row: Row) => boolean
+    deadLetterTopic: string
+  }
 }
 
 export interface Sink {
@@ -54,6 +65,11 @@ export interface Sink {
   start(): Promise<void>
   /** Stops consuming, lets open batches land (within SINK_DRAIN_TIMEOUT), commits and closes. */
   stop(): Promise<void>
+  /**
+   * Records of a partition still to load as this sink last saw it (past trailing transaction
+   * markers, which no committed offset steps over); undefined before it has read the partition.
+   */
+  lag(topic: string, partition: number): number | undefined
 }
 
 /** The longest a fetch waits for data, and so the longest a resumed partition waits to be read. */
@@ -71,7 +87,8 @@ export function createSink(deps: SinkDeps): Sink {
   const kafka = createKafka(config.kafka, { logger })
   const registry = createSchemaRegistry(config.registry)
   const topics = topicsFor(config.topicPrefix)
-  const routes = routesFor(topics)
+  const routes = deps.shadow?.routes ?? routesFor(topics)
+  const deadLetterTopic = deps.shadow?.deadLetterTopic ?? topics.deadLetters
   const limits: Limits = { rows: config.batchRows, bytes: config.batchBytes, waitMs: config.batchWaitMs }
   const ownsClient = deps.clickhouse === undefined
   const clickhouse = deps.clickhouse ?? createClickHouse(config.clickhouse, logger)
@@ -97,7 +114,7 @@ export function createSink(deps: SinkDeps): Sink {
         headers: { stage: 'sink', 'error-class': letter.error_class },
       })),
     )
-    await dlqProducer!.send({ topic: topics.deadLetters, acks: -1, messages })
+    await dlqProducer!.send({ topic: deadLetterTopic, acks: -1, messages })
   }
 
   const events: PartitionEvents = {
@@ -196,9 +213,14 @@ export function createSink(deps: SinkDeps): Sink {
     limits,
     retryBaseMs: config.retryBaseMs,
     retryMaxMs: config.retryMaxMs,
-    store: clickhouseStore(clickhouse, (table) => m.inserts.inc({ table, outcome: 'split' })),
+    store: deps.shadow?.store(clickhouse) ?? clickhouseStore(clickhouse, (table) => m.inserts.inc({ table, outcome: 'split' })),
     events,
-    toEntry: (route, partition, message) => entries.toEntry(route, partition, message),
+    toEntry: (route, partition, message) => {
+      const entry = entries.toEntry(route, partition, message)
+      // A shadow replay leaves out what another of its topics brings in its place: consumed, not stored.
+      if (entry.row !== undefined && deps.shadow?.leaveOut(route, entry.row) === true) return { ...entry, row: undefined }
+      return entry
+    },
     now,
     consumer: {
       pause: (topic, partition) => whileRunning(() => consumer?.pause([{ topic, partitions: [partition] }])),
@@ -210,13 +232,17 @@ export function createSink(deps: SinkDeps): Sink {
     },
   })
 
+  const lags = new Map<string, number>()
   // Gathered and in-flight records are behind too: they are not in ClickHouse and not committed.
   const health = new ConsumerHealth({
     stallAfterMs: config.consumer.stallAfterMs,
     now,
     // The gauge follows the health's lag, so a batch of commit markers only (which never reaches
     // eachBatch; the supervisor sees it) also brings it to 0.
-    onLag: (topic, partition, records) => m.consumerLag.set({ topic, partition: String(partition) }, records),
+    onLag: (topic, partition, records) => {
+      lags.set(`${topic}:${partition}`, records)
+      m.consumerLag.set({ topic, partition: String(partition) }, records)
+    },
     pending: () => partitions.pending(),
   })
 
@@ -270,10 +296,11 @@ export function createSink(deps: SinkDeps): Sink {
     topics,
     routes,
     conditions: { 'consumer:sink': () => health.problem() },
+    lag: (topic, partition) => lags.get(`${topic}:${partition}`),
     async start(): Promise<void> {
       if (config.migrate) await migrateWhenReachable()
       await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters', 'signals']))
-      deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
+      deadLetterSchemaId = await registerTopicSchema(registry, deadLetterTopic, 'tiktok.dead-letter.avsc')
       admin = kafka.admin()
       await admin.connect()
       dlqProducer = await orderedProducer(kafka)
