@@ -18,6 +18,8 @@ export {
   schemaDifference,
   dataTables,
   exchangeTables,
+  exchangeStatement,
+  shadowDatabaseStatement,
   REPLAY_STATE_TABLE,
 } from './shadow.ts'
 export { identifier } from './embedded.ts'

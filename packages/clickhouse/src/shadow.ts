@@ -75,10 +75,26 @@ export async function dataTables(client: ClickHouseClient, database: string): Pr
  * so a reader of any one table sees the old rows or the new, never a mix. Nothing may write to
  * either database meanwhile (the caller pauses the sinks first).
  */
-export async function exchangeTables(client: ClickHouseClient, live: string, shadow: string, tables: readonly string[]): Promise<void> {
-  for (const table of tables) {
-    await client.command({
-      query: `EXCHANGE TABLES ${identifier(live)}.${identifier(table)} AND ${identifier(shadow)}.${identifier(table)}`,
-    })
-  }
+export async function exchangeTables(
+  client: ClickHouseClient,
+  live: string,
+  shadow: string,
+  tables: readonly string[],
+  cluster?: string,
+): Promise<void> {
+  for (const table of tables) await client.command({ query: exchangeStatement(live, shadow, table, cluster) })
+}
+
+/** One pair's exchange; on a cluster (CLICKHOUSE_CLUSTER) on every replica. */
+export function exchangeStatement(live: string, shadow: string, table: string, cluster?: string): string {
+  const onCluster = cluster === undefined ? '' : ` ON CLUSTER ${identifier(cluster)}`
+  return `EXCHANGE TABLES ${identifier(live)}.${identifier(table)} AND ${identifier(shadow)}.${identifier(table)}${onCluster}`
+}
+
+/** The statements that make and drop the shadow database; on a cluster on every replica. */
+export function shadowDatabaseStatement(action: 'create' | 'drop', database: string, cluster?: string): string {
+  const onCluster = cluster === undefined ? '' : ` ON CLUSTER ${identifier(cluster)}`
+  return action === 'create'
+    ? `CREATE DATABASE IF NOT EXISTS ${identifier(database)}${onCluster}`
+    : `DROP DATABASE IF EXISTS ${identifier(database)}${onCluster} SYNC`
 }

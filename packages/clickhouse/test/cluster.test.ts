@@ -7,6 +7,8 @@ import { ConfigError, readEnv, TrendsError } from '@trends/core'
 import {
   DISTRIBUTED_TABLES,
   distributedName,
+  exchangeStatement,
+  shadowDatabaseStatement,
   migrate,
   MIGRATIONS_DIR,
   readClickHouseSettings,
@@ -339,4 +341,20 @@ test('CLICKHOUSE_CLUSTER: read for a server, reported with the other problems wh
     () => read({ CLICKHOUSE_URL: 'ftp://x', CLICKHOUSE_CLUSTER: '1x' }),
     (error: unknown) => error instanceof ConfigError && error.problems.length === 2,
   )
+})
+
+test("a shadow replay's statements on a cluster parse with ClickHouse's parser, ON CLUSTER in place", async (t) => {
+  const parse = await parser(t)
+  const statements = [
+    exchangeStatement('default', 'default_shadow', 'trend_observations', CLUSTER),
+    shadowDatabaseStatement('create', 'default_shadow', CLUSTER),
+    shadowDatabaseStatement('drop', 'default_shadow', CLUSTER),
+  ]
+  for (const sql of statements) assert.match(await parse(sql), new RegExp(`\\bON CLUSTER ${CLUSTER}\\b`), sql)
+  // On one node, the same statements without the clause.
+  assert.equal(
+    exchangeStatement('default', 'default_shadow', 'trend_observations'),
+    'EXCHANGE TABLES `default`.`trend_observations` AND `default_shadow`.`trend_observations`',
+  )
+  assert.equal(shadowDatabaseStatement('drop', 'default_shadow'), 'DROP DATABASE IF EXISTS `default_shadow` SYNC')
 })

@@ -66,8 +66,9 @@ export interface Sink {
   /** Stops consuming, lets open batches land (within SINK_DRAIN_TIMEOUT), commits and closes. */
   stop(): Promise<void>
   /**
-   * Records of a partition still to load as this sink last saw it (past trailing transaction
-   * markers, which no committed offset steps over); undefined before it has read the partition.
+   * Records of a partition still to load as this sink last saw it — not fetched yet (trailing
+   * transaction markers, which no committed offset steps over, do not count), or gathered and not
+   * in ClickHouse yet; undefined before it has read the partition.
    */
   lag(topic: string, partition: number): number | undefined
 }
@@ -296,7 +297,12 @@ export function createSink(deps: SinkDeps): Sink {
     topics,
     routes,
     conditions: { 'consumer:sink': () => health.problem() },
-    lag: (topic, partition) => lags.get(`${topic}:${partition}`),
+    lag: (topic, partition) => {
+      const behind = lags.get(`${topic}:${partition}`)
+      if (behind === undefined) return undefined
+      // Taken but not in ClickHouse yet is still to do.
+      return behind + partitions.pending().reduce((sum, p) => sum + (p.topic === topic && p.partition === partition ? p.records : 0), 0)
+    },
     async start(): Promise<void> {
       if (config.migrate) await migrateWhenReachable()
       await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters', 'signals']))

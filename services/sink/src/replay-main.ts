@@ -114,6 +114,7 @@ if (shadowMode.length > 0) {
     liveDatabase,
     shadowDatabase: shadowDatabase(liveDatabase),
     normalizerGroupId: process.env['NORMALIZER_GROUP_ID']?.trim() || 'tiktok-normalizer',
+    cluster: clusterOf(config.clickhouse),
     out: (line) => process.stdout.write(`${line}\n`),
   }
   const stop = new AbortController()
@@ -206,7 +207,7 @@ try {
   const sink = createSink({ config, logger, metrics: createRegistry('replay'), clickhouse })
   await sink.start()
   for (;;) {
-    const { done, total } = await replayProgress(admin, config.groupId, plan)
+    const { done, total } = await replayProgress(admin, config.groupId, plan, (topic, partition) => sink.lag(topic, partition))
     process.stdout.write(`replayed ${done} of ${total} (${total === 0n ? 100 : Number((done * 100n) / total)}%)\n`)
     if (done >= total) break
     await new Promise((resolve) => setTimeout(resolve, 1000))

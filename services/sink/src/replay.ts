@@ -43,7 +43,8 @@ async function deduplicationWindow(client: ClickHouseClient, table: string): Pro
       format: 'JSONEachRow',
     })
   ).json<{ engine_full: string }>()
-  return Number(/non_replicated_deduplication_window\s*=\s*(\d+)/.exec(rows[0]?.engine_full ?? '')?.[1] ?? 0)
+  // One node: non_replicated_…; a cluster (Replicated tables): replicated_….
+  return Number(/(?:non_)?replicated_deduplication_window\s*=\s*(\d+)/.exec(rows[0]?.engine_full ?? '')?.[1] ?? 0)
 }
 
 /** Inserts into `table` since the oldest ledger batch a replay of these partitions reads again. */
@@ -146,15 +147,25 @@ export async function applyReplay(admin: Admin, groupId: string, plan: ReplayPla
   for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions })
 }
 
-/** How far a replay has come: records committed past the starts, of all to replay. */
-export async function replayProgress(admin: Admin, groupId: string, plan: ReplayPlan): Promise<{ done: bigint; total: bigint }> {
+/**
+ * How far a replay has come: records committed past the starts, of all to replay. `lag` (the
+ * sink's view of a partition) counts a partition done when only transaction markers are left
+ * before its end: a topic written in transactions ends in markers no committed offset steps over.
+ */
+export async function replayProgress(
+  admin: Admin,
+  groupId: string,
+  plan: ReplayPlan,
+  lag: (topic: string, partition: number) => number | undefined = () => undefined,
+): Promise<{ done: bigint; total: bigint }> {
   let done = 0n
   for (const topic of new Set(plan.partitions.map((p) => p.topic))) {
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
     const offsets = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
     for (const p of plan.partitions.filter((q) => q.topic === topic)) {
       const at = offsets.get(p.partition) ?? -1n
-      if (at > p.from) done += (at > p.end ? p.end : at) - p.from
+      if (at >= p.from && lag(p.topic, p.partition) === 0) done += p.end - p.from
+      else if (at > p.from) done += (at > p.end ? p.end : at) - p.from
     }
   }
   return { done, total: plan.records }

@@ -15,6 +15,7 @@ import {
   databaseExists,
   exchangeTables,
   identifier,
+  shadowDatabaseStatement,
   migrate,
   MIGRATIONS_DIR,
   schemaDifference,
@@ -55,6 +56,8 @@ export interface ShadowContext {
   liveDatabase: string
   shadowDatabase: string
   normalizerGroupId: string
+  /** CLICKHOUSE_CLUSTER: the shadow database, its migrations and the exchanges run on every replica. */
+  cluster?: string
   /** Progress lines and summaries (stdout). */
   out: (line: string) => void
   /** How often progress is printed and positions are checked. */
@@ -307,9 +310,9 @@ export async function runShadow(ctx: ShadowContext, options: ShadowOptions): Pro
       options.stage === 'normalizer'
         ? await ends(ctx.admin, await existingTopics(ctx.admin, topics.allRaw()))
         : new Map<string, { low: bigint; high: bigint }>()
-    await ctx.live.command({ query: `CREATE DATABASE IF NOT EXISTS ${identifier(ctx.shadowDatabase)}` })
-    await migrate(ctx.shadow, MIGRATIONS_DIR)
-    await migrate(ctx.live, MIGRATIONS_DIR)
+    await ctx.live.command({ query: shadowDatabaseStatement('create', ctx.shadowDatabase, ctx.cluster) })
+    await migrate(ctx.shadow, MIGRATIONS_DIR, { cluster: ctx.cluster })
+    await migrate(ctx.live, MIGRATIONS_DIR, { cluster: ctx.cluster })
     await requireSameSchema(ctx)
     const starts = await startOffsets(ctx, options.stage, from, cleanedEnds, rawEnds)
     await setGroupOffsets(ctx.admin, shadowSinkGroup(ctx.config.groupId), starts.live)
@@ -516,7 +519,7 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
     const resumeAt = await committed(ctx.admin, group, [...new Set(keys.map((k) => k.topic))])
     // The swapped-in claims fence the live sink as well, until the done claims below.
     for (const k of keys) await claimPartition(ctx.shadow, k, swapFence(id))
-    await exchangeTables(ctx.live, ctx.liveDatabase, ctx.shadowDatabase, liveTables)
+    await exchangeTables(ctx.live, ctx.liveDatabase, ctx.shadowDatabase, liveTables, ctx.cluster)
     for (const k of keys) await claimPartition(ctx.live, k, swapDone(id, resumeAt.get(key(k.topic, k.partition))))
     fenced = false
     const pausedMs = Date.now() - pausedAt
@@ -616,7 +619,7 @@ export async function dropPrevious(ctx: ShadowContext): Promise<void> {
     throw refuse('REPLAY_NO_PREVIOUS', `no ${ctx.shadowDatabase}: there is nothing to drop`)
   const state = await readShadowState(ctx.live, ctx.shadowDatabase)
   await requireIdle(ctx.admin, [shadowSinkGroup(ctx.config.groupId), shadowNormalizerGroup(ctx.normalizerGroupId)])
-  await ctx.live.command({ query: `DROP DATABASE ${identifier(ctx.shadowDatabase)} SYNC` })
+  await ctx.live.command({ query: shadowDatabaseStatement('drop', ctx.shadowDatabase, ctx.cluster) })
   const shadow = shadowTopics(ctx.config.topicPrefix)
   const topics = await existingTopics(ctx.admin, [shadow.cleaned, shadow.deadLetters])
   if (topics.length > 0) await ctx.admin.deleteTopics({ topics })
