@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { randomSuffix } from '@trends/core'
@@ -7,7 +8,16 @@ import type { ClickHouseClient } from '@trends/clickhouse'
 import { defer, freePort, useAdmin } from '@trends/testing'
 import { fillRawTopics, readCommitted, startNormalizer } from '../support/pipeline.ts'
 import { runCommand } from '../support/processes.ts'
-import { committedTotal, freshSinkDatabase, queryNumber, serveStoreOn, sinkEnv, startSink, waitForNumber } from '../support/sink.ts'
+import {
+  committedTotal,
+  freshSinkDatabase,
+  publishedForSink,
+  queryNumber,
+  serveStoreOn,
+  sinkEnv,
+  startSink,
+  waitForNumber,
+} from '../support/sink.ts'
 import { useSimulator } from '../support/simulator.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -199,5 +209,97 @@ test(
       0,
       'the previous tables are gone',
     )
+  },
+)
+
+test(
+  'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema and a replay over swapped tables are refused',
+  { timeout: 300_000 },
+  async (t) => {
+    const port = await freePort()
+    await serveStoreOn(t, port, { replay: 'replay-password' })
+    const { prefix, client, database, records } = await publishedForSink(t, 3000)
+    const liveEnv = sinkEnv(prefix, database, { SINK_BATCH_ROWS: '200' })
+    await startSink(t, liveEnv, client)
+    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length, 120_000)
+    const commandEnv = {
+      ...liveEnv,
+      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+      CLICKHOUSE_USER: 'replay',
+      CLICKHOUSE_PASSWORD: 'replay-password',
+    }
+    const replay = (args: string[]) => runCommand(REPLAY, args, commandEnv)
+    const shadowArgs = ['--shadow', '--stage', 'sink', '--from', 'earliest']
+
+    // Stopped as soon as it has begun, it says how to go on; run again, it resumes and finishes.
+    const first = spawn(process.execPath, [REPLAY, ...shadowArgs], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...commandEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    const begun = new Promise<void>((resolve) =>
+      first.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        if (/--stage sink --from earliest into /.test(out)) resolve()
+      }),
+    )
+    const exited = new Promise<number | null>((resolve) => first.once('exit', resolve))
+    await begun
+    first.kill('SIGINT')
+    assert.equal(await exited, 0, out)
+    assert.match(out, /stopped; run the same command again to resume/)
+
+    const admin = await useAdmin(t)
+    const resumed = spawn(process.execPath, [REPLAY, ...shadowArgs], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...commandEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let resumedOut = ''
+    resumed.stdout.on('data', (chunk: Buffer) => (resumedOut += chunk.toString()))
+    const resumedExit = new Promise<number | null>((resolve) => resumed.once('exit', resolve))
+    // While its consumer group runs, another replay is refused.
+    const group = `${prefix}.sink.shadow`
+    let running = false
+    for (const until = Date.now() + 60_000; !running && Date.now() < until && resumed.exitCode === null;) {
+      running = (await admin.describeGroups([group])).groups[0]?.state === 'Stable'
+      if (!running) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    if (running) {
+      const second = await replay(shadowArgs)
+      assert.equal(second.code, 2, second.stderr)
+      assert.match(second.stderr, /a shadow replay is running .*\(REPLAY_RUNNING\)\n$/)
+    }
+    assert.equal(await resumedExit, 0, resumedOut)
+    assert.ok(running, 'the resumed replay ran long enough to be found running')
+    assert.match(resumedOut, /resumed \(--stage sink --from earliest\)/)
+    assert.match(resumedOut, /ready — compare with --verify/)
+
+    const verified = await replay(['--verify'])
+    assert.equal(verified.code, 0, `${verified.stdout}\n${verified.stderr}`)
+    assert.match(verified.stdout, new RegExp(`observations compared: ${records.length} live, ${records.length} shadow`))
+    assert.match(verified.stdout, /items only live: 0; only shadow: 0; values that differ: 0/)
+
+    // A shadow made by other migrations is not swapped in.
+    await client.insert({
+      table: `${database}_shadow.schema_migrations`,
+      values: [{ name: '999_other.sql', checksum: 'x' }],
+      format: 'JSONEachRow',
+    })
+    const mismatch = await replay(['--swap'])
+    assert.equal(mismatch.code, 2, mismatch.stderr)
+    assert.match(mismatch.stderr, /999_other\.sql is applied to the shadow only \(REPLAY_SCHEMA_MISMATCH\)\n$/)
+    await client.command({ query: `DELETE FROM ${database}_shadow.schema_migrations WHERE name = '999_other.sql'` })
+
+    const swapped = await replay(['--swap'])
+    assert.equal(swapped.code, 0, swapped.stderr)
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length, 'every row once, no FINAL')
+    const over = await replay(shadowArgs)
+    assert.equal(over.code, 2, over.stderr)
+    assert.match(
+      over.stderr,
+      /holds the previous tables of replay \w+: roll back \(--rollback\) or drop them \(--drop-previous\).*\(REPLAY_WRONG_STATE\)\n$/,
+    )
+    assert.equal((await replay(['--drop-previous'])).code, 0)
+    assert.equal((await replay(['--drop-previous'])).code, 2, 'nothing left to drop')
   },
 )

@@ -2,7 +2,7 @@
  * `trends replay --verify`: what the shadow tables say differently from the live ones. Observations
  * are compared one by one — (chart, item, data date, fetch time), each side's newest version by its
  * replacing order — over what the replay reprocessed: with the normalizer stage, the records the raw
- * topics held when it began; with the sink stage, what was fetched before it began.
+ * topics held when it began; with the sink stage, what was normalized before it began.
  */
 import { identifier, type ClickHouseClient } from '@trends/clickhouse'
 import type { ShadowState } from './shadow.ts'
@@ -51,7 +51,7 @@ export interface VerifySummary {
 /** The rows a replay reprocessed, as a WHERE condition with its parameters. */
 function scope(state: ShadowState): { where: string; params: Record<string, unknown> } {
   if (state.stage === 'sink') {
-    return { where: "fetched_at < fromUnixTimestamp64Milli({started:Int64}, 'UTC')", params: { started: state.startedAt } }
+    return { where: "observed_at < fromUnixTimestamp64Milli({started:Int64}, 'UTC')", params: { started: state.startedAt } }
   }
   const terms: string[] = []
   const params: Record<string, unknown> = {}

@@ -7,7 +7,10 @@ const ROOT = path.resolve(import.meta.dirname, '../../../..')
 export const DELEGATES: Readonly<Record<string, { main: string; help: string }>> = {
   stack: { main: 'services/stack/src/main.ts', help: 'the local stack: up, down, status, logs, reset' },
   migrate: { main: 'packages/clickhouse/src/migrate-main.ts', help: 'apply the ClickHouse migrations' },
-  replay: { main: 'services/sink/src/replay-main.ts', help: 'read topics into ClickHouse again (--from earliest|offset|time)' },
+  replay: {
+    main: 'services/sink/src/replay-main.ts',
+    help: 'read topics into ClickHouse again (--from earliest|offset|time); --shadow, --verify, --swap, --rollback, --drop-previous',
+  },
 }
 
 export async function delegate(name: string, args: string[]): Promise<number> {
