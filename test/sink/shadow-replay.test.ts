@@ -9,8 +9,10 @@ import { defer, freePort, useAdmin } from '@trends/testing'
 import { fillRawTopics, readCommitted, startNormalizer } from '../support/pipeline.ts'
 import { runCommand } from '../support/processes.ts'
 import {
+  cleanedRecord,
   committedTotal,
   freshSinkDatabase,
+  publish,
   publishedForSink,
   queryNumber,
   serveStoreOn,
@@ -218,7 +220,7 @@ test(
   async (t) => {
     const port = await freePort()
     await serveStoreOn(t, port, { replay: 'replay-password' })
-    const { prefix, client, database, records } = await publishedForSink(t, 3000)
+    const { prefix, topics, cleanedSchemaId, client, database, records } = await publishedForSink(t, 3000)
     const liveEnv = sinkEnv(prefix, database, { SINK_BATCH_ROWS: '200' })
     await startSink(t, liveEnv, client)
     await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length, 120_000)
@@ -290,9 +292,28 @@ test(
     assert.match(mismatch.stderr, /999_other\.sql is applied to the shadow only \(REPLAY_SCHEMA_MISMATCH\)\n$/)
     await client.command({ query: `DELETE FROM ${database}_shadow.schema_migrations WHERE name = '999_other.sql'` })
 
+    // A swap that died while the live sink was paused left its fence on every partition: the live
+    // sink holds what arrives, and the next swap lifts the fence first.
+    for (let partition = 0; partition < 6; partition++) {
+      await client.insert({
+        table: 'sink_claims',
+        values: [{ target: 'trend_observations', topic: topics.cleaned, partition, owner: 'swap:dead0001' }],
+        format: 'JSONEachRow',
+      })
+    }
+    const later = Array.from({ length: 100 }, (_, i) => cleanedRecord(records.length + i))
+    await publish(t, topics.cleaned, cleanedSchemaId, later)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length, 'held while fenced')
     const swapped = await replay(['--swap'])
     assert.equal(swapped.code, 0, swapped.stderr)
-    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length, 'every row once, no FINAL')
+    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length + later.length, 60_000)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.equal(
+      await queryNumber(client, 'SELECT count() AS n FROM trend_observations'),
+      records.length + later.length,
+      'every row once, no FINAL',
+    )
     const over = await replay(shadowArgs)
     assert.equal(over.code, 2, over.stderr)
     assert.match(

@@ -26,9 +26,9 @@ import type { Logger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createSink, type Sink } from './app.ts'
 import type { SinkConfig } from './config.ts'
-import { claimPartition, loadPlan, type PartitionKey } from './ledger.ts'
+import { claimPartition, latestSwapClaim, loadPlan, type PartitionKey } from './ledger.ts'
 import { routesFor, type Route } from './routes.ts'
-import { swapDone, swapFence } from './swap-claims.ts'
+import { parseSwapClaim, swapDone, swapFence } from './swap-claims.ts'
 import {
   readShadowState,
   shadowLeaveOut,
@@ -445,6 +445,13 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
   if (liveTables.join() !== shadowTables.join())
     throw refuse('REPLAY_SCHEMA_MISMATCH', `the tables differ: live ${liveTables.join(', ')}; shadow ${shadowTables.join(', ')}`)
   const topics = topicsFor(ctx.config.topicPrefix)
+  const keys = await liveKeys(ctx, topics)
+  // A swap that died while the live sink was paused left its fence: this one lifts it first (the
+  // live sink reads on where it was, on its own tables).
+  for (const k of keys) {
+    const left = parseSwapClaim(await latestSwapClaim(ctx.live, k))
+    if (left?.kind === 'fence') await claimPartition(ctx.live, k, swapDone(left.id, undefined))
+  }
   const deadline = Date.now() + options.timeoutMs
   const waitFor = async (what: string, done: () => Promise<boolean>) => {
     while (!(await done())) {
@@ -477,7 +484,6 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
 
   // The tables being brought up to date read on from their own ledger's last range (formed again
   // under its token: dropped if they have it).
-  const keys = await liveKeys(ctx, topics)
   const restart = new Map<string, bigint>()
   for (const k of keys) {
     const rows = await (
