@@ -232,15 +232,7 @@ export class Partitions {
           if (plan.length > 0) events?.planned?.(held.key, plan.length, from)
           return
         } catch (error) {
-          const retryInMs = fullJitter(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs)
-          events?.storeFailed?.(error, {
-            what: 'ledger read',
-            table: held.key.target,
-            ...this.#where(held),
-            attempt: attempt + 1,
-            retryInMs,
-          })
-          await sleep(retryInMs)
+          await this.#ledgerReadFailed(held, error, attempt)
         }
       }
     })().finally(() => {
@@ -280,15 +272,7 @@ export class Partitions {
           await this.#resume(held, swap.resumeAt !== undefined && swap.resumeAt > first ? swap.resumeAt : first)
           return
         } catch (error) {
-          const retryInMs = fullJitter(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs)
-          events?.storeFailed?.(error, {
-            what: 'ledger read',
-            table: held.key.target,
-            ...this.#where(held),
-            attempt: attempt + 1,
-            retryInMs,
-          })
-          await sleep(retryInMs)
+          await this.#ledgerReadFailed(held, error, attempt)
         }
       }
     })().finally(() => {
@@ -322,6 +306,19 @@ export class Partitions {
     await this.#options.consumer.commit(topic, partition, String(at))
     this.#options.consumer.seek(topic, partition, String(at))
     this.#options.events?.unparked?.(held.key, String(at))
+  }
+
+  /** Reports a failed claim or ledger read and waits out its backoff before the next attempt. */
+  async #ledgerReadFailed(held: Holding, error: unknown, attempt: number): Promise<void> {
+    const retryInMs = fullJitter(attempt, this.#options.retryBaseMs, this.#options.retryMaxMs)
+    this.#options.events?.storeFailed?.(error, {
+      what: 'ledger read',
+      table: held.key.target,
+      ...this.#where(held),
+      attempt: attempt + 1,
+      retryInMs,
+    })
+    await sleep(retryInMs)
   }
 
   #where(held: Holding): { topic: string; partition: number } {
