@@ -214,10 +214,10 @@ export class Partitions {
             if (swap?.kind === 'fence') {
               // The partition is paused already (take holds it while the ledger is read).
               events?.parked?.(held.key)
-              swap = await this.#swapDone(held, () => store.latestSwap(held.key))
+              const done = await this.#swapDone(held, () => store.latestSwap(held.key))
+              if (done === undefined) return
+              swap = await this.#claimAfterSwap(held, done)
               if (swap === undefined) return
-              held.owner = randomUUID()
-              held.claim = await store.claim(held.key, held.owner)
             }
             held.swapChecked = true
             if (swap?.kind === 'done' && swap.resumeAt !== undefined && swap.resumeAt > from) {
@@ -255,21 +255,26 @@ export class Partitions {
     held.lane.forgetPlan()
     events?.parked?.(held.key)
     held.loading = (async () => {
+      // Kept across attempts: once this lane claimed again, the latest owner is its own claim.
+      let done: Extract<SwapClaim, { kind: 'done' }> | undefined
       for (let attempt = 0; !held.retired && !this.#stopping; attempt++) {
         try {
-          const swap = await this.#swapDone(held, () => store.latestOwner(held.key))
-          if (swap === undefined) {
-            if (!held.retired && !this.#stopping) {
-              held.retired = true
-              events?.fenced?.(batch, await store.latestOwner(held.key))
+          if (done === undefined) {
+            done = await this.#swapDone(held, () => store.latestOwner(held.key))
+            if (done === undefined) {
+              if (!held.retired && !this.#stopping) {
+                held.retired = true
+                events?.fenced?.(batch, await store.latestOwner(held.key))
+              }
+              return
             }
-            return
           }
-          held.owner = randomUUID()
-          held.claim = await store.claim(held.key, held.owner)
+          const swap = await this.#claimAfterSwap(held, done)
+          if (swap === undefined) return
           held.swapChecked = true
-          const first = BigInt(batch.first)
-          await this.#resume(held, swap.resumeAt !== undefined && swap.resumeAt > first ? swap.resumeAt : first)
+          // The tables in place hold everything before resumeAt and nothing from it on; a swap given
+          // up (no offset) left the tables as they were, so the fenced batch is formed again.
+          await this.#resume(held, swap.resumeAt ?? BigInt(batch.first))
           return
         } catch (error) {
           await this.#ledgerReadFailed(held, error, attempt)
@@ -293,6 +298,31 @@ export class Partitions {
       await sleep(PARK_POLL_MS)
     }
     return undefined
+  }
+
+  /**
+   * Claims the partition under a new id once a swap is done, then reads the latest swap claim: a
+   * swap that fenced the partition before this claim landed (the next one, say, when the done
+   * claim was a dead swap's fence lifted) is waited out the same way, and claimed after again. The
+   * claim comes before the read, as in #load: a fence written after the claim stops the next insert.
+   * Returns the done claim of the swap whose tables are in place; undefined when the holding
+   * retired or the sink stops first.
+   */
+  async #claimAfterSwap(
+    held: Holding,
+    done: Extract<SwapClaim, { kind: 'done' }>,
+  ): Promise<Extract<SwapClaim, { kind: 'done' }> | undefined> {
+    const { store } = this.#options
+    for (let current = done; ;) {
+      held.owner = randomUUID()
+      held.claim = undefined
+      held.claim = await store.claim(held.key, held.owner)
+      const latest = parseSwapClaim(await store.latestSwap(held.key))
+      if (latest?.kind !== 'fence') return latest ?? current
+      const next = await this.#swapDone(held, () => store.latestSwap(held.key))
+      if (next === undefined) return undefined
+      current = next
+    }
   }
 
   /**

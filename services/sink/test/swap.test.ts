@@ -86,3 +86,58 @@ test('a lane fenced by a swap and then claimed by another owner retires as in a 
   await retired
   assert.deepEqual(await counts(client), { rows: 0, distinct: 0 })
 })
+
+// The next swap lifts a dead swap's fence (a done claim with no offset) and fences the partitions
+// again. A parked lane whose new claim lands after that fence would be its latest owner and insert
+// during the swap: it reads the latest swap claim after its claim, and waits that swap out too.
+test('a parked lane whose new claim lands after the next swap fenced the partition waits for that swap as well', TIMEOUT, async (t) => {
+  const client = await freshStore(t)
+  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
+  await a.take(0)
+  const check = a.gates.stopAt('latestOwner')
+  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
+  await check.reached
+  await claimPartition(client, KEY, swapFence('dead'))
+  check.release()
+  await new Promise((resolve) => setTimeout(resolve, 700))
+
+  // The dead swap's fence is lifted; the lane's new claim is held back until the next swap has fenced.
+  const reclaim = a.gates.stopAt('claim')
+  await claimPartition(client, KEY, swapDone('dead', undefined))
+  await reclaim.reached
+  await claimPartition(client, KEY, swapFence('next'))
+  reclaim.release()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  assert.ok(!a.steps.done.some((step) => step.startsWith('seek') || step.startsWith('commit')), 'waits while the next swap runs')
+
+  // The next swap brought its tables up to the live ledger's end, 0-4 included.
+  const sought = a.steps.next(/^seek 0 5$/)
+  await claimPartition(client, KEY, swapDone('next', 5n))
+  await sought
+  await a.steps.next(/^resume 0$/)
+  await takeAndCommit(a, 5, 9)
+  assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, "5-9 by this lane; 0-4 were the swap's")
+  assert.ok(!a.steps.done.some((step) => step.startsWith('inserted 0-4')))
+})
+
+test('a partition assigned during a swap, claiming again after it, waits for a swap that fenced it meanwhile', TIMEOUT, async (t) => {
+  const client = await freshStore(t)
+  await claimPartition(client, KEY, swapFence('first'))
+  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
+  a.core.assign({ [TOPIC]: [0] })
+  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 0)
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  const reclaim = a.gates.stopAt('claim')
+  await claimPartition(client, KEY, swapDone('first', undefined))
+  await reclaim.reached
+  await claimPartition(client, KEY, swapFence('second'))
+  reclaim.release()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  assert.ok(!a.steps.done.some((step) => step.startsWith('seek') || step.startsWith('resume')), 'waits while the second swap runs')
+  const sought = a.steps.next(/^seek 0 3$/)
+  await claimPartition(client, KEY, swapDone('second', 3n))
+  await sought
+  await a.steps.next(/^resume 0$/)
+  await takeAndCommit(a, 3, 7)
+  assert.deepEqual(await counts(client), { rows: 5, distinct: 5 })
+})
