@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import type { ClickHouseClient } from '@trends/clickhouse'
 import { claimPartition } from '../src/ledger.ts'
 import { swapDone, swapFence } from '../src/swap-claims.ts'
 import { counts, freshStore, messages, owner, route, TOPIC } from './owners.ts'
@@ -88,8 +89,34 @@ test('a lane fenced by a swap and then claimed by another owner retires as in a 
 })
 
 // The next swap lifts a dead swap's fence (a done claim with no offset) and fences the partitions
-// again. A parked lane whose new claim lands after that fence would be its latest owner and insert
-// during the swap: it reads the latest swap claim after its claim, and waits that swap out too.
+// again. A lane whose new claim lands after that fence would be its latest owner and insert during
+// the swap: it reads the latest swap claim after its claim, and waits that swap out too.
+
+/**
+ * Lifts the fence `dead` left while the lane's new claim is held back until the swap `next` has
+ * fenced the partition; checks the lane waits; ends `next` at `resumeAt` and feeds the lane five
+ * records from there.
+ */
+async function nextSwapDuringClaim(client: ClickHouseClient, a: ReturnType<typeof owner>, dead: string, next: string, resumeAt: number) {
+  const reclaim = a.gates.stopAt('claim')
+  await claimPartition(client, KEY, swapDone(dead, undefined))
+  await reclaim.reached
+  await claimPartition(client, KEY, swapFence(next))
+  const before = a.steps.done.length
+  reclaim.release()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  assert.deepEqual(
+    a.steps.done.slice(before).filter((step) => /^(seek|commit|resume|inserted)/.test(step)),
+    [],
+    'waits while the next swap runs',
+  )
+  const sought = a.steps.next(new RegExp(`^seek 0 ${resumeAt}$`))
+  await claimPartition(client, KEY, swapDone(next, BigInt(resumeAt)))
+  await sought
+  await a.steps.next(/^resume 0$/)
+  await takeAndCommit(a, resumeAt, resumeAt + 4)
+}
+
 test('a parked lane whose new claim lands after the next swap fenced the partition waits for that swap as well', TIMEOUT, async (t) => {
   const client = await freshStore(t)
   const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
@@ -100,44 +127,19 @@ test('a parked lane whose new claim lands after the next swap fenced the partiti
   await claimPartition(client, KEY, swapFence('dead'))
   check.release()
   await new Promise((resolve) => setTimeout(resolve, 700))
-
-  // The dead swap's fence is lifted; the lane's new claim is held back until the next swap has fenced.
-  const reclaim = a.gates.stopAt('claim')
-  await claimPartition(client, KEY, swapDone('dead', undefined))
-  await reclaim.reached
-  await claimPartition(client, KEY, swapFence('next'))
-  reclaim.release()
-  await new Promise((resolve) => setTimeout(resolve, 1500))
-  assert.ok(!a.steps.done.some((step) => step.startsWith('seek') || step.startsWith('commit')), 'waits while the next swap runs')
-
   // The next swap brought its tables up to the live ledger's end, 0-4 included.
-  const sought = a.steps.next(/^seek 0 5$/)
-  await claimPartition(client, KEY, swapDone('next', 5n))
-  await sought
-  await a.steps.next(/^resume 0$/)
-  await takeAndCommit(a, 5, 9)
+  await nextSwapDuringClaim(client, a, 'dead', 'next', 5)
   assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, "5-9 by this lane; 0-4 were the swap's")
   assert.ok(!a.steps.done.some((step) => step.startsWith('inserted 0-4')))
 })
 
 test('a partition assigned during a swap, claiming again after it, waits for a swap that fenced it meanwhile', TIMEOUT, async (t) => {
   const client = await freshStore(t)
-  await claimPartition(client, KEY, swapFence('first'))
+  await claimPartition(client, KEY, swapFence('dead'))
   const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
   a.core.assign({ [TOPIC]: [0] })
   assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 0)
   await new Promise((resolve) => setTimeout(resolve, 1200))
-  const reclaim = a.gates.stopAt('claim')
-  await claimPartition(client, KEY, swapDone('first', undefined))
-  await reclaim.reached
-  await claimPartition(client, KEY, swapFence('second'))
-  reclaim.release()
-  await new Promise((resolve) => setTimeout(resolve, 1500))
-  assert.ok(!a.steps.done.some((step) => step.startsWith('seek') || step.startsWith('resume')), 'waits while the second swap runs')
-  const sought = a.steps.next(/^seek 0 3$/)
-  await claimPartition(client, KEY, swapDone('second', 3n))
-  await sought
-  await a.steps.next(/^resume 0$/)
-  await takeAndCommit(a, 3, 7)
+  await nextSwapDuringClaim(client, a, 'dead', 'next', 3)
   assert.deepEqual(await counts(client), { rows: 5, distinct: 5 })
 })
