@@ -57,6 +57,49 @@ function nextNormalizer(t: Parameters<typeof defer>[0]): string {
 }
 
 /** An observation: the table's sorting key (what ReplacingMergeTree keeps one row of). */
+/**
+ * Serves this process's store over HTTP to the replay commands, as a ClickHouse server would (before
+ * any other session opens the store, so the engine takes the served access rules). Gives the
+ * commands' environment for a live sink's settings, a runner, and a starter for one that runs on.
+ */
+async function servedToCommands(t: Parameters<typeof defer>[0]) {
+  const port = await freePort()
+  await serveStoreOn(t, port, { replay: 'replay-password' })
+  return (liveEnv: Record<string, string>, extra: Record<string, string> = {}) => {
+    const env = {
+      ...liveEnv,
+      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+      CLICKHOUSE_USER: 'replay',
+      CLICKHOUSE_PASSWORD: 'replay-password',
+      ...extra,
+    }
+    return {
+      replay: (args: string[]) => runCommand(REPLAY, args, env),
+      /** A replay left running: its stdout so far, its exit code, and a wait for a line it prints. */
+      started(args: string[]) {
+        const child = spawn(process.execPath, [REPLAY, ...args], {
+          env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+        const run = {
+          child,
+          out: '',
+          exited: new Promise<number | null>((resolve) => child.once('exit', resolve)),
+          printed: (pattern: RegExp) =>
+            new Promise<void>((resolve, reject) => {
+              const look = () => pattern.test(run.out) && resolve()
+              child.stdout.on('data', look)
+              child.once('exit', () => reject(new Error(`exited before printing ${pattern}: ${run.out}`)))
+              look()
+            }),
+        }
+        child.stdout.on('data', (chunk: Buffer) => (run.out += chunk.toString()))
+        return run
+      },
+    }
+  }
+}
+
 const identity = 'kind, country, period, industry, data_date, natural_key, chart_id'
 
 /** Rows, distinct observations (no FINAL) and rows per normalizer version of the live table. */
@@ -84,10 +127,7 @@ test(
   'a shadow replay with a new normalizer rule: verify names the changed rows, swap brings them in without a pause in loading, rollback restores the old tables',
   { timeout: 600_000 },
   async (t) => {
-    // The commands reach this process's store over HTTP, as they would a ClickHouse server (served
-    // before any other session opens the store, so the engine takes the served access rules).
-    const port = await freePort()
-    await serveStoreOn(t, port, { replay: 'replay-password' })
+    const commands = await servedToCommands(t)
     const simulator = await useSimulator(t)
     const { env, topics, kafka, registry } = await fillRawTopics(t, simulator.url, matrix('US'))
     const prefix = env['TOPIC_PREFIX']!
@@ -129,14 +169,7 @@ test(
     const hashtags = await queryNumber(client, "SELECT count() AS n FROM trend_observations WHERE kind = 'hashtag'")
     assert.ok(hashtags > 0 && hashtags < first, `hashtags (${hashtags}) and creators in ${first} observations`)
 
-    const commandEnv = {
-      ...liveEnv,
-      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
-      CLICKHOUSE_USER: 'replay',
-      CLICKHOUSE_PASSWORD: 'replay-password',
-      NORMALIZER_GROUP_ID: `${prefix}.normalizer`,
-    }
-    const replay = (args: string[]) => runCommand(REPLAY, args, commandEnv)
+    const { replay } = commands(liveEnv, { NORMALIZER_GROUP_ID: `${prefix}.normalizer` })
 
     // Refused before there is anything to swap or roll back: one line, exit 2.
     const noShadow = await replay(['--swap'])
@@ -218,51 +251,27 @@ test(
   'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema and a replay over swapped tables are refused',
   { timeout: 300_000 },
   async (t) => {
-    const port = await freePort()
-    await serveStoreOn(t, port, { replay: 'replay-password' })
+    const commands = await servedToCommands(t)
     const { prefix, topics, cleanedSchemaId, client, database, records } = await publishedForSink(t, 3000)
     const liveEnv = sinkEnv(prefix, database, { SINK_BATCH_ROWS: '200' })
     await startSink(t, liveEnv, client)
     await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length, 120_000)
-    const commandEnv = {
-      ...liveEnv,
-      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
-      CLICKHOUSE_USER: 'replay',
-      CLICKHOUSE_PASSWORD: 'replay-password',
-    }
-    const replay = (args: string[]) => runCommand(REPLAY, args, commandEnv)
+    const { replay, started } = commands(liveEnv)
     const shadowArgs = ['--shadow', '--stage', 'sink', '--from', 'earliest']
 
     // Stopped as soon as it has begun, it says how to go on; run again, it resumes and finishes.
-    const first = spawn(process.execPath, [REPLAY, ...shadowArgs], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...commandEnv },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    const begun = new Promise<void>((resolve) =>
-      first.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-        if (/--stage sink --from earliest into /.test(out)) resolve()
-      }),
-    )
-    const exited = new Promise<number | null>((resolve) => first.once('exit', resolve))
-    await begun
-    first.kill('SIGINT')
-    assert.equal(await exited, 0, out)
-    assert.match(out, /stopped; run the same command again to resume/)
+    const first = started(shadowArgs)
+    await first.printed(/--stage sink --from earliest into /)
+    first.child.kill('SIGINT')
+    assert.equal(await first.exited, 0, first.out)
+    assert.match(first.out, /stopped; run the same command again to resume/)
 
     const admin = await useAdmin(t)
-    const resumed = spawn(process.execPath, [REPLAY, ...shadowArgs], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...commandEnv },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let resumedOut = ''
-    resumed.stdout.on('data', (chunk: Buffer) => (resumedOut += chunk.toString()))
-    const resumedExit = new Promise<number | null>((resolve) => resumed.once('exit', resolve))
+    const resumed = started(shadowArgs)
     // While its consumer group runs, another replay is refused.
     const group = `${prefix}.sink.shadow`
     let running = false
-    for (const until = Date.now() + 60_000; !running && Date.now() < until && resumed.exitCode === null;) {
+    for (const until = Date.now() + 60_000; !running && Date.now() < until && resumed.child.exitCode === null;) {
       running = (await admin.describeGroups([group])).groups[0]?.state === 'Stable'
       if (!running) await new Promise((resolve) => setTimeout(resolve, 100))
     }
@@ -271,10 +280,10 @@ test(
       assert.equal(second.code, 2, second.stderr)
       assert.match(second.stderr, /a shadow replay is running .*\(REPLAY_RUNNING\)\n$/)
     }
-    assert.equal(await resumedExit, 0, resumedOut)
+    assert.equal(await resumed.exited, 0, resumed.out)
     assert.ok(running, 'the resumed replay ran long enough to be found running')
-    assert.match(resumedOut, /resumed \(--stage sink --from earliest\)/)
-    assert.match(resumedOut, /ready — compare with --verify/)
+    assert.match(resumed.out, /resumed \(--stage sink --from earliest\)/)
+    assert.match(resumed.out, /ready — compare with --verify/)
 
     const verified = await replay(['--verify'])
     assert.equal(verified.code, 0, `${verified.stdout}\n${verified.stderr}`)
