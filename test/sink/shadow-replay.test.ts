@@ -76,7 +76,7 @@ async function servedToCommands(t: Parameters<typeof defer>[0]) {
     return {
       replay: (args: string[]) => runCommand(REPLAY, args, env),
       /** A replay left running: its stdout so far, its exit code, and a wait for a line it prints. */
-      started(args: string[]) {
+      started: (args: string[]) => {
         const child = spawn(process.execPath, [REPLAY, ...args], {
           env: { ...process.env, LOG_LEVEL: 'warn', ...env },
           stdio: ['ignore', 'pipe', 'inherit'],
