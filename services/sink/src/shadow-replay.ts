@@ -25,6 +25,7 @@ import { ensureTopics, retrying, topicSpecs, topicsFor, type Admin, type Kafka, 
 import type { Logger } from '@trends/logger'
 import { createRegistry } from '@trends/metrics'
 import { createSink, type Sink } from './app.ts'
+import { committed, ends, existingTopics, groupState, partitionKey as key, recordsBetween, setGroupOffsets } from './group-offsets.ts'
 import type { SinkConfig } from './config.ts'
 import { claimPartition, latestSwapClaim, loadPlan, type PartitionKey } from './ledger.ts'
 import { routesFor, type Route } from './routes.ts'
@@ -65,12 +66,6 @@ export interface ShadowContext {
 }
 
 const refuse = (code: ConstructorParameters<typeof TrendsError>[0], message: string) => new TrendsError(code, message)
-const key = (topic: string, partition: number) => `${topic}:${partition}`
-
-async function groupState(admin: Admin, groupId: string): Promise<string> {
-  const { groups } = await admin.describeGroups([groupId])
-  return groups[0]?.state ?? 'Dead'
-}
 
 async function requireIdle(admin: Admin, groupIds: string[]): Promise<void> {
   for (const groupId of groupIds) {
@@ -78,30 +73,6 @@ async function requireIdle(admin: Admin, groupIds: string[]): Promise<void> {
     if (state !== 'Empty' && state !== 'Dead')
       throw refuse('REPLAY_RUNNING', `a shadow replay is running (consumer group ${groupId} is ${state}): wait for it, or stop it first`)
   }
-}
-
-/** Committed offsets of a group (`topic:partition` → offset; absent when none). */
-async function committed(admin: Admin, groupId: string, topics: string[]): Promise<Map<string, bigint>> {
-  const result = new Map<string, bigint>()
-  for (const topic of await existingTopics(admin, topics)) {
-    const [offsets] = await retrying(() => admin.fetchOffsets({ groupId, topics: [topic] }))
-    for (const p of offsets?.partitions ?? []) if (BigInt(p.offset) >= 0n) result.set(key(topic, p.partition), BigInt(p.offset))
-  }
-  return result
-}
-
-async function ends(admin: Admin, topics: string[]): Promise<Map<string, { low: bigint; high: bigint }>> {
-  const result = new Map<string, { low: bigint; high: bigint }>()
-  for (const topic of topics) {
-    for (const p of await retrying(() => admin.fetchTopicOffsets(topic)))
-      result.set(key(topic, p.partition), { low: BigInt(p.low), high: BigInt(p.high) })
-  }
-  return result
-}
-
-async function existingTopics(admin: Admin, topics: string[]): Promise<string[]> {
-  const existing = new Set(await admin.listTopics())
-  return topics.filter((topic) => existing.has(topic))
 }
 
 /** Every partition the live sink loads, as the ledger and the claims key it. */
@@ -256,17 +227,6 @@ async function startOffsets(
     live.set(key(k.topic, k.partition), plan[0] !== undefined && plan[0].first <= at ? plan[0].first : at)
   }
   return { raw, live }
-}
-
-async function setGroupOffsets(admin: Admin, groupId: string, offsets: Map<string, bigint>): Promise<void> {
-  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
-  for (const [k, offset] of offsets) {
-    const topic = k.slice(0, k.lastIndexOf(':'))
-    const list = byTopic.get(topic) ?? []
-    list.push({ partition: Number(k.slice(k.lastIndexOf(':') + 1)), offset: offset.toString() })
-    byTopic.set(topic, list)
-  }
-  for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions })
 }
 
 export interface ShadowOptions {
@@ -546,61 +506,6 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
     // Given up while the live sink was paused: it resumes on its own tables where it was.
     if (fenced) for (const k of keys) await claimPartition(ctx.live, k, swapDone(id, undefined))
   }
-}
-
-/**
- * Whether any partition holds a committed record between `from` and `to` (what is left is not only
- * transaction markers): read with a consumer group of its own that starts at `from` and commits
- * nothing. Undecided within 20 s counts as yes.
- */
-async function recordsBetween(
-  kafka: Kafka,
-  admin: Admin,
-  topic: string,
-  ranges: ReadonlyMap<number, { from: bigint; to: bigint }>,
-): Promise<boolean> {
-  const groupId = `trends-replay-probe-${randomUUID()}`
-  await admin.setOffsets({ groupId, topic, partitions: [...ranges].map(([partition, r]) => ({ partition, offset: r.from.toString() })) })
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 })
-  const open = new Set(ranges.keys())
-  let found = false
-  let settle!: () => void
-  const settled = new Promise<void>((resolve) => (settle = resolve))
-  const close = (partition: number) => {
-    open.delete(partition)
-    if (open.size === 0) settle()
-  }
-  try {
-    await consumer.connect()
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      // Read up to the end (markers included) with nothing below `to`: only markers were left.
-      if (Number(payload.offsetLag) <= 0) close(payload.partition)
-    })
-    await consumer.subscribe({ topics: [topic] })
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const range = ranges.get(batch.partition)
-        if (range === undefined) return
-        for (const message of batch.messages) {
-          if (BigInt(message.offset) < range.to) {
-            found = true
-            settle()
-          } else close(batch.partition)
-        }
-      },
-    })
-    const timer = setTimeout(() => {
-      found = true
-      settle()
-    }, 20_000)
-    await settled
-    clearTimeout(timer)
-  } finally {
-    await consumer.disconnect()
-    await admin.deleteGroups([groupId]).catch(() => undefined)
-  }
-  return found
 }
 
 /** Waits (at most 10 s) until the live ledger has not grown for a second: lanes past their check when the fence came have landed. */
