@@ -113,3 +113,51 @@ export async function readBody(
     })
   })
 }
+
+/** After answering a request whose body was left unread: how much more of it is read and dropped, and how long the connection stays. */
+const LINGER = { bytes: 1024 ** 2, idleMs: 250, maxMs: 2000 }
+
+/**
+ * Answers a request whose body is left unread, then closes the connection the way an HTTP server
+ * has to (a lingering close). Closing a socket with unread bytes in it makes the kernel reset the
+ * connection, and a client still sending its body meets that reset as a write error — Node's
+ * client, for one, then drops the answer already on its way, and the person sees "socket hang up"
+ * instead of the reason. So the answer goes out whole (its length declared, the connection marked
+ * to close) and the connection stays while the client takes it: what else arrives is read and
+ * dropped, up to LINGER.bytes (after that nothing more is read); it closes once the client has sent
+ * nothing for LINGER.idleMs, has finished or gone, or after LINGER.maxMs whatever it does.
+ */
+export function answerLeavingBodyUnread(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  text: string,
+): void {
+  const body = Buffer.from(text)
+  response.writeHead(status, { ...headers, connection: 'close', 'content-length': String(body.length) })
+  response.write(body)
+  let dropped = 0
+  let closed = false
+  let idle: NodeJS.Timeout | undefined
+  const close = () => {
+    if (closed) return
+    closed = true
+    clearTimeout(idle)
+    clearTimeout(limit)
+    request.off('data', drop)
+    response.end()
+  }
+  const limit = setTimeout(close, LINGER.maxMs)
+  function drop(chunk: Buffer) {
+    dropped += chunk.length
+    clearTimeout(idle)
+    if (dropped > LINGER.bytes) request.pause()
+    else idle = setTimeout(close, LINGER.idleMs)
+  }
+  idle = setTimeout(close, LINGER.idleMs)
+  request.on('data', drop)
+  request.once('end', close)
+  request.once('close', close)
+  request.resume()
+}

@@ -4,7 +4,7 @@ import { formatSize } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { createEmbeddedConnection, identifier } from './embedded.ts'
 import { allowedHosts, checkAccess, corsHeaders, createAuthenticator, preflightHeaders } from './http-access.ts'
-import { readBody } from './http-body.ts'
+import { answerLeavingBodyUnread, readBody } from './http-body.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-config.ts'
 import { checkSettings, enforcedSettings, OUTSIDE_SETTINGS, OUTSIDE_TABLE_SETTINGS, outsideRefusal } from './limits.ts'
 import { createStatementGuard } from './guard.ts'
@@ -158,12 +158,10 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
   }
 
   const fail = (request: IncomingMessage, response: ServerResponse, failure: Failure) => {
-    response.writeHead(httpStatusOf(failure.code), {
-      'content-type': 'text/plain; charset=UTF-8',
-      'x-clickhouse-exception-code': String(failure.code),
-      // A body left unread is not read: the connection closes after the answer.
-      ...(request.complete ? {} : { connection: 'close' }),
-    })
+    const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-clickhouse-exception-code': String(failure.code) }
+    // A body left unread is not read: the connection closes after the answer.
+    if (!request.complete) return answerLeavingBodyUnread(request, response, httpStatusOf(failure.code), headers, `${failure.text}\n`)
+    response.writeHead(httpStatusOf(failure.code), headers)
     response.end(`${failure.text}\n`)
   }
 
