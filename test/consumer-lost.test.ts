@@ -23,7 +23,7 @@ async function runToExit(main: string, args: string[], env: Record<string, strin
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const started = Date.now()
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
   clearTimeout(timer)
   const lines = out
     .split('\n')
@@ -61,7 +61,7 @@ for (const service of SERVICES) {
 
       const crashes = lines.filter((line) => line['msg'] === 'consumer crashed; kafkajs will not restart it')
       const story = lines
-        .filter((line) => String(line['component'] ?? '') === 'consumer-supervisor' || line['exitCode'] !== undefined)
+        .filter((line) => line['component'] === 'consumer-supervisor' || line['exitCode'] !== undefined)
         .map((line) => JSON.stringify(line))
         .join('\n')
       // A restart that cannot even connect or subscribe (a busy machine's connection timeout) is an

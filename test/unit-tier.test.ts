@@ -35,7 +35,7 @@ async function underGuard(t: { after: (fn: () => void) => void }, source: string
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
   return { code, output, passed: Number(/ℹ pass (\d+)/.exec(output)?.[1] ?? -1) }
 }
 

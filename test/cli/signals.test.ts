@@ -124,7 +124,7 @@ test('trends signals --follow: what is there, then each new event once as it arr
   })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
   t.after(() => child.kill('SIGKILL'))
   const until = async (check: () => boolean) => {
     const deadline = Date.now() + 20_000

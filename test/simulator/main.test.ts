@@ -23,7 +23,7 @@ function run(
 }
 
 function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  return new Promise((resolve) => child.once('close', (code) => resolve(code)))
 }
 
 test('main: --help lists the settings; bad settings exit 1 naming each problem', { timeout: 20_000 }, async () => {

@@ -84,12 +84,12 @@ async function servedToCommands(t: Parameters<typeof defer>[0]) {
         const run = {
           child,
           out: '',
-          exited: new Promise<number | null>((resolve) => child.once('exit', resolve)),
+          exited: new Promise<number | null>((resolve) => child.once('close', resolve)),
           printed: (pattern: RegExp) =>
             new Promise<void>((resolve, reject) => {
               const look = () => pattern.test(run.out) && resolve()
               child.stdout.on('data', look)
-              child.once('exit', () => reject(new Error(`exited before printing ${pattern}: ${run.out}`)))
+              child.once('close', () => reject(new Error(`exited before printing ${pattern}: ${run.out}`)))
               look()
             }),
         }

@@ -183,7 +183,7 @@ export async function queryFolder<T>(folder: string, database: string, query: st
   const child = spawn(process.execPath, [script, folder, database, query], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
   if (code !== 0) throw new Error(`chdb-query exited ${code}`)
   return JSON.parse(out) as T[]
 }
