@@ -248,7 +248,7 @@ test(
 )
 
 test(
-  'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema and a replay over swapped tables are refused',
+  'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema or too far behind and a replay over swapped tables are refused',
   { timeout: 300_000 },
   async (t) => {
     const commands = await servedToCommands(t)
@@ -301,6 +301,26 @@ test(
     assert.match(mismatch.stderr, /999_other\.sql is applied to the shadow only \(REPLAY_SCHEMA_MISMATCH\)\n$/)
     await client.command({ query: `DELETE FROM ${database}_shadow.schema_migrations WHERE name = '999_other.sql'` })
 
+    // A shadow further behind the live sink than it can make up within --timeout is not swapped in:
+    // one line, exit 1, no fence left, and the live sink goes on loading its own tables. What holds
+    // the shadow back is a live ledger range past the partition's end, which no sink can reach
+    // (a shadow merely 1,000 records behind sometimes caught up within the second).
+    const unreachable = { target: 'trend_observations', topic: topics.cleaned, partition: 0, first: '1000000', last: '1000099', rows: 100 }
+    await client.insert({ table: 'sink_batches', values: [unreachable], format: 'JSONEachRow' })
+    const late = await replay(['--swap', '--timeout', '1s'])
+    assert.equal(late.code, 1, `${late.stdout}\n${late.stderr}`)
+    assert.match(
+      late.stderr,
+      /^replay: the shadow could not come close to the live sink within 1s; nothing changed \(REPLAY_SHADOW_BEHIND\)\n$/,
+    )
+    assert.doesNotMatch(late.stdout, /swapped/)
+    await client.command({ query: `DELETE FROM sink_batches WHERE topic = '${topics.cleaned}' AND first = 1000000` })
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length, 'the live tables as they were')
+    const meanwhile = Array.from({ length: 50 }, (_, i) => cleanedRecord(records.length + i))
+    await publish(t, topics.cleaned, cleanedSchemaId, meanwhile)
+    let total = records.length + meanwhile.length
+    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= total, 60_000)
+
     // A swap that died while the live sink was paused left its fence on every partition: the live
     // sink holds what arrives, and the next swap lifts the fence first.
     for (let partition = 0; partition < 6; partition++) {
@@ -310,19 +330,16 @@ test(
         format: 'JSONEachRow',
       })
     }
-    const later = Array.from({ length: 100 }, (_, i) => cleanedRecord(records.length + i))
+    const later = Array.from({ length: 100 }, (_, i) => cleanedRecord(total + i))
     await publish(t, topics.cleaned, cleanedSchemaId, later)
     await new Promise((resolve) => setTimeout(resolve, 3000))
-    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), records.length, 'held while fenced')
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), total, 'held while fenced')
+    total += later.length
     const swapped = await replay(['--swap'])
     assert.equal(swapped.code, 0, swapped.stderr)
-    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= records.length + later.length, 60_000)
+    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= total, 60_000)
     await new Promise((resolve) => setTimeout(resolve, 500))
-    assert.equal(
-      await queryNumber(client, 'SELECT count() AS n FROM trend_observations'),
-      records.length + later.length,
-      'every row once, no FINAL',
-    )
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), total, 'every row once, no FINAL')
     const over = await replay(shadowArgs)
     assert.equal(over.code, 2, over.stderr)
     assert.match(
