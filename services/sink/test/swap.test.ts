@@ -24,23 +24,31 @@ async function takeAndCommit(a: ReturnType<typeof owner>, first: number, last: n
   await committed
 }
 
-test('a lane fenced by a swap parks, inserts nothing meanwhile, and reads on from where the swapped-in ledger ends', TIMEOUT, async (t) => {
-  const client = await freshStore(t)
+/**
+ * An owner of partition 0 (five rows a batch) whose batch `from`–`from + 4` is between its ledger row
+ * and its check when the swap `id` fences the partition (what came before is inserted and committed);
+ * returns once the lane has met the fence.
+ */
+async function parkedOnFence(client: ClickHouseClient, id: string, from = 0): Promise<ReturnType<typeof owner>> {
   const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
   await a.take(0)
-  const first = a.steps.next(/^commit 0 5$/)
-  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
-  await first
-
-  // The swap fences the partition while the lane's next batch is between its ledger row and its check.
+  if (from > 0) await takeAndCommit(a, 0, from - 1)
   const check = a.gates.stopAt('latestOwner')
-  assert.equal(a.core.take(TOPIC, 0, messages(5, 9)), 5)
+  assert.equal(a.core.take(TOPIC, 0, messages(from, from + 4)), 5)
   await check.reached
-  await claimPartition(client, KEY, swapFence('test-1'))
+  await claimPartition(client, KEY, swapFence(id))
+  check.release()
+  await new Promise((resolve) => setTimeout(resolve, 700))
+  return a
+}
+
+test('a lane fenced by a swap parks, inserts nothing meanwhile, and reads on from where the swapped-in ledger ends', TIMEOUT, async (t) => {
+  const client = await freshStore(t)
+  // The swap fences the partition while the lane's second batch is between its ledger row and its check.
+  const a = await parkedOnFence(client, 'test-1', 5)
   const sought = a.steps.next(/^seek 0 10$/)
   const committed = a.steps.next(/^commit 0 10$/)
-  check.release()
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  await new Promise((resolve) => setTimeout(resolve, 800))
   assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, 'nothing inserted while the swap runs')
   assert.ok(!a.steps.done.includes('fenced 5-9'), 'parked, not retired')
   assert.ok(!a.steps.done.some((step) => step.startsWith('seek')), 'and not read on before the swap is done')
@@ -74,14 +82,7 @@ test('a partition assigned while a swap runs waits for it, then reads on from wh
 
 test('a lane fenced by a swap and then claimed by another owner retires as in a rebalance', TIMEOUT, async (t) => {
   const client = await freshStore(t)
-  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
-  await a.take(0)
-  const check = a.gates.stopAt('latestOwner')
-  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
-  await check.reached
-  await claimPartition(client, KEY, swapFence('test-2'))
-  check.release()
-  await new Promise((resolve) => setTimeout(resolve, 700))
+  const a = await parkedOnFence(client, 'test-2')
   const retired = a.steps.next(/^fenced 0-4$/)
   await claimPartition(client, KEY, 'another-sink')
   await retired
@@ -119,14 +120,7 @@ async function nextSwapDuringClaim(client: ClickHouseClient, a: ReturnType<typeo
 
 test('a parked lane whose new claim lands after the next swap fenced the partition waits for that swap as well', TIMEOUT, async (t) => {
   const client = await freshStore(t)
-  const a = owner(client, { rows: 5, bytes: 1e9, waitMs: WAIT })
-  await a.take(0)
-  const check = a.gates.stopAt('latestOwner')
-  assert.equal(a.core.take(TOPIC, 0, messages(0, 4)), 5)
-  await check.reached
-  await claimPartition(client, KEY, swapFence('dead'))
-  check.release()
-  await new Promise((resolve) => setTimeout(resolve, 700))
+  const a = await parkedOnFence(client, 'dead')
   // The next swap brought its tables up to the live ledger's end, 0-4 included.
   await nextSwapDuringClaim(client, a, 'dead', 'next', 5)
   assert.deepEqual(await counts(client), { rows: 5, distinct: 5 }, "5-9 by this lane; 0-4 were the swap's")
