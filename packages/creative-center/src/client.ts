@@ -132,7 +132,37 @@ type AttemptResult<T> = {
 
 const BODY_PARAMS_AS_NUMBERS = /^\d{1,15}$/
 
-export function createCreativeCenterClient(deps: ClientDeps) {
+export interface CreativeCenterClient {
+  /** The web pages' origin (sent as Referer and Origin); API requests may go to other hosts (originOf). */
+  origin: string
+  /** Whether requests carry a logged-in session (CC_COOKIE): logged out, some lists stop at a few rows. */
+  loggedIn: boolean
+  /**
+   * Takes a share (0 < share ≤ 1) of the request budget (CC_RATE_PER_SECOND, CC_BURST): the worker's
+   * part of the deployment's, from its part of the tasks topic's partitions.
+   */
+  shareBudget(fraction: number): void
+  /** The rate and burst the client now keeps to. */
+  budget(): { ratePerSecond: number; burst: number }
+  /**
+   * The upstream's industry list (id → name), from the portal's trendsTcc; read by what an
+   * industry looks like, wherever it sits (industries.ts). Throws CreativeCenterError when it cannot.
+   */
+  fetchIndustries(signal?: AbortSignal): Promise<Map<string, string>>
+  /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
+  fetchPage(target: FetchTarget, page: number, options?: PageOptions, signal?: AbortSignal): Promise<PageResult>
+  /**
+   * Pages through a chart to `maxPages`, stopping early when the server says there is no more
+   * (`has_more`/`hasMore` false), the total is reached, or a page comes back empty.
+   */
+  fetchPages(target: FetchTarget, options: PageOptions & { maxPages: number }, signal?: AbortSignal): AsyncGenerator<PageResult>
+  /** Closes the connections once requests in flight have finished. */
+  close(): Promise<void>
+  /** Closes the connections at once, failing requests in flight. */
+  destroy(): Promise<void>
+}
+
+export function createCreativeCenterClient(deps: ClientDeps): CreativeCenterClient {
   const { settings, logger, metrics } = deps
   const now = deps.now ?? Date.now
   /** The web pages' origin (Referer, Origin); where the API hosts are reached is originOf's to say. */
@@ -471,28 +501,18 @@ export function createCreativeCenterClient(deps: ClientDeps) {
 
   return {
     origin,
-    /** Whether requests carry a logged-in session (CC_COOKIE): logged out, some lists stop at a few rows. */
     loggedIn: settings.cookie !== undefined,
 
-    /**
-     * Takes a share (0 < share ≤ 1) of the request budget (CC_RATE_PER_SECOND, CC_BURST): the worker's
-     * part of the deployment's, from its part of the tasks topic's partitions.
-     */
     shareBudget(fraction: number): void {
       budgetShare = fraction
       bucket.share(fraction)
       for (const each of buckets.values()) each.share(fraction)
     },
 
-    /** The rate and burst the client now keeps to. */
     budget(): { ratePerSecond: number; burst: number } {
       return { ratePerSecond: bucket.ratePerSecond, burst: bucket.burst }
     },
 
-    /**
-     * The upstream's industry list (id → name), from the portal's trendsTcc; read by what an
-     * industry looks like, wherever it sits (industries.ts). Throws CreativeCenterError when it cannot.
-     */
     async fetchIndustries(signal?: AbortSignal): Promise<Map<string, string>> {
       const classify = (status: number, contentType: string, text: string): Outcome<Map<string, string>> => {
         const failed = (code: ErrorCode, message: string): Outcome<Map<string, string>> => ({
@@ -528,16 +548,11 @@ export function createCreativeCenterClient(deps: ClientDeps) {
       return value
     },
 
-    /** Fetches one page (retrying transient failures); throws CreativeCenterError when it cannot. */
     async fetchPage(target: FetchTarget, page: number, options: PageOptions = {}, signal?: AbortSignal): Promise<PageResult> {
       const pageSize = Math.min(options.pageSize ?? target.endpoint.pageSizeCap, target.endpoint.pageSizeCap)
       return fetchPageWith(target, page, pageSize, await preludeParams(target, signal, options.onAttempt), signal, options.onAttempt)
     },
 
-    /**
-     * Pages through a chart to `maxPages`, stopping early when the server says there is no more
-     * (`has_more`/`hasMore` false), the total is reached, or a page comes back empty.
-     */
     async *fetchPages(target: FetchTarget, options: PageOptions & { maxPages: number }, signal?: AbortSignal): AsyncGenerator<PageResult> {
       const pageSize = Math.min(options.pageSize ?? target.endpoint.pageSizeCap, target.endpoint.pageSizeCap)
       const extra = await preludeParams(target, signal, options.onAttempt)
@@ -559,5 +574,3 @@ export function createCreativeCenterClient(deps: ClientDeps) {
     },
   }
 }
-
-export type CreativeCenterClient = ReturnType<typeof createCreativeCenterClient>

@@ -13,10 +13,11 @@ import {
   type ConsumerRunConfig,
   type MemberMemory,
   type SupervisedConsumer,
+  type Topics,
 } from '@trends/kafka'
 import { FAMILIES } from '@trends/creative-center'
 import type { Logger } from '@trends/logger'
-import { counter, describeFailure, gauge, histogram, type Registry, PIPELINE_METRICS } from '@trends/metrics'
+import { counter, describeFailure, gauge, histogram, type Condition, type Registry, PIPELINE_METRICS } from '@trends/metrics'
 import type { NormalizerConfig } from './config.ts'
 import { DedupStore, shardId } from './dedup.ts'
 import { dedupKeyOf, factsFingerprint, type CleanedRecord } from './observation.ts'
@@ -40,6 +41,18 @@ const SESSION_TIMEOUT_MS = 30_000
 
 /** Dead letters keep the original bytes whole, so their topic accepts records up to 16 MiB. */
 
+export interface Normalizer {
+  /** The topics it reads and writes: the cleaned and dead-letter topics under NORMALIZER_OUTPUT_PREFIX. */
+  topics: Topics
+  /** The dedup state: keys of observations already published, rebuilt from the cleaned topic on start. */
+  dedup: DedupStore
+  /** For /readyz: the consumer runs, and is not stalled with lag. */
+  conditions: { 'consumer:normalizer': Condition }
+  start(): Promise<void>
+  /** Stops consuming (the batch in hand finishes its transaction), then closes the producer. Idempotent. */
+  stop(): Promise<void>
+}
+
 /**
  * The normalizer: one consumer group over every raw topic; each Kafka batch goes through the RxJS
  * pipeline, and its cleaned records, its dead letters and the batch's consumed offset are written
@@ -47,7 +60,7 @@ const SESSION_TIMEOUT_MS = 30_000
  * all three (the batch is read again), after it none is repeated. The dedup state learns a batch's
  * keys only after that commit, and is rebuilt from the cleaned topic on start.
  */
-export function createNormalizer(deps: NormalizerDeps) {
+export function createNormalizer(deps: NormalizerDeps): Normalizer {
   const { config, logger, metrics } = deps
   const now = deps.now ?? Date.now
   const log = logger.child({ component: 'normalizer' })
@@ -126,7 +139,6 @@ export function createNormalizer(deps: NormalizerDeps) {
   return {
     topics,
     dedup,
-    /** For /readyz: the consumer runs, and is not stalled with lag. */
     conditions: { 'consumer:normalizer': () => health.problem() },
     async start(): Promise<void> {
       await ensureTopics(kafka, topicSpecs(topics, config.layout, ['raw', 'cleaned', 'deadLetters']))
@@ -249,5 +261,3 @@ export function createNormalizer(deps: NormalizerDeps) {
     },
   }
 }
-
-export type Normalizer = ReturnType<typeof createNormalizer>

@@ -18,12 +18,21 @@ export interface SchedulerDeps {
   now?: () => number
 }
 
+export interface Scheduler {
+  /** Publishes the tasks of the current slots not published yet; returns how many it published. */
+  tick(): Promise<number>
+  /** Reads back what was published for the current slots, then ticks every SCHEDULER_TICK_MS. */
+  start(): Promise<void>
+  /** Ends the loop (a tick in flight finishes) and disconnects. */
+  stop(): Promise<void>
+}
+
 /**
  * Turns the matrix into tasks on the tasks topic: one task per chart per time slot. The task id
  * is derived from the chart and the slot, and on start the scheduler reads back the ids it already
  * published for the current slots, so a restart does not publish (and double) the same work.
  */
-export function createScheduler(deps: SchedulerDeps) {
+export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { kafka, charts, topics, logger, metrics } = deps
   const now = deps.now ?? Date.now
   const log = logger.child({ component: 'scheduler' })
@@ -131,5 +140,3 @@ export function createScheduler(deps: SchedulerDeps) {
     },
   }
 }
-
-export type Scheduler = ReturnType<typeof createScheduler>

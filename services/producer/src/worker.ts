@@ -11,6 +11,7 @@ import {
   type CreativeCenterClient,
   type PageEnd,
   type PageResult,
+  type FetchTarget,
   type SnapshotOutcome,
 } from '@trends/creative-center'
 import {
@@ -105,6 +106,31 @@ interface OutMessage {
   headers: Record<string, string>
 }
 
+export interface Worker {
+  /**
+   * The publishing path for pages already fetched (exposed for the benchmark): publishes each page's
+   * records (and what `extra` adds), every send finished or failed when it returns; the records published.
+   */
+  publishPages(
+    pages: AsyncIterable<PageResult>,
+    task: FetchTask,
+    fetchIdFor: (page: number) => string,
+    extra?: () => Promise<OutMessage[]>,
+    afterPage?: () => Promise<void>,
+    onPage?: (page: PageResult) => void,
+  ): Promise<number>
+  /** Topics, schemas and the producer: what publishing needs, without taking tasks yet. */
+  prepare(): Promise<void>
+  /** Runs one task outside the consumer group (after prepare); returns 'ok' or the error code that ended it. */
+  runTask(task: FetchTask, target: FetchTarget, heartbeat?: () => Promise<void>): Promise<string>
+  /** The tasks consumer's readiness (running, lag, progress). */
+  health: ConsumerHealth
+  /** Prepares, then joins the workers' group and takes tasks. */
+  start(): Promise<void>
+  /** Aborts the HTTP in flight (the unfinished task stays uncommitted, for another worker), stops the consumer, disconnects. */
+  stop(): Promise<void>
+}
+
 /**
  * A producer worker: one member of a consumer group on the tasks topic. For each task it fetches
  * the chart page by page and publishes one raw record per list item (Avro, keyed by the natural
@@ -113,7 +139,7 @@ interface OutMessage {
  * replicas, so a worker that dies mid-task leaves the task to another (at-least-once: a redone task
  * can repeat records; the normalizer's dedup absorbs that).
  */
-export function createWorker(deps: WorkerDeps) {
+export function createWorker(deps: WorkerDeps): Worker {
   const { kafka, registry, client, topics, logger, metrics } = deps
   const now = deps.now ?? Date.now
   const workerId = deps.workerId ?? `${hostname()}/${process.pid}`
@@ -287,11 +313,7 @@ export function createWorker(deps: WorkerDeps) {
   }
 
   /** Runs one task to the end; a failed page ends the task with what was published so far. Returns the outcome. */
-  async function runTask(
-    task: FetchTask,
-    target: ReturnType<typeof decodeTask>['target'],
-    heartbeat: () => Promise<void> = () => Promise.resolve(),
-  ): Promise<string> {
+  async function runTask(task: FetchTask, target: FetchTarget, heartbeat: () => Promise<void> = () => Promise.resolve()): Promise<string> {
     if (schemaIds === undefined) throw new Error('the worker is not started')
     const fetchIds = new Map<number, string>()
     const fetchIdFor = (page: number): string => {
@@ -467,12 +489,9 @@ export function createWorker(deps: WorkerDeps) {
   }
 
   return {
-    /** The publishing path for pages already fetched (exposed for the benchmark). */
     publishPages,
     prepare,
-    /** Runs one task outside the consumer group (after prepare); returns 'ok' or the error code that ended it. */
     runTask,
-    /** The tasks consumer's readiness (running, lag, progress). */
     health,
     async start(): Promise<void> {
       await prepare()
@@ -548,5 +567,3 @@ export function createWorker(deps: WorkerDeps) {
     },
   }
 }
-
-export type Worker = ReturnType<typeof createWorker>

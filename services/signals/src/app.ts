@@ -11,9 +11,10 @@ import {
   topicSpecs,
   topicsFor,
   type Producer,
+  type Topics,
 } from '@trends/kafka'
 import type { Logger } from '@trends/logger'
-import { counter, describeFailure, gauge, histogram, PIPELINE_METRICS, type Registry } from '@trends/metrics'
+import { counter, describeFailure, gauge, histogram, PIPELINE_METRICS, type Condition, type Registry } from '@trends/metrics'
 import type { SignalsConfig } from './config.ts'
 import { eventId, pairEventsQuery, pairKey, readyPairsQuery, SIGNAL_TYPES, type ReadyPair } from './derive.ts'
 import { createWebhook } from './webhook.ts'
@@ -66,6 +67,17 @@ const dayNumber = (date: string) => Math.round(Date.parse(`${date}T00:00:00Z`) /
 const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
 const clickhouseTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 
+export interface Signals {
+  topics: Topics
+  /** For /readyz: the last round reached ClickHouse and Kafka (and the webhook consumer runs, when there is one). */
+  conditions: Record<string, Condition>
+  /** When the last round finished without failing (for tests and the status line); undefined before one has. */
+  lastRoundAt(): number | undefined
+  start(): Promise<void>
+  /** No more rounds; a round in flight finishes its transaction first, then the webhook and the producers stop. */
+  stop(): Promise<void>
+}
+
 /**
  * The signals stage. Every SIGNALS_POLL it asks ClickHouse for pairs of consecutive complete,
  * filled snapshots it has not compared, derives each pair's events, and publishes them to the
@@ -78,7 +90,7 @@ const clickhouseTime = (ms: number) => new Date(ms).toISOString().replace('T', '
  * that pair behind to repeat. A pair with no events is remembered in memory only; comparing it again
  * after a restart publishes nothing unless its snapshots changed.
  */
-export function createSignals(deps: SignalsDeps) {
+export function createSignals(deps: SignalsDeps): Signals {
   const { config, logger, metrics, clickhouse } = deps
   const now = deps.now ?? Date.now
   const log = logger.child({ component: 'signals' })
@@ -268,12 +280,10 @@ export function createSignals(deps: SignalsDeps) {
 
   return {
     topics,
-    /** For /readyz: the last round reached ClickHouse and Kafka. */
     conditions: {
       'signals:rounds': () => problem,
       ...(webhook === undefined ? {} : { 'consumer:signals-webhook': webhook.condition }),
     },
-    /** When the last round finished without failing (for tests and the status line). */
     lastRoundAt: () => lastRoundAt,
     async start(): Promise<void> {
       await ensureTopics(kafka, topicSpecs(topics, config.layout, webhook === undefined ? ['signals'] : ['signals', 'deadLetters']))
@@ -308,5 +318,3 @@ function isFenced(error: unknown): boolean {
   const type = (error as { type?: unknown; cause?: { type?: unknown } } | undefined)?.type
   return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
 }
-
-export type Signals = ReturnType<typeof createSignals>

@@ -101,7 +101,20 @@ export interface UpResult {
   address: string
 }
 
-export function createStack(deps: StackDeps) {
+export interface Stack {
+  /** Starts what is not running and returns once every component answers as a client would use it. */
+  up(): Promise<UpResult[]>
+  /** Stops the registry, then Kafka: SIGTERM, a grace period for a clean shutdown, then SIGKILL. */
+  down(): Promise<Array<{ name: string; outcome: string }>>
+  /** Each component: running or not, its pid, address, data folder and log. */
+  status(): Promise<ComponentStatus[]>
+  /** Prints the last `lines` of the named components' logs (all when none is named); follows them with `follow`. */
+  logs(names: string[], lines: number, follow: boolean): Promise<void>
+  /** Deletes the data folder, and only while nothing of the stack runs. */
+  reset(): void
+}
+
+export function createStack(deps: StackDeps): Stack {
   const { config, progress } = deps
 
   /** Starts what is not running and returns once every component answers as a client would use it. */
@@ -215,5 +228,3 @@ async function clickhouseStatus(config: StackConfig): Promise<ComponentStatus> {
     await client.close()
   }
 }
-
-export type Stack = ReturnType<typeof createStack>
