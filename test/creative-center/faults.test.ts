@@ -38,7 +38,7 @@ interface Harness {
 
 async function harness(t: Cleanup, env: Record<string, string> = {}): Promise<Harness> {
   const simulator = await useSimulator(t)
-  const read = readEnv({ CC_BASE_URL: simulator.url, CC_RETRY_BASE_MS: '10', CC_RETRY_MAX_MS: '40', CC_MAX_ATTEMPTS: '4', ...env })
+  const read = readEnv({ CC_BASE_URL: simulator.url, CC_RETRY_BASE: '10ms', CC_RETRY_MAX: '40ms', CC_MAX_ATTEMPTS: '4', ...env })
   const settings = readCreativeCenterSettings(read)
   read.done()
   const metrics = createRegistry('test')
@@ -78,7 +78,7 @@ const transient: Array<[string, FaultRule, string]> = [
 
 for (const [name, rule, code] of transient) {
   test(`${name} is retried and the page then arrives`, async (t) => {
-    const { simulator, metrics, attempts, client } = await harness(t, { CC_HEADERS_TIMEOUT_MS: '500', CC_ATTEMPT_TIMEOUT_MS: '1500' })
+    const { simulator, metrics, attempts, client } = await harness(t, { CC_HEADERS_TIMEOUT: '500ms', CC_ATTEMPT_TIMEOUT: '1500ms' })
     await simulator.fault(rule)
     const started = performance.now()
     const page = await client.fetchPage(target('hashtags-legacy'), 1)
@@ -111,7 +111,7 @@ test('a fault that does not go away: the client gives up after its attempts and 
 })
 
 test('a Retry-After longer than the retry budget gives up at once instead of hammering', async (t) => {
-  const { simulator, client } = await harness(t, { CC_RETRY_BUDGET_MS: '2000' })
+  const { simulator, client } = await harness(t, { CC_RETRY_BUDGET: '2000ms' })
   await simulator.fault({ fault: 'rate-limit', path: HASHTAGS, retryAfterSeconds: 60 })
   const started = performance.now()
   const error = await expectFailure(client.fetchPage(target('hashtags-legacy'), 1), 'CC_RATE_LIMITED')
@@ -177,7 +177,7 @@ test('the session cookie never reaches a log line, an error or an attempt event'
       done()
     },
   })
-  const read = readEnv({ CC_BASE_URL: simulator.url, CC_COOKIE: secret, CC_RETRY_BASE_MS: '5', CC_MAX_ATTEMPTS: '2' })
+  const read = readEnv({ CC_BASE_URL: simulator.url, CC_COOKIE: secret, CC_RETRY_BASE: '5ms', CC_MAX_ATTEMPTS: '2' })
   const settings = readCreativeCenterSettings(read)
   read.done()
   const events: AttemptEvent[] = []

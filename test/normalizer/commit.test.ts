@@ -207,7 +207,7 @@ test(
     const matrix = { charts: [{ endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 2 }] }
     const { env, topics, kafka, registry, runAll } = await fillRawTopics(t, simulator.url, matrix)
     const first = await countRecords(kafka, topics.allRaw())
-    const { normalizer } = await startNormalizer(t, env, { NORMALIZER_DEDUP: 'off', CONSUMER_STALL_AFTER: '2s' })
+    const { normalizer } = await startNormalizer(t, env, { NORMALIZER_DEDUP: 'false', CONSUMER_STALL_AFTER: '2s' })
     await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= first, 60_000)
     const admin = await useAdmin(t)
     await admin.deleteTopics({ topics: [topics.cleaned] })

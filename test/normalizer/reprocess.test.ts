@@ -11,7 +11,7 @@ const REPLAY = path.resolve(import.meta.dirname, '../../services/sink/src/replay
 const MATRIX = { charts: [{ endpoint: 'hashtags-legacy', countries: ['US', 'GB'], periods: ['7'], maxPages: 2 }] }
 
 // Reprocessing after a fix: the raw topics go through the normalizer again. With deduplication on,
-// nothing is published twice; with NORMALIZER_DEDUP=off every observation is published again.
+// nothing is published twice; with NORMALIZER_DEDUP=false every observation is published again.
 test(
   'replay --stage normalizer moves the normalizer group back; dedup on drops the repeats, off publishes them again',
   { timeout: 240_000 },
@@ -50,7 +50,7 @@ test(
 
     // Dedup off: every observation is published again.
     assert.equal((await replay()).code, 0)
-    await startNormalizer(t, env, { NORMALIZER_DEDUP: 'off' })
+    await startNormalizer(t, env, { NORMALIZER_DEDUP: 'false' })
     const twice = await waitForCommitted(kafka, registry, topics.cleaned, (records) => records.length >= 2 * count, 120_000)
     assert.equal(twice.length, 2 * count)
   },

@@ -139,7 +139,7 @@ test('every fault through the worker: no malformed record reaches a raw topic', 
       { endpoint: 'hashtags-creative-one', countries: ['US'], periods: ['7'], maxPages: 2, pageSize: 10 },
     ],
   }
-  const env = producerEnv(simulator.url, matrix, { CC_MAX_ATTEMPTS: '3', CC_HEADERS_TIMEOUT_MS: '1000', CC_COOKIE: 'sessionid_ads=test' })
+  const env = producerEnv(simulator.url, matrix, { CC_MAX_ATTEMPTS: '3', CC_HEADERS_TIMEOUT: '1000ms', CC_COOKIE: 'sessionid_ads=test' })
   const config = loadProducerConfig(env)
   const topics = topicsFor(config.topicPrefix)
   const { kafka, registry } = stackClients()

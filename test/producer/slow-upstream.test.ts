@@ -23,8 +23,8 @@ test(
     const simulator = await useSimulator(t)
     const matrix = { charts: [{ endpoint: 'hashtags-legacy', countries: ['US', 'GB'], periods: ['7'], maxPages: 2, pageSize: 50 }] }
     const env = producerEnv(simulator.url, matrix, {
-      WORKER_SESSION_TIMEOUT_MS: String(SESSION_MS),
-      CC_ATTEMPT_TIMEOUT_MS: '60000',
+      WORKER_SESSION_TIMEOUT: `${SESSION_MS}ms`,
+      CC_ATTEMPT_TIMEOUT: '60000ms',
       CC_RATE_PER_SECOND: '50',
     })
     const config = loadProducerConfig(env)

@@ -77,12 +77,14 @@ test('a corrupt Kafka data folder: one line saying what to move, and the folder 
 })
 
 test('invalid settings are all listed before anything starts', async (t) => {
-  const env = { ...(await isolatedStackEnv(t)), STACK_KAFKA_PORT: 'abc', STACK_START_TIMEOUT_MS: '5' }
+  // A duration without its unit, and a setting read as milliseconds before durations took one.
+  const env = { ...(await isolatedStackEnv(t)), STACK_KAFKA_PORT: 'abc', STACK_START_TIMEOUT: '5', STACK_START_TIMEOUT_MS: '120000' }
   const result = await runStack(['up'], env)
   assert.equal(result.code, 1)
   assert.match(result.stderr, /CONFIG_INVALID/)
   assert.match(result.stderr, /STACK_KAFKA_PORT: set an integer/)
-  assert.match(result.stderr, /STACK_START_TIMEOUT_MS: set an integer/)
+  assert.match(result.stderr, /STACK_START_TIMEOUT: a duration of at least 1s, such as 500ms, 90s/)
+  assert.match(result.stderr, /STACK_START_TIMEOUT_MS: no longer read; set STACK_START_TIMEOUT, a duration such as 2m/)
 })
 
 test('a first start says what Maven has downloaded while it runs; a failed download is one line naming the log', async (t) => {

@@ -83,7 +83,7 @@ export async function usePrivateStack(t: Cleanup): Promise<PrivateStack> {
     STACK_KAFKA_CONTROLLER_PORT: String(ports.controller),
     STACK_REGISTRY_PORT: String(ports.registry),
     STACK_REGISTRY_MANAGEMENT_PORT: String(ports.management),
-    STACK_START_TIMEOUT_MS: '120000',
+    STACK_START_TIMEOUT: '120000ms',
   }
   const env = {
     KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,

@@ -115,7 +115,7 @@ export async function runEnv(t: Cleanup, matrix: unknown): Promise<Record<string
     NORMALIZER_TRANSACTIONAL_ID: `${prefix}.normalizer.1`,
     SINK_GROUP_ID: `${prefix}.sink`,
     SINK_BATCH_WAIT: '200ms',
-    SCHEDULER_TICK_MS: '500',
+    SCHEDULER_TICK: '500ms',
     CC_RATE_PER_SECOND: '20',
     CC_BURST: '5',
     // One data day and one poll for the whole test, unless a test says otherwise (--simulator's demo

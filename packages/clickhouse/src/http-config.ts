@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { parseDuration, parseSize, type EnvReader } from '@trends/core'
+import { parseSize, type EnvReader } from '@trends/core'
 import { DEFAULT_EMBEDDED_PATH } from './config.ts'
 import type { StatementLimits } from './limits.ts'
 
@@ -50,15 +50,8 @@ export interface ClickHouseServeSettings {
   limits: HttpLimits
 }
 
-function duration(env: EnvReader, key: string, fallbackMs: number, minMs = 1000): number {
-  const text = env.optionalString(key)
-  if (text === undefined) return fallbackMs
-  const ms = parseDuration(text)
-  if (ms === undefined || ms < minMs) {
-    env.problem(`${key}: a duration of at least ${minMs / 1000}s such as 10s or 2m (got ${JSON.stringify(text)})`)
-    return fallbackMs
-  }
-  return ms
+function duration(env: EnvReader, key: string, fallbackMs: number): number {
+  return env.duration(key, `${fallbackMs}ms`, { min: '1s' })
 }
 
 function size(env: EnvReader, key: string, fallback: number): number {

@@ -12,8 +12,15 @@ export interface EnvReader {
   int(key: string, fallback: number, range?: { min?: number; max?: number }): number
   number(key: string, fallback: number, range?: { min?: number; max?: number }): number
   port(key: string, fallback: number): number
-  /** A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds. */
-  duration(key: string, fallback: string): number
+  /** A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds, within `range` (durations too) when given. */
+  duration(key: string, fallback: string, range?: { min?: string; max?: string }): number
+  /** `true` or `false`, nothing else. */
+  boolean(key: string, fallback: boolean): boolean
+  /**
+   * A setting that no longer exists: when it is set, a problem naming what replaced it (so an old
+   * environment fails at start-up instead of being silently ignored).
+   */
+  retired(key: string, instead: string): void
   list(key: string, fallback: readonly string[]): string[]
   url(key: string, fallback: string): string
   optionalUrl(key: string): string | undefined
@@ -67,12 +74,34 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     int,
     number,
     port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
-    duration: (key, fallback) => {
+    duration: (key, fallback, range = {}) => {
       const text = raw(key) ?? fallback
       const ms = parseDuration(text)
-      if (ms !== undefined) return ms
-      problems.push(`${key}: a duration such as 500ms, 90s, 15m, 6h or 3d (got ${JSON.stringify(text)})`)
+      const min = range.min === undefined ? 0 : (parseDuration(range.min) ?? 0)
+      const max = range.max === undefined ? Number.MAX_SAFE_INTEGER : (parseDuration(range.max) ?? Number.MAX_SAFE_INTEGER)
+      if (ms !== undefined && ms >= min && ms <= max) return ms
+      const bounds =
+        range.min !== undefined && range.max !== undefined
+          ? ` from ${range.min} to ${range.max}`
+          : range.min !== undefined
+            ? ` of at least ${range.min}`
+            : range.max !== undefined
+              ? ` of at most ${range.max}`
+              : ''
+      problems.push(
+        `${key}: a duration${bounds === '' ? '' : `${bounds},`} such as 500ms, 90s, 15m, 6h or 3d (got ${JSON.stringify(text)})`,
+      )
       return parseDuration(fallback) ?? 0
+    },
+    boolean: (key, fallback) => {
+      const value = raw(key)
+      if (value === undefined) return fallback
+      if (value === 'true' || value === 'false') return value === 'true'
+      problems.push(`${key}: true or false (got ${JSON.stringify(value)})`)
+      return fallback
+    },
+    retired: (key, instead) => {
+      if (raw(key) !== undefined) problems.push(`${key}: no longer read; ${instead}`)
     },
     list: (key, fallback) => {
       const value = raw(key)

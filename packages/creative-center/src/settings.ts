@@ -38,9 +38,9 @@ export const DEFAULT_BASE_URL = 'https://ads.tiktok.com'
 const DEFAULT_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
 
 /**
- * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT_MS, CC_HEADERS_TIMEOUT_MS,
- * CC_BODY_TIMEOUT_MS, CC_ATTEMPT_TIMEOUT_MS, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE_MS, CC_RETRY_MAX_MS,
- * CC_RETRY_BUDGET_MS, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
+ * CC_BASE_URL, CC_RATE_PER_SECOND, CC_BURST, CC_CONNECTIONS, CC_CONNECT_TIMEOUT, CC_HEADERS_TIMEOUT,
+ * CC_BODY_TIMEOUT, CC_ATTEMPT_TIMEOUT, CC_MAX_RESPONSE_BYTES, CC_MAX_ATTEMPTS, CC_RETRY_BASE, CC_RETRY_MAX,
+ * CC_RETRY_BUDGET, CC_USER_AGENT, CC_WEB_ID, the login cookie from CC_COOKIE or CC_COOKIE_FILE,
  * CC_CSRF_TOKEN (or the cookie's csrftoken), CC_HOST_ORIGINS, CC_UNSIGNED_ENDPOINTS, and CC_CONTRACTS_FILE (a deployment's additions to the field contracts).
  */
 export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettings {
@@ -49,23 +49,26 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
     http: {
       connections: env.int('CC_CONNECTIONS', 4, { min: 1, max: 256 }),
       keepAliveTimeoutMs: 10_000,
-      connectTimeoutMs: env.int('CC_CONNECT_TIMEOUT_MS', 10_000, { min: 1 }),
-      headersTimeoutMs: env.int('CC_HEADERS_TIMEOUT_MS', 30_000, { min: 1 }),
-      bodyTimeoutMs: env.int('CC_BODY_TIMEOUT_MS', 30_000, { min: 1 }),
-      attemptTimeoutMs: env.int('CC_ATTEMPT_TIMEOUT_MS', 60_000, { min: 1 }),
+      connectTimeoutMs: env.duration('CC_CONNECT_TIMEOUT', '10s', { min: '1ms' }),
+      headersTimeoutMs: env.duration('CC_HEADERS_TIMEOUT', '30s', { min: '1ms' }),
+      bodyTimeoutMs: env.duration('CC_BODY_TIMEOUT', '30s', { min: '1ms' }),
+      attemptTimeoutMs: env.duration('CC_ATTEMPT_TIMEOUT', '1m', { min: '1ms' }),
       // At most 15 MiB so that any one item of a body, dead-lettered whole, fits the dead-letter topic (16 MiB).
       maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024, max: 15 * 1024 * 1024 }),
     },
     retry: {
       maxAttempts: env.int('CC_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, { min: 1, max: 100 }),
-      baseDelayMs: env.int('CC_RETRY_BASE_MS', DEFAULT_RETRY.baseDelayMs, { min: 0 }),
-      maxDelayMs: env.int('CC_RETRY_MAX_MS', DEFAULT_RETRY.maxDelayMs, { min: 0 }),
-      budgetMs: env.int('CC_RETRY_BUDGET_MS', DEFAULT_RETRY.budgetMs, { min: 0 }),
+      baseDelayMs: env.duration('CC_RETRY_BASE', `${DEFAULT_RETRY.baseDelayMs}ms`),
+      maxDelayMs: env.duration('CC_RETRY_MAX', `${DEFAULT_RETRY.maxDelayMs}ms`),
+      budgetMs: env.duration('CC_RETRY_BUDGET', `${DEFAULT_RETRY.budgetMs}ms`),
     },
     ratePerSecond: env.number('CC_RATE_PER_SECOND', 1, { min: 0.001, max: 100_000 }),
     burst: env.int('CC_BURST', 1, { min: 1, max: 100_000 }),
     userAgent: env.string('CC_USER_AGENT', DEFAULT_USER_AGENT),
   }
+  // Read as plain milliseconds before every duration setting took a unit.
+  for (const name of ['CONNECT_TIMEOUT', 'HEADERS_TIMEOUT', 'BODY_TIMEOUT', 'ATTEMPT_TIMEOUT', 'RETRY_BASE', 'RETRY_MAX', 'RETRY_BUDGET'])
+    env.retired(`CC_${name}_MS`, `set CC_${name}, a duration such as 500ms or 30s`)
   const webId = env.optionalString('CC_WEB_ID')
   if (webId !== undefined) {
     if (/^\d{19}$/.test(webId)) settings.webId = webId

@@ -24,7 +24,7 @@ export function readKafkaSettings(env: EnvReader, clientId: string): KafkaSettin
   const settings: KafkaSettings = {
     brokers: env.list('KAFKA_BROKERS', DEFAULT_BROKERS),
     clientId: env.string('KAFKA_CLIENT_ID', clientId),
-    ssl: env.string('KAFKA_SSL', 'false') === 'true',
+    ssl: env.boolean('KAFKA_SSL', false),
   }
   const mechanism = env.optionalString('KAFKA_SASL_MECHANISM')?.toLowerCase()
   if (mechanism !== undefined) {

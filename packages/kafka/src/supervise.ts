@@ -1,4 +1,4 @@
-import { fullJitter, parseDuration, type EnvReader } from '@trends/core'
+import { fullJitter, type EnvReader } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { counter, describeFailure, originOf, type Registry } from '@trends/metrics'
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs'
@@ -24,20 +24,10 @@ export const CONSUMER_LOST_EXIT_CODE = 75
 
 /** CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m). */
 export function readConsumerSettings(env: EnvReader): ConsumerSettings {
-  const duration = (name: string, fallback: number, min: number): number => {
-    const text = env.optionalString(name)
-    if (text === undefined) return fallback
-    const ms = parseDuration(text)
-    if (ms === undefined || ms < min) {
-      env.problem(`${name}: a duration of at least ${min}ms, such as 90s or 2m (got ${JSON.stringify(text)})`)
-      return fallback
-    }
-    return ms
-  }
   return {
-    stallAfterMs: duration('CONSUMER_STALL_AFTER', DEFAULT_CONSUMER_SETTINGS.stallAfterMs, 100),
+    stallAfterMs: env.duration('CONSUMER_STALL_AFTER', `${DEFAULT_CONSUMER_SETTINGS.stallAfterMs}ms`, { min: '100ms' }),
     restartLimit: env.int('CONSUMER_RESTART_LIMIT', DEFAULT_CONSUMER_SETTINGS.restartLimit, { min: 0, max: 100 }),
-    restartWindowMs: duration('CONSUMER_RESTART_WINDOW', DEFAULT_CONSUMER_SETTINGS.restartWindowMs, 1000),
+    restartWindowMs: env.duration('CONSUMER_RESTART_WINDOW', `${DEFAULT_CONSUMER_SETTINGS.restartWindowMs}ms`, { min: '1s' }),
   }
 }
 

@@ -21,6 +21,6 @@ test('consumer settings: defaults, durations written as everywhere, every proble
       error.problems.length === 3 &&
       error.problems.some((p) => p.startsWith('CONSUMER_STALL_AFTER: a duration')) &&
       error.problems.some((p) => p.startsWith('CONSUMER_RESTART_LIMIT: set an integer between 0 and 100')) &&
-      error.problems.some((p) => p.startsWith('CONSUMER_RESTART_WINDOW: a duration of at least 1000ms')),
+      error.problems.some((p) => p.startsWith('CONSUMER_RESTART_WINDOW: a duration of at least 1s')),
   )
 })

@@ -153,7 +153,7 @@ export function createNormalizer(deps: NormalizerDeps): Normalizer {
         log.info({ rebuilt, keys: dedup.size() }, 'dedup state rebuilt from the cleaned topic')
       } else {
         log.warn(
-          'deduplication against the cleaned topic is off (NORMALIZER_DEDUP=off): observations already published are published again',
+          'deduplication against the cleaned topic is off (NORMALIZER_DEDUP=false): observations already published are published again',
         )
       }
 

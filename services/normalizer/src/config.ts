@@ -51,8 +51,6 @@ export function loadNormalizerConfig(
   const read = readEnv(env)
   const groupId = read.string('NORMALIZER_GROUP_ID', 'tiktok-normalizer')
   const topicPrefix = read.string('TOPIC_PREFIX', 'tiktok')
-  const dedupText = read.string('NORMALIZER_DEDUP', 'on')
-  if (!['on', 'off'].includes(dedupText)) read.problem(`NORMALIZER_DEDUP: on or off (got ${JSON.stringify(dedupText)})`)
   const config: NormalizerConfig = {
     kafka: readKafkaSettings(read, 'trends-normalizer'),
     registry: readRegistrySettings(read),
@@ -61,7 +59,7 @@ export function loadNormalizerConfig(
     groupId,
     transactionalId: read.optionalString('NORMALIZER_TRANSACTIONAL_ID') ?? instanceId(groupId),
     layout: readTopicLayout(read),
-    dedupEnabled: dedupText !== 'off',
+    dedupEnabled: read.boolean('NORMALIZER_DEDUP', true),
     dedupTtlMs: read.duration('DEDUP_TTL', '3d'),
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
     maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),

@@ -21,7 +21,7 @@ Environment:
   TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
   NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>.<n>, n the lowest free among this host's instances,
     taken back on restart; set it to give each instance its own, stable across restarts),
-  TASK_PARTITIONS (6), RAW_PARTITIONS (3), CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (on; off to publish again what the cleaned topic has, for reprocessing),
+  TASK_PARTITIONS (6), RAW_PARTITIONS (3), CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (true; false to publish again what the cleaned topic has, for reprocessing),
   DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
   NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
   CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m)

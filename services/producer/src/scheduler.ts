@@ -21,7 +21,7 @@ export interface SchedulerDeps {
 export interface Scheduler {
   /** Publishes the tasks of the current slots not published yet; returns how many it published. */
   tick(): Promise<number>
-  /** Reads back what was published for the current slots, then ticks every SCHEDULER_TICK_MS. */
+  /** Reads back what was published for the current slots, then ticks every SCHEDULER_TICK. */
   start(): Promise<void>
   /** Ends the loop (a tick in flight finishes) and disconnects. */
   stop(): Promise<void>

@@ -38,8 +38,6 @@ export interface SinkConfig {
 
 export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig {
   const read = readEnv(env)
-  const migrateText = read.string('SINK_MIGRATE', 'true')
-  if (!['true', 'false'].includes(migrateText)) read.problem(`SINK_MIGRATE: true or false (got ${JSON.stringify(migrateText)})`)
   const config: SinkConfig = {
     kafka: readKafkaSettings(read, 'trends-sink'),
     registry: readRegistrySettings(read),
@@ -56,7 +54,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     drainTimeoutMs: read.duration('SINK_DRAIN_TIMEOUT', '8s'),
     sessionTimeoutMs: read.duration('SINK_SESSION_TIMEOUT', '30s'),
     consumer: readConsumerSettings(read),
-    migrate: migrateText !== 'false',
+    migrate: read.boolean('SINK_MIGRATE', true),
     health: readHealthSettings(read, 9466),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }

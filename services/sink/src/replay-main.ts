@@ -29,7 +29,7 @@ the plan warns beyond it).
 
 --stage normalizer: moves the normalizer's group (NORMALIZER_GROUP_ID, tiktok-normalizer) back on
 the raw topics, to reprocess them after a fix; its normalizers must be stopped. Start them again
-afterwards; with NORMALIZER_DEDUP=off they publish again what the cleaned topic already has (and
+afterwards; with NORMALIZER_DEDUP=false they publish again what the cleaned topic already has (and
 the sink's tables keep the newest row per item and snapshot), otherwise they drop it.
 
   --from      earliest, an offset (in every partition) or an ISO time such as 2026-11-20T06:00Z
@@ -180,7 +180,7 @@ if (values.stage === 'normalizer') {
     if (values['dry-run'] !== true && plan.records > 0n) {
       await applyReplay(admin, groupId, plan)
       process.stdout.write(
-        `group ${groupId} moved back: start the normalizers (NORMALIZER_DEDUP=off to publish again what the cleaned topic has)\n`,
+        `group ${groupId} moved back: start the normalizers (NORMALIZER_DEDUP=false to publish again what the cleaned topic has)\n`,
       )
     }
     await admin.disconnect()

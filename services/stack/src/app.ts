@@ -90,7 +90,7 @@ async function waitReady(deps: StackDeps, component: Component, record: ProcessR
   await stopProcess(deps.config.dataDir, record, 10_000)
   throw new TrendsError(
     'STACK_START_FAILED',
-    `${component.title} did not become ready within ${timeoutMs} ms and was stopped; see ${record.logFile} (STACK_START_TIMEOUT_MS raises the limit)`,
+    `${component.title} did not become ready within ${timeoutMs / 1000}s and was stopped; see ${record.logFile} (STACK_START_TIMEOUT raises the limit)`,
   )
 }
 

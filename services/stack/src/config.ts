@@ -42,6 +42,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   const read = readEnv(env)
   const kafkaJavaHome = read.optionalString('KAFKA_JAVA_HOME')
   const registryJavaHome = read.optionalString('REGISTRY_JAVA_HOME')
+  const startTimeoutMs = read.duration('STACK_START_TIMEOUT', '2m', { min: '1s' })
+  read.retired('STACK_START_TIMEOUT_MS', 'set STACK_START_TIMEOUT, a duration such as 2m')
   const config: StackConfig = {
     cacheDir: path.resolve(read.string('STACK_CACHE_DIR', path.join(PROJECT_ROOT, '.cache'))),
     dataDir: path.resolve(read.string('STACK_DATA_DIR', path.join(PROJECT_ROOT, '.data'))),
@@ -53,7 +55,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       port: read.port('STACK_KAFKA_PORT', 9092),
       controllerPort: read.port('STACK_KAFKA_CONTROLLER_PORT', 9093),
       heap: read.string('STACK_KAFKA_HEAP', '512m'),
-      startTimeoutMs: read.int('STACK_START_TIMEOUT_MS', 120_000, { min: 1000 }),
+      startTimeoutMs,
       ...(kafkaJavaHome === undefined ? {} : { javaHome: kafkaJavaHome }),
     },
     registry: {
@@ -62,7 +64,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       port: read.port('STACK_REGISTRY_PORT', 8081),
       managementPort: read.port('STACK_REGISTRY_MANAGEMENT_PORT', 8091),
       heap: read.string('STACK_REGISTRY_HEAP', '384m'),
-      startTimeoutMs: read.int('STACK_START_TIMEOUT_MS', 120_000, { min: 1000 }),
+      startTimeoutMs,
       ...(registryJavaHome === undefined ? {} : { javaHome: registryJavaHome }),
     },
     clickhouse: readClickHouseSettings(read),

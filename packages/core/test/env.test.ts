@@ -1,0 +1,60 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConfigError, readEnv, type EnvReader } from '../src/index.ts'
+
+/** The problems `done()` reports, or none. */
+function problemsOf(read: EnvReader): string[] {
+  try {
+    read.done()
+    return []
+  } catch (error) {
+    assert.ok(error instanceof ConfigError)
+    return [...error.problems]
+  }
+}
+
+test('durations carry a unit and keep to their range; every problem names the setting and its bounds', () => {
+  const good = readEnv({ A: '750ms', B: '2m', C: '6s' })
+  assert.equal(good.duration('A', '1s'), 750)
+  assert.equal(good.duration('B', '1s', { max: '5m' }), 120_000)
+  assert.equal(good.duration('C', '30s', { min: '6s', max: '5m' }), 6000, 'the bounds are inclusive')
+  assert.equal(good.duration('UNSET', '30s', { min: '6s' }), 30_000)
+  assert.deepEqual(problemsOf(good), [])
+
+  const bad = readEnv({ NO_UNIT: '5000', SHORT: '1s', LONG: '1h', ABOVE: '10m' })
+  assert.equal(bad.duration('NO_UNIT', '5s'), 5000, 'the fallback stands in while the problem is reported')
+  bad.duration('SHORT', '30s', { min: '6s', max: '5m' })
+  bad.duration('LONG', '30s', { min: '6s', max: '5m' })
+  bad.duration('ABOVE', '30s', { max: '5m' })
+  assert.deepEqual(problemsOf(bad), [
+    'NO_UNIT: a duration such as 500ms, 90s, 15m, 6h or 3d (got "5000")',
+    'SHORT: a duration from 6s to 5m, such as 500ms, 90s, 15m, 6h or 3d (got "1s")',
+    'LONG: a duration from 6s to 5m, such as 500ms, 90s, 15m, 6h or 3d (got "1h")',
+    'ABOVE: a duration of at most 5m, such as 500ms, 90s, 15m, 6h or 3d (got "10m")',
+  ])
+})
+
+test('booleans are true or false and nothing else', () => {
+  const read = readEnv({ ON: 'true', OFF: 'false', WORD: 'on', DIGIT: '1', UPPER: 'TRUE' })
+  assert.equal(read.boolean('ON', false), true)
+  assert.equal(read.boolean('OFF', true), false)
+  assert.equal(read.boolean('UNSET', true), true)
+  assert.equal(read.boolean('WORD', false), false, 'the fallback stands in while the problem is reported')
+  read.boolean('DIGIT', false)
+  read.boolean('UPPER', false)
+  assert.deepEqual(problemsOf(read), [
+    'WORD: true or false (got "on")',
+    'DIGIT: true or false (got "1")',
+    'UPPER: true or false (got "TRUE")',
+  ])
+})
+
+test('a retired setting is refused only when it is set, naming what replaced it (not its value)', () => {
+  const unset = readEnv({ OLD_MS: '' })
+  unset.retired('OLD_MS', 'set OLD, a duration such as 5s')
+  assert.deepEqual(problemsOf(unset), [])
+
+  const set = readEnv({ OLD_MS: '5000' })
+  set.retired('OLD_MS', 'set OLD, a duration such as 5s')
+  assert.deepEqual(problemsOf(set), ['OLD_MS: no longer read; set OLD, a duration such as 5s'])
+})
