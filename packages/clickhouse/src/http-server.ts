@@ -159,7 +159,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpOptions):
 
   const fail = (request: IncomingMessage, response: ServerResponse, failure: Failure) => {
     const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-clickhouse-exception-code': String(failure.code) }
-    // A body left unread is not read: the connection closes after the answer.
+    // A body left unread: the answer goes out whole and the connection closes after a lingering read.
     if (!request.complete) return answerLeavingBodyUnread(request, response, httpStatusOf(failure.code), headers, `${failure.text}\n`)
     response.writeHead(httpStatusOf(failure.code), headers)
     response.end(`${failure.text}\n`)
