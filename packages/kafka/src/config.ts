@@ -9,6 +9,8 @@ export interface KafkaSettings {
 
 export interface RegistrySettings {
   url: string
+  /** How long one registry request may go without an answer before it fails (and is retried). */
+  requestTimeoutMs: number
   username?: string
   password?: string
 }
@@ -42,9 +44,12 @@ export function readKafkaSettings(env: EnvReader, clientId: string): KafkaSettin
   return settings
 }
 
-/** SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD. */
+/** SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_TIMEOUT, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD. */
 export function readRegistrySettings(env: EnvReader): RegistrySettings {
-  const settings: RegistrySettings = { url: env.url('SCHEMA_REGISTRY_URL', DEFAULT_REGISTRY_URL) }
+  const settings: RegistrySettings = {
+    url: env.url('SCHEMA_REGISTRY_URL', DEFAULT_REGISTRY_URL),
+    requestTimeoutMs: env.duration('SCHEMA_REGISTRY_TIMEOUT', '10s', { min: '100ms', max: '5m' }),
+  }
   const username = env.optionalString('SCHEMA_REGISTRY_USERNAME')
   const password = env.optionalString('SCHEMA_REGISTRY_PASSWORD')
   if (username !== undefined) settings.username = username

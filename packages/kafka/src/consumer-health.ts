@@ -23,7 +23,11 @@ export interface PendingRecords {
   records: number
 }
 
-type State = { kind: 'starting' } | { kind: 'running' } | { kind: 'stopped' } | { kind: 'crashed'; reason: string; next: string }
+type State =
+  | { kind: 'starting'; step: string | undefined }
+  | { kind: 'running' }
+  | { kind: 'stopped' }
+  | { kind: 'crashed'; reason: string; next: string }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** Partitions named in a stall, at most; the rest are counted. */
@@ -36,7 +40,7 @@ export class ConsumerHealth {
   readonly #onLag: ((topic: string, partition: number, records: number) => void) | undefined
   /** Why the consumer's work fails (set by its owner), until it next makes progress. */
   #failure: string | undefined
-  #state: State = { kind: 'starting' }
+  #state: State = { kind: 'starting', step: undefined }
   #lastProgress: number
   /** When the lag was first seen above 0 since it was last seen at 0. */
   #lagSince: number | undefined
@@ -80,6 +84,15 @@ export class ConsumerHealth {
   }
 
   /**
+   * What the service's start is doing before its consumer runs (`registering schemas`, `joining the
+   * group`): /readyz says `starting: <step>`, so a start that hangs names where. Ignored once the
+   * consumer has run.
+   */
+  starting(step: string): void {
+    if (this.#state.kind === 'starting') this.#state = { kind: 'starting', step }
+  }
+
+  /**
    * kafkajs runs the consumer (it joined its group). Not progress: the stall clock runs on from the
    * last work done, so a consumer that crashes and rejoins over and over without doing any shows as
    * stalled between its crashes, and a failure seen before the rejoin is still the reason.
@@ -111,7 +124,7 @@ export class ConsumerHealth {
   /** Undefined while the consumer runs and keeps up; otherwise why not (names, codes, numbers only). */
   problem(): string | undefined {
     const state = this.#state
-    if (state.kind === 'starting') return 'starting'
+    if (state.kind === 'starting') return state.step === undefined ? 'starting' : `starting: ${state.step}`
     if (state.kind === 'stopped') return 'stopped'
     if (state.kind === 'crashed') return `consumer crashed: ${state.reason}, ${state.next}`
     const lag = this.#observe()

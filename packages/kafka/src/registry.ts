@@ -4,19 +4,30 @@ import type { RegistrySettings } from './config.ts'
 
 export { SchemaRegistry, SchemaType, COMPATIBILITY }
 
+/**
+ * A registry client whose every request fails after `requestTimeoutMs` without an answer (the
+ * client has no timeout of its own: a registry that accepts a connection and never answers held a
+ * start-up, or a batch's decoding, for as long as it kept the connection open). A timed-out request
+ * is retried like a refused one.
+ */
 export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistry {
   const auth =
     settings.username !== undefined && settings.password !== undefined
       ? { username: settings.username, password: settings.password }
       : undefined
-  return new SchemaRegistry({ host: settings.url, ...(auth === undefined ? {} : { auth }) })
+  const timeout = settings.requestTimeoutMs
+  return new SchemaRegistry({
+    host: settings.url,
+    ...(auth === undefined ? {} : { auth }),
+    middlewares: [() => ({ prepareRequest: async (next) => (await next()).enhance({ timeout }) })],
+  })
 }
 
 const CONFIG_MISMATCH = /Compatibility does not match the configuration/
 /** Apicurio's answer to the second of two clients setting a new subject's compatibility at once. */
 const RULE_RACE = /A rule named 'COMPATIBILITY' already exists/
 /** The client reports a registry it cannot reach as `status 400: connect ECONNREFUSED …`; a 5xx is the registry itself failing. */
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|socket hang up|status 5\d\d/
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|socket hang up|Timeout \(\d+ms\)|status 5\d\d/
 /** How long registering waits out an unreachable registry (with backoff up to 5 s) before it fails. */
 const UNAVAILABLE_WAIT_MS = 120_000
 

@@ -228,8 +228,11 @@ export function superviseConsumer(options: SuperviseOptions): SupervisedConsumer
   }
 
   async function run(): Promise<void> {
+    health.starting('connecting the consumer')
     await consumer.connect()
+    health.starting('subscribing')
     for (const subscription of options.subscriptions) await consumer.subscribe(subscription)
+    health.starting('joining the group')
     // A failed join does not throw here: kafkajs reports it as another CRASH.
     await consumer.run(options.run)
   }

@@ -30,7 +30,7 @@ test('the kafka check names the refused broker; the registry check its HTTP stat
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const address = server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
-  const answered = await registryCheck({ url, username: 'user', password: 'secret' })().then(
+  const answered = await registryCheck({ url, username: 'user', password: 'secret', requestTimeoutMs: 2000 })().then(
     () => assert.fail('the registry answered 503'),
     (error: unknown) => error,
   )

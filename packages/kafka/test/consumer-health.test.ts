@@ -11,8 +11,12 @@ test('a consumer is ready once running, and stalled only with lag and no progres
   const time = clock()
   const health = new ConsumerHealth({ stallAfterMs: 90_000, now: time.now })
   assert.equal(health.problem(), 'starting')
+  health.starting('joining the group')
+  assert.equal(health.problem(), 'starting: joining the group', 'a start names its step')
   health.running()
   assert.equal(health.problem(), undefined)
+  health.starting('joining the group')
+  assert.equal(health.problem(), undefined, 'a step told after the consumer ran changes nothing')
 
   // Idle for an hour with no lag: still ready, and the hour does not count once lag appears.
   time.advance(3_600_000)

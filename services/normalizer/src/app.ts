@@ -141,13 +141,16 @@ export function createNormalizer(deps: NormalizerDeps): Normalizer {
     dedup,
     conditions: { 'consumer:normalizer': () => health.problem() },
     async start(): Promise<void> {
+      health.starting('creating topics')
       await ensureTopics(kafka, topicSpecs(topics, config.layout, ['raw', 'cleaned', 'deadLetters']))
+      health.starting('registering schemas')
       const codec = new AvroCodec(registry)
       const cleanedSchemaId = await registerTopicSchema(registry, topics.cleaned, 'tiktok.trends.cleaned.avsc')
       await codec.load([cleanedSchemaId])
       pipeline = { codec, cleanedSchemaId, dedup, now }
       const deadLetterSchemaId = await registerTopicSchema(registry, topics.deadLetters, 'tiktok.dead-letter.avsc')
       if (config.dedupEnabled) {
+        health.starting('rebuilding the dedup state')
         const rebuilt = await rebuildDedup()
         dedupKeys.set(dedup.size())
         log.info({ rebuilt, keys: dedup.size() }, 'dedup state rebuilt from the cleaned topic')
@@ -166,6 +169,7 @@ export function createNormalizer(deps: NormalizerDeps): Normalizer {
           onRetry: (reason) => transactionRetries.inc({ reason }),
         },
       )
+      health.starting('connecting the transactional producer')
       await committer.connect()
       consumer = kafka.consumer({
         groupId: config.groupId,

@@ -17,7 +17,7 @@ Reads <prefix>.raw.<family>, writes <prefix>.trends.cleaned and <prefix>.dead-le
 
 Environment:
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD
-  SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD
+  SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME/PASSWORD, SCHEMA_REGISTRY_TIMEOUT (10s)
   TOPIC_PREFIX (tiktok), NORMALIZER_GROUP_ID (tiktok-normalizer),
   NORMALIZER_TRANSACTIONAL_ID (<group>.<hostname>.<n>, n the lowest free among this host's instances,
     taken back on restart; set it to give each instance its own, stable across restarts),

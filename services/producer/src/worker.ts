@@ -494,6 +494,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     runTask,
     health,
     async start(): Promise<void> {
+      health.starting('creating topics and registering schemas')
       await prepare()
       consumer = kafka.consumer({
         groupId: deps.groupId,

@@ -304,9 +304,15 @@ export function createSink(deps: SinkDeps): Sink {
       return behind + partitions.pending().reduce((sum, p) => sum + (p.topic === topic && p.partition === partition ? p.records : 0), 0)
     },
     async start(): Promise<void> {
-      if (config.migrate) await migrateWhenReachable()
+      if (config.migrate) {
+        health.starting('migrating ClickHouse')
+        await migrateWhenReachable()
+      }
+      health.starting('creating topics')
       await ensureTopics(kafka, topicSpecs(topics, config.layout, ['cleaned', 'fetchLog', 'deadLetters', 'signals']))
+      health.starting('registering schemas')
       deadLetterSchemaId = await registerTopicSchema(registry, deadLetterTopic, 'tiktok.dead-letter.avsc')
+      health.starting('connecting to Kafka')
       admin = kafka.admin()
       await admin.connect()
       dlqProducer = await orderedProducer(kafka)
