@@ -47,7 +47,7 @@ function start(name: string, port: number): { child: ChildProcess; log: string }
       METRICS_PORT: String(port),
       NORMALIZER_GROUP_ID: groupId,
       NORMALIZER_TRANSACTIONAL_ID: `${groupId}.${name}`,
-      NORMALIZER_MAX_BYTES_PER_PARTITION: '16384',
+      NORMALIZER_MAX_BYTES_PER_PARTITION: '16KiB',
     },
     stdio: 'ignore',
   })

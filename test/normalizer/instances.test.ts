@@ -28,7 +28,7 @@ test('two normalizers on one host get their own transactional ids and share the 
   const normalizerEnv: Record<string, string> = {
     ...base,
     NORMALIZER_GROUP_ID: group,
-    NORMALIZER_MAX_BYTES_PER_PARTITION: '1024',
+    NORMALIZER_MAX_BYTES_PER_PARTITION: '1KiB',
     NORMALIZER_PARTITIONS_CONCURRENTLY: '1',
     DEDUP_MAX_KEYS_PER_SHARD: '1',
   }

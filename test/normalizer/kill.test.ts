@@ -21,7 +21,7 @@ test('SIGKILL mid-stream and a restart: the cleaned topic has no duplicate and n
     ...env,
     NORMALIZER_GROUP_ID: `${env['TOPIC_PREFIX']}.normalizer`,
     NORMALIZER_TRANSACTIONAL_ID: `${env['TOPIC_PREFIX']}.normalizer.instance-1`,
-    NORMALIZER_MAX_BYTES_PER_PARTITION: '16384',
+    NORMALIZER_MAX_BYTES_PER_PARTITION: '16KiB',
     DEDUP_MAX_KEYS_PER_SHARD: '1',
   }
 

@@ -31,7 +31,7 @@ test('the normalizer crashed mid-stream and restarted by its supervisor: no dupl
     METRICS_PORT: String(port),
     NORMALIZER_GROUP_ID: groupId,
     NORMALIZER_TRANSACTIONAL_ID: `${groupId}.instance-1`,
-    NORMALIZER_MAX_BYTES_PER_PARTITION: '8192',
+    NORMALIZER_MAX_BYTES_PER_PARTITION: '8KiB',
     DEDUP_MAX_KEYS_PER_SHARD: '1',
     CONSUMER_RESTART_LIMIT: '30',
   })

@@ -134,7 +134,7 @@ test('poison pages end as named failures or dead letters; the worker goes on wit
       { endpoint: 'hashtags-legacy', countries: ['US'], periods: ['7'], maxPages: 1, pageSize: 10 },
     ],
   }
-  const env = producerEnv(simulator.url, matrix, { CC_MAX_RESPONSE_BYTES: String(10 * 1024 * 1024) })
+  const env = producerEnv(simulator.url, matrix, { CC_MAX_RESPONSE_BYTES: '10MiB' })
   const config = loadProducerConfig(env)
   const topics = topicsFor(config.topicPrefix)
   const { kafka, registry } = stackClients()

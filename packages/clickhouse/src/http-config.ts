@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { parseSize, type EnvReader } from '@trends/core'
+import type { EnvReader } from '@trends/core'
 import { DEFAULT_EMBEDDED_PATH } from './config.ts'
 import type { StatementLimits } from './limits.ts'
 
@@ -55,14 +55,7 @@ function duration(env: EnvReader, key: string, fallbackMs: number): number {
 }
 
 function size(env: EnvReader, key: string, fallback: number): number {
-  const text = env.optionalString(key)
-  if (text === undefined) return fallback
-  const bytes = parseSize(text)
-  if (bytes === undefined || bytes < 1024) {
-    env.problem(`${key}: a size of at least 1KiB such as 512KiB, 64MiB or 1GiB (got ${JSON.stringify(text)})`)
-    return fallback
-  }
-  return bytes
+  return env.size(key, `${fallback}B`, { min: '1KiB' })
 }
 
 function users(env: EnvReader): Record<string, string> | undefined {

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.ts'
+import { parseSize } from './size.ts'
 import { ConfigError } from './errors.ts'
 
 /**
@@ -14,6 +15,8 @@ export interface EnvReader {
   port(key: string, fallback: number): number
   /** A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds, within `range` (durations too) when given. */
   duration(key: string, fallback: string, range?: { min?: string; max?: string }): number
+  /** A size in bytes written with its unit (`512B`, `64KiB`, `4MiB`, `1GiB`), within `range` (sizes too) when given. */
+  size(key: string, fallback: string, range?: { min?: string; max?: string }): number
   /** `true` or `false`, nothing else. */
   boolean(key: string, fallback: boolean): boolean
   /**
@@ -68,31 +71,40 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     }
     return value
   }
+  /** A value with its unit (a duration, a size) within `range` (written the same way); the fallback stands in for a bad one. */
+  const measure = (
+    key: string,
+    fallback: string,
+    range: { min?: string; max?: string },
+    parse: (text: string) => number | undefined,
+    what: string,
+    examples: string,
+  ): number => {
+    const text = raw(key) ?? fallback
+    const value = parse(text)
+    const min = range.min === undefined ? 0 : (parse(range.min) ?? 0)
+    const max = range.max === undefined ? Number.MAX_SAFE_INTEGER : (parse(range.max) ?? Number.MAX_SAFE_INTEGER)
+    if (value !== undefined && value >= min && value <= max) return value
+    const bounds =
+      range.min !== undefined && range.max !== undefined
+        ? ` from ${range.min} to ${range.max}`
+        : range.min !== undefined
+          ? ` of at least ${range.min}`
+          : range.max !== undefined
+            ? ` of at most ${range.max}`
+            : ''
+    problems.push(`${key}: ${what}${bounds === '' ? '' : `${bounds},`} ${examples} (got ${JSON.stringify(text)})`)
+    return parse(fallback) ?? 0
+  }
   return {
     string: (key, fallback) => raw(key) ?? fallback,
     optionalString: (key) => raw(key),
     int,
     number,
     port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
-    duration: (key, fallback, range = {}) => {
-      const text = raw(key) ?? fallback
-      const ms = parseDuration(text)
-      const min = range.min === undefined ? 0 : (parseDuration(range.min) ?? 0)
-      const max = range.max === undefined ? Number.MAX_SAFE_INTEGER : (parseDuration(range.max) ?? Number.MAX_SAFE_INTEGER)
-      if (ms !== undefined && ms >= min && ms <= max) return ms
-      const bounds =
-        range.min !== undefined && range.max !== undefined
-          ? ` from ${range.min} to ${range.max}`
-          : range.min !== undefined
-            ? ` of at least ${range.min}`
-            : range.max !== undefined
-              ? ` of at most ${range.max}`
-              : ''
-      problems.push(
-        `${key}: a duration${bounds === '' ? '' : `${bounds},`} such as 500ms, 90s, 15m, 6h or 3d (got ${JSON.stringify(text)})`,
-      )
-      return parseDuration(fallback) ?? 0
-    },
+    duration: (key, fallback, range = {}) =>
+      measure(key, fallback, range, parseDuration, 'a duration', 'such as 500ms, 90s, 15m, 6h or 3d'),
+    size: (key, fallback, range = {}) => measure(key, fallback, range, parseSize, 'a size', 'such as 512KiB, 64MiB or 1GiB'),
     boolean: (key, fallback) => {
       const value = raw(key)
       if (value === undefined) return fallback

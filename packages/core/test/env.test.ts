@@ -34,6 +34,27 @@ test('durations carry a unit and keep to their range; every problem names the se
   ])
 })
 
+test('sizes carry a binary unit and keep to their range, as durations do', () => {
+  const good = readEnv({ A: '512KiB', B: '4MiB', C: '1024B' })
+  assert.equal(good.size('A', '1MiB'), 512 * 1024)
+  assert.equal(good.size('B', '1MiB', { max: '15MiB' }), 4 * 1024 * 1024)
+  assert.equal(good.size('C', '1MiB', { min: '1KiB' }), 1024, 'the bounds are inclusive')
+  assert.equal(good.size('UNSET', '32MiB'), 32 * 1024 * 1024)
+  assert.deepEqual(problemsOf(good), [])
+
+  const bad = readEnv({ BARE: '1048576', DECIMAL: '4MB', SMALL: '512B', LARGE: '16MiB' })
+  assert.equal(bad.size('BARE', '1MiB'), 1024 * 1024, 'the fallback stands in while the problem is reported')
+  bad.size('DECIMAL', '1MiB')
+  bad.size('SMALL', '1MiB', { min: '1KiB', max: '15MiB' })
+  bad.size('LARGE', '8MiB', { max: '15MiB' })
+  assert.deepEqual(problemsOf(bad), [
+    'BARE: a size such as 512KiB, 64MiB or 1GiB (got "1048576")',
+    'DECIMAL: a size such as 512KiB, 64MiB or 1GiB (got "4MB")',
+    'SMALL: a size from 1KiB to 15MiB, such as 512KiB, 64MiB or 1GiB (got "512B")',
+    'LARGE: a size of at most 15MiB, such as 512KiB, 64MiB or 1GiB (got "16MiB")',
+  ])
+})
+
 test('booleans are true or false and nothing else', () => {
   const read = readEnv({ ON: 'true', OFF: 'false', WORD: 'on', DIGIT: '1', UPPER: 'TRUE' })
   assert.equal(read.boolean('ON', false), true)

@@ -54,7 +54,7 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
       bodyTimeoutMs: env.duration('CC_BODY_TIMEOUT', '30s', { min: '1ms' }),
       attemptTimeoutMs: env.duration('CC_ATTEMPT_TIMEOUT', '1m', { min: '1ms' }),
       // At most 15 MiB so that any one item of a body, dead-lettered whole, fits the dead-letter topic (16 MiB).
-      maxResponseBytes: env.int('CC_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, { min: 1024, max: 15 * 1024 * 1024 }),
+      maxResponseBytes: env.size('CC_MAX_RESPONSE_BYTES', '8MiB', { min: '1KiB', max: '15MiB' }),
     },
     retry: {
       maxAttempts: env.int('CC_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, { min: 1, max: 100 }),

@@ -62,7 +62,7 @@ export function loadNormalizerConfig(
     dedupEnabled: read.boolean('NORMALIZER_DEDUP', true),
     dedupTtlMs: read.duration('DEDUP_TTL', '3d'),
     dedupMaxKeysPerShard: read.int('DEDUP_MAX_KEYS_PER_SHARD', 500_000, { min: 1 }),
-    maxBytesPerPartition: read.int('NORMALIZER_MAX_BYTES_PER_PARTITION', 1_048_576, { min: 1024 }),
+    maxBytesPerPartition: read.size('NORMALIZER_MAX_BYTES_PER_PARTITION', '1MiB', { min: '1KiB' }),
     partitionsConcurrently: read.int('NORMALIZER_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 64 }),
     consumer: readConsumerSettings(read),
     health: readHealthSettings(read, 9465),

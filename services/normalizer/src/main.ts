@@ -23,7 +23,7 @@ Environment:
     taken back on restart; set it to give each instance its own, stable across restarts),
   TASK_PARTITIONS (6), RAW_PARTITIONS (3), CLEANED_PARTITIONS (6), NORMALIZER_DEDUP (true; false to publish again what the cleaned topic has, for reprocessing),
   DEDUP_TTL (3d), DEDUP_MAX_KEYS_PER_SHARD (500000),
-  NORMALIZER_MAX_BYTES_PER_PARTITION (1048576), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
+  NORMALIZER_MAX_BYTES_PER_PARTITION (1MiB), NORMALIZER_PARTITIONS_CONCURRENTLY (3), LOG_LEVEL (info)
   CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m)
   METRICS_HOST (127.0.0.1), METRICS_PORT (9465): /metrics, /healthz, /readyz
 `
