@@ -18,7 +18,10 @@ export {
   schemaDifference,
   dataTables,
   exchangeTables,
-  exchangeStatement,
+  swapStatement,
+  swapMethodFor,
+  swappingName,
+  type SwapMethod,
   shadowDatabaseStatement,
   REPLAY_STATE_TABLE,
 } from './shadow.ts'

@@ -71,9 +71,26 @@ export async function dataTables(client: ClickHouseClient, database: string): Pr
 }
 
 /**
- * Exchanges each of `tables` between `live` and `shadow`: one EXCHANGE TABLES per pair, each atomic,
- * so a reader of any one table sees the old rows or the new, never a mix. Nothing may write to
- * either database meanwhile (the caller pauses the sinks first).
+ * How a swap trades each table between the live and the shadow database. `exchange`: one EXCHANGE
+ * TABLES per pair, atomic, so a reader of any one table sees the old rows or the new, never a mix.
+ * `rename`: one RENAME TABLE of three moves per pair, for databases whose engine cannot exchange
+ * (Ordinary, which servers upgraded from before 20.10 may still have): no rows are lost or mixed,
+ * but for the moment it takes a reader may find the table missing.
+ */
+export type SwapMethod = 'exchange' | 'rename'
+
+/** Database engines that cannot exchange tables; every other engine ClickHouse has for MergeTree tables can. */
+const CANNOT_EXCHANGE: ReadonlySet<string> = new Set(['Ordinary'])
+
+/** The method for databases of these engines: RENAME as soon as one of them cannot exchange. */
+export function swapMethodFor(engines: readonly string[]): SwapMethod {
+  return engines.some((engine) => CANNOT_EXCHANGE.has(engine)) ? 'rename' : 'exchange'
+}
+
+/**
+ * Trades each of `tables` between `live` and `shadow`, pair by pair, by the method their engines
+ * allow (returned, for the caller to say). Nothing may write to either database meanwhile (the
+ * caller pauses the sinks first).
  */
 export async function exchangeTables(
   client: ClickHouseClient,
@@ -81,14 +98,27 @@ export async function exchangeTables(
   shadow: string,
   tables: readonly string[],
   cluster?: string,
-): Promise<void> {
-  for (const table of tables) await client.command({ query: exchangeStatement(live, shadow, table, cluster) })
+): Promise<SwapMethod> {
+  const engines = await rows<{ engine: string }>(client, 'SELECT engine FROM system.databases WHERE name IN ({names:Array(String)})', {
+    names: [live, shadow],
+  })
+  const method = swapMethodFor(engines.map((row) => row.engine))
+  for (const table of tables) await client.command({ query: swapStatement(method, live, shadow, table, cluster) })
+  return method
 }
 
-/** One pair's exchange; on a cluster (CLICKHOUSE_CLUSTER) on every replica. */
-export function exchangeStatement(live: string, shadow: string, table: string, cluster?: string): string {
+/** The name a table has between the first and the last move of a RENAME swap. */
+export function swappingName(table: string): string {
+  return `${table}__swapping`
+}
+
+/** One pair's swap; on a cluster (CLICKHOUSE_CLUSTER) on every replica. */
+export function swapStatement(method: SwapMethod, live: string, shadow: string, table: string, cluster?: string): string {
   const onCluster = cluster === undefined ? '' : ` ON CLUSTER ${identifier(cluster)}`
-  return `EXCHANGE TABLES ${identifier(live)}.${identifier(table)} AND ${identifier(shadow)}.${identifier(table)}${onCluster}`
+  const at = (database: string, name: string) => `${identifier(database)}.${identifier(name)}`
+  if (method === 'exchange') return `EXCHANGE TABLES ${at(live, table)} AND ${at(shadow, table)}${onCluster}`
+  const aside = at(live, swappingName(table))
+  return `RENAME TABLE ${at(live, table)} TO ${aside}, ${at(shadow, table)} TO ${at(live, table)}, ${aside} TO ${at(shadow, table)}${onCluster}`
 }
 
 /** The statements that make and drop the shadow database; on a cluster on every replica. */

@@ -7,7 +7,7 @@ import { ConfigError, readEnv, TrendsError } from '@trends/core'
 import {
   DISTRIBUTED_TABLES,
   distributedName,
-  exchangeStatement,
+  swapStatement,
   shadowDatabaseStatement,
   migrate,
   MIGRATIONS_DIR,
@@ -346,15 +346,22 @@ test('CLICKHOUSE_CLUSTER: read for a server, reported with the other problems wh
 test("a shadow replay's statements on a cluster parse with ClickHouse's parser, ON CLUSTER in place", async (t) => {
   const parse = await parser(t)
   const statements = [
-    exchangeStatement('default', 'default_shadow', 'trend_observations', CLUSTER),
+    swapStatement('exchange', 'default', 'default_shadow', 'trend_observations', CLUSTER),
+    swapStatement('rename', 'default', 'default_shadow', 'trend_observations', CLUSTER),
     shadowDatabaseStatement('create', 'default_shadow', CLUSTER),
     shadowDatabaseStatement('drop', 'default_shadow', CLUSTER),
   ]
   for (const sql of statements) assert.match(await parse(sql), new RegExp(`\\bON CLUSTER ${CLUSTER}\\b`), sql)
   // On one node, the same statements without the clause.
   assert.equal(
-    exchangeStatement('default', 'default_shadow', 'trend_observations'),
+    swapStatement('exchange', 'default', 'default_shadow', 'trend_observations'),
     'EXCHANGE TABLES `default`.`trend_observations` AND `default_shadow`.`trend_observations`',
+  )
+  assert.equal(
+    swapStatement('rename', 'default', 'default_shadow', 'trend_observations'),
+    'RENAME TABLE `default`.`trend_observations` TO `default`.`trend_observations__swapping`, ' +
+      '`default_shadow`.`trend_observations` TO `default`.`trend_observations`, ' +
+      '`default`.`trend_observations__swapping` TO `default_shadow`.`trend_observations`',
   )
   assert.equal(shadowDatabaseStatement('drop', 'default_shadow'), 'DROP DATABASE IF EXISTS `default_shadow` SYNC')
 })

@@ -9,6 +9,9 @@ import {
   migrate,
   schemaDifference,
   shadowDatabase,
+  swapMethodFor,
+  swappingName,
+  swapStatement,
 } from '@trends/clickhouse'
 import { defer, EMBEDDED_TEST_PATH, observation, testLogger, useFreshDatabase } from '@trends/testing'
 
@@ -49,7 +52,7 @@ test('a shadow beside the live database: the same schema, its data tables, excha
   await shadow.insert({ table: 'trend_observations', values: [row('new', 2)], format: 'JSONEachRow' })
   const read = async (sql: string) => (await (await live.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>())[0]
 
-  await exchangeTables(live, database, shadowName, tables)
+  assert.equal(await exchangeTables(live, database, shadowName, tables), 'exchange', 'both databases can exchange')
   // The live database's views read the exchanged tables by name.
   assert.deepEqual(await read(`SELECT display_name FROM ${database}.trend_observations`), { display_name: 'new' })
   assert.deepEqual(await read(`SELECT display_name FROM ${shadowName}.trend_observations`), { display_name: 'old' })
@@ -63,6 +66,41 @@ test('a shadow beside the live database: the same schema, its data tables, excha
   // And back: a rollback is the same exchange again.
   await exchangeTables(live, database, shadowName, tables)
   assert.deepEqual(await read(`SELECT groupArray(display_name) AS names FROM ${database}.trend_observations`), { names: ['old'] })
+})
+
+test('where an engine cannot exchange, the swap renames: the same trade of tables, nothing left aside', async (t) => {
+  assert.equal(swapMethodFor(['Atomic', 'Ordinary']), 'rename')
+  assert.equal(swapMethodFor(['Atomic', 'Atomic']), 'exchange')
+  assert.equal(swapMethodFor(['Replicated', 'Atomic']), 'exchange')
+  // chDB makes no Ordinary database (deprecated), so the RENAME form runs here between two that
+  // could exchange: what it does to the tables is what the swap relies on.
+  const { client, database } = await useFreshDatabase(t, 'rename_swap')
+  const other = `${database}_other`
+  await client.command({ query: `CREATE DATABASE ${other}` })
+  defer(t, () => client.command({ query: `DROP DATABASE IF EXISTS ${other}` }))
+  for (const [db, side] of [
+    [database, 'live'],
+    [other, 'shadow'],
+  ] as const) {
+    await client.command({ query: `CREATE TABLE ${db}.t (side String) ENGINE = MergeTree ORDER BY side` })
+    await client.command({ query: `INSERT INTO ${db}.t VALUES ('${side}')` })
+  }
+  const sides = async () => {
+    const read = async (db: string) =>
+      (await (await client.query({ query: `SELECT side FROM ${db}.t`, format: 'JSONEachRow' })).json<{ side: string }>()).map((r) => r.side)
+    const aside = await (
+      await client.query({
+        query: 'SELECT count() AS n FROM system.tables WHERE database IN ({dbs:Array(String)}) AND name = {name:String}',
+        query_params: { dbs: [database, other], name: swappingName('t') },
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string }>()
+    return { live: await read(database), shadow: await read(other), aside: Number(aside[0]?.n) }
+  }
+  await client.command({ query: swapStatement('rename', database, other, 't') })
+  assert.deepEqual(await sides(), { live: ['shadow'], shadow: ['live'], aside: 0 })
+  await client.command({ query: swapStatement('rename', database, other, 't') })
+  assert.deepEqual(await sides(), { live: ['live'], shadow: ['shadow'], aside: 0 }, 'and back, as a rollback')
 })
 
 test('schema differences are named, migration by migration', () => {

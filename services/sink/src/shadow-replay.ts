@@ -485,7 +485,7 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
     const resumeAt = await committed(ctx.admin, group, [...new Set(keys.map((k) => k.topic))])
     // The swapped-in claims fence the live sink as well, until the done claims below.
     for (const k of keys) await claimPartition(ctx.shadow, k, swapFence(id))
-    await exchangeTables(ctx.live, ctx.liveDatabase, ctx.shadowDatabase, liveTables, ctx.cluster)
+    const method = await exchangeTables(ctx.live, ctx.liveDatabase, ctx.shadowDatabase, liveTables, ctx.cluster)
     for (const k of keys) await claimPartition(ctx.live, k, swapDone(id, resumeAt.get(key(k.topic, k.partition))))
     fenced = false
     const pausedMs = Date.now() - pausedAt
@@ -495,10 +495,11 @@ export async function runSwap(ctx: ShadowContext, direction: 'swap' | 'rollback'
       lastSwap: { id, at: Date.now(), pausedMs },
     }
     await writeShadowState(ctx.live, ctx.shadowDatabase, next)
+    const how = method === 'rename' ? ' by RENAME (a database engine that cannot EXCHANGE: readers may have missed a table meanwhile)' : ''
     ctx.out(
       direction === 'swap'
-        ? `swapped ${liveTables.length} tables (replay ${state.id}); the live sink paused ${(pausedMs / 1000).toFixed(1)}s; the previous tables stay in ${ctx.shadowDatabase} for --rollback until --drop-previous`
-        : `rolled back ${liveTables.length} tables (replay ${state.id}); the live sink paused ${(pausedMs / 1000).toFixed(1)}s; the replayed tables stay in ${ctx.shadowDatabase} until --drop-previous`,
+        ? `swapped ${liveTables.length} tables${how} (replay ${state.id}); the live sink paused ${(pausedMs / 1000).toFixed(1)}s; the previous tables stay in ${ctx.shadowDatabase} for --rollback until --drop-previous`
+        : `rolled back ${liveTables.length} tables${how} (replay ${state.id}); the live sink paused ${(pausedMs / 1000).toFixed(1)}s; the replayed tables stay in ${ctx.shadowDatabase} until --drop-previous`,
     )
     return next
   } finally {
