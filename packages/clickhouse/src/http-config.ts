@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { EnvReader } from '@trends/core'
+import { formatDuration, type EnvReader } from '@trends/core'
 import { DEFAULT_EMBEDDED_PATH } from './config.ts'
 import type { StatementLimits } from './limits.ts'
 
@@ -51,7 +51,7 @@ export interface ClickHouseServeSettings {
 }
 
 function duration(env: EnvReader, key: string, fallbackMs: number): number {
-  return env.duration(key, `${fallbackMs}ms`, { min: '1s' })
+  return env.duration(key, formatDuration(fallbackMs), { min: '1s' })
 }
 
 function size(env: EnvReader, key: string, fallback: number): number {

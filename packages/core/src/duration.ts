@@ -7,3 +7,12 @@ export function parseDuration(text: string): number | undefined {
   const unit = UNITS[match[2] ?? '']
   return unit === undefined ? undefined : Number(match[1]) * unit
 }
+
+/** Milliseconds as a duration setting is written, in the largest unit that holds them whole: `30s`, `2m`, `1500ms`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNITS[unit] ?? 1
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}

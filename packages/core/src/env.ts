@@ -13,17 +13,16 @@ export interface EnvReader {
   int(key: string, fallback: number, range?: { min?: number; max?: number }): number
   number(key: string, fallback: number, range?: { min?: number; max?: number }): number
   port(key: string, fallback: number): number
-  /** A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds, within `range` (durations too) when given. */
-  duration(key: string, fallback: string, range?: { min?: string; max?: string }): number
+  /**
+   * A duration (`500ms`, `90s`, `15m`, `6h`, `3d`) in milliseconds, within `range` (durations too)
+   * when given. `formerly`: the name the setting had when it took plain milliseconds; set, it is
+   * refused naming this one (an old environment fails at start-up instead of being ignored).
+   */
+  duration(key: string, fallback: string, range?: { min?: string; max?: string; formerly?: string }): number
   /** A size in bytes written with its unit (`512B`, `64KiB`, `4MiB`, `1GiB`), within `range` (sizes too) when given. */
   size(key: string, fallback: string, range?: { min?: string; max?: string }): number
   /** `true` or `false`, nothing else. */
   boolean(key: string, fallback: boolean): boolean
-  /**
-   * A setting that no longer exists: when it is set, a problem naming what replaced it (so an old
-   * environment fails at start-up instead of being silently ignored).
-   */
-  retired(key: string, instead: string): void
   list(key: string, fallback: readonly string[]): string[]
   url(key: string, fallback: string): string
   optionalUrl(key: string): string | undefined
@@ -102,8 +101,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
     int,
     number,
     port: (key, fallback) => int(key, fallback, { min: 1, max: 65535 }),
-    duration: (key, fallback, range = {}) =>
-      measure(key, fallback, range, parseDuration, 'a duration', 'such as 500ms, 90s, 15m, 6h or 3d'),
+    duration: (key, fallback, range = {}) => {
+      if (range.formerly !== undefined && raw(range.formerly) !== undefined)
+        problems.push(`${range.formerly}: no longer read; set ${key}, a duration such as ${fallback}`)
+      return measure(key, fallback, range, parseDuration, 'a duration', 'such as 500ms, 90s, 15m, 6h or 3d')
+    },
     size: (key, fallback, range = {}) => measure(key, fallback, range, parseSize, 'a size', 'such as 512KiB, 64MiB or 1GiB'),
     boolean: (key, fallback) => {
       const value = raw(key)
@@ -111,9 +113,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvReader {
       if (value === 'true' || value === 'false') return value === 'true'
       problems.push(`${key}: true or false (got ${JSON.stringify(value)})`)
       return fallback
-    },
-    retired: (key, instead) => {
-      if (raw(key) !== undefined) problems.push(`${key}: no longer read; ${instead}`)
     },
     list: (key, fallback) => {
       const value = raw(key)

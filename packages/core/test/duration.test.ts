@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseDuration } from '../src/duration.ts'
+import { formatDuration, parseDuration } from '../src/duration.ts'
 
 test('durations: milliseconds, seconds, minutes, hours, days', () => {
   assert.equal(parseDuration('250ms'), 250)
@@ -10,6 +10,23 @@ test('durations: milliseconds, seconds, minutes, hours, days', () => {
   assert.equal(parseDuration('1d'), 86_400_000)
   assert.equal(parseDuration('1w'), undefined)
   assert.equal(parseDuration('soon'), undefined)
+})
+
+test('durations written back in the largest unit that holds them whole, and read again the same', () => {
+  const cases: Array<[number, string]> = [
+    [500, '500ms'],
+    [1500, '1500ms'],
+    [30_000, '30s'],
+    [120_000, '2m'],
+    [90_000, '90s'],
+    [21_600_000, '6h'],
+    [259_200_000, '3d'],
+    [0, '0ms'],
+  ]
+  for (const [ms, text] of cases) {
+    assert.equal(formatDuration(ms), text)
+    assert.equal(parseDuration(text), ms)
+  }
 })
 
 test('full jitter stays between 0 and the capped exponential', async () => {

@@ -64,12 +64,12 @@ test('booleans are true or false and nothing else', () => {
   ])
 })
 
-test('a retired setting is refused only when it is set, naming what replaced it (not its value)', () => {
-  const unset = readEnv({ OLD_MS: '' })
-  unset.retired('OLD_MS', 'set OLD, a duration such as 5s')
+test("a duration's former name is refused only when it is set, naming the new one (not its value)", () => {
+  const unset = readEnv({ OLD_MS: '', OLD: '2s' })
+  assert.equal(unset.duration('OLD', '5s', { formerly: 'OLD_MS' }), 2000)
   assert.deepEqual(problemsOf(unset), [])
 
   const set = readEnv({ OLD_MS: '5000' })
-  set.retired('OLD_MS', 'set OLD, a duration such as 5s')
+  assert.equal(set.duration('OLD', '5s', { formerly: 'OLD_MS' }), 5000, 'the default stands')
   assert.deepEqual(problemsOf(set), ['OLD_MS: no longer read; set OLD, a duration such as 5s'])
 })

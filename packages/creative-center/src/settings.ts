@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { EnvReader } from '@trends/core'
+import { formatDuration, type EnvReader } from '@trends/core'
 import { CONTRACTS, ContractFileError, parseContracts, type Contracts } from './contracts.ts'
 import { ENDPOINTS } from './endpoints.ts'
 import type { HttpSettings } from './http.ts'
@@ -49,26 +49,23 @@ export function readCreativeCenterSettings(env: EnvReader): CreativeCenterSettin
     http: {
       connections: env.int('CC_CONNECTIONS', 4, { min: 1, max: 256 }),
       keepAliveTimeoutMs: 10_000,
-      connectTimeoutMs: env.duration('CC_CONNECT_TIMEOUT', '10s', { min: '1ms' }),
-      headersTimeoutMs: env.duration('CC_HEADERS_TIMEOUT', '30s', { min: '1ms' }),
-      bodyTimeoutMs: env.duration('CC_BODY_TIMEOUT', '30s', { min: '1ms' }),
-      attemptTimeoutMs: env.duration('CC_ATTEMPT_TIMEOUT', '1m', { min: '1ms' }),
+      connectTimeoutMs: env.duration('CC_CONNECT_TIMEOUT', '10s', { min: '1ms', formerly: 'CC_CONNECT_TIMEOUT_MS' }),
+      headersTimeoutMs: env.duration('CC_HEADERS_TIMEOUT', '30s', { min: '1ms', formerly: 'CC_HEADERS_TIMEOUT_MS' }),
+      bodyTimeoutMs: env.duration('CC_BODY_TIMEOUT', '30s', { min: '1ms', formerly: 'CC_BODY_TIMEOUT_MS' }),
+      attemptTimeoutMs: env.duration('CC_ATTEMPT_TIMEOUT', '1m', { min: '1ms', formerly: 'CC_ATTEMPT_TIMEOUT_MS' }),
       // At most 15 MiB so that any one item of a body, dead-lettered whole, fits the dead-letter topic (16 MiB).
       maxResponseBytes: env.size('CC_MAX_RESPONSE_BYTES', '8MiB', { min: '1KiB', max: '15MiB' }),
     },
     retry: {
       maxAttempts: env.int('CC_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, { min: 1, max: 100 }),
-      baseDelayMs: env.duration('CC_RETRY_BASE', `${DEFAULT_RETRY.baseDelayMs}ms`),
-      maxDelayMs: env.duration('CC_RETRY_MAX', `${DEFAULT_RETRY.maxDelayMs}ms`),
-      budgetMs: env.duration('CC_RETRY_BUDGET', `${DEFAULT_RETRY.budgetMs}ms`),
+      baseDelayMs: env.duration('CC_RETRY_BASE', formatDuration(DEFAULT_RETRY.baseDelayMs), { formerly: 'CC_RETRY_BASE_MS' }),
+      maxDelayMs: env.duration('CC_RETRY_MAX', formatDuration(DEFAULT_RETRY.maxDelayMs), { formerly: 'CC_RETRY_MAX_MS' }),
+      budgetMs: env.duration('CC_RETRY_BUDGET', formatDuration(DEFAULT_RETRY.budgetMs), { formerly: 'CC_RETRY_BUDGET_MS' }),
     },
     ratePerSecond: env.number('CC_RATE_PER_SECOND', 1, { min: 0.001, max: 100_000 }),
     burst: env.int('CC_BURST', 1, { min: 1, max: 100_000 }),
     userAgent: env.string('CC_USER_AGENT', DEFAULT_USER_AGENT),
   }
-  // Read as plain milliseconds before every duration setting took a unit.
-  for (const name of ['CONNECT_TIMEOUT', 'HEADERS_TIMEOUT', 'BODY_TIMEOUT', 'ATTEMPT_TIMEOUT', 'RETRY_BASE', 'RETRY_MAX', 'RETRY_BUDGET'])
-    env.retired(`CC_${name}_MS`, `set CC_${name}, a duration such as 500ms or 30s`)
   const webId = env.optionalString('CC_WEB_ID')
   if (webId !== undefined) {
     if (/^\d{19}$/.test(webId)) settings.webId = webId

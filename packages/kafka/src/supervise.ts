@@ -1,4 +1,4 @@
-import { fullJitter, type EnvReader } from '@trends/core'
+import { formatDuration, fullJitter, type EnvReader } from '@trends/core'
 import type { Logger } from '@trends/logger'
 import { counter, describeFailure, originOf, type Registry } from '@trends/metrics'
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs'
@@ -25,9 +25,9 @@ export const CONSUMER_LOST_EXIT_CODE = 75
 /** CONSUMER_STALL_AFTER (2m), CONSUMER_RESTART_LIMIT (5), CONSUMER_RESTART_WINDOW (10m). */
 export function readConsumerSettings(env: EnvReader): ConsumerSettings {
   return {
-    stallAfterMs: env.duration('CONSUMER_STALL_AFTER', `${DEFAULT_CONSUMER_SETTINGS.stallAfterMs}ms`, { min: '100ms' }),
+    stallAfterMs: env.duration('CONSUMER_STALL_AFTER', formatDuration(DEFAULT_CONSUMER_SETTINGS.stallAfterMs), { min: '100ms' }),
     restartLimit: env.int('CONSUMER_RESTART_LIMIT', DEFAULT_CONSUMER_SETTINGS.restartLimit, { min: 0, max: 100 }),
-    restartWindowMs: env.duration('CONSUMER_RESTART_WINDOW', `${DEFAULT_CONSUMER_SETTINGS.restartWindowMs}ms`, { min: '1s' }),
+    restartWindowMs: env.duration('CONSUMER_RESTART_WINDOW', formatDuration(DEFAULT_CONSUMER_SETTINGS.restartWindowMs), { min: '1s' }),
   }
 }
 

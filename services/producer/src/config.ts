@@ -65,18 +65,16 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     creativeCenter,
     topicPrefix: read.string('TOPIC_PREFIX', 'tiktok'),
     charts,
-    schedulerTickMs: read.duration('SCHEDULER_TICK', '5s', { min: '10ms' }),
+    schedulerTickMs: read.duration('SCHEDULER_TICK', '5s', { min: '10ms', formerly: 'SCHEDULER_TICK_MS' }),
     // Read as every service reads it (the cleaned topic's count included), whichever makes a topic first.
     taskPartitions: layout.taskPartitions,
     rawPartitions: layout.rawPartitions,
     workerGroupId: read.string('WORKER_GROUP_ID', 'tiktok-producer-workers'),
-    workerSessionTimeoutMs: read.duration('WORKER_SESSION_TIMEOUT', '30s', { min: '6s', max: '5m' }),
+    workerSessionTimeoutMs: read.duration('WORKER_SESSION_TIMEOUT', '30s', { min: '6s', max: '5m', formerly: 'WORKER_SESSION_TIMEOUT_MS' }),
     consumer: readConsumerSettings(read),
     health: readHealthSettings(read, 9464),
     logLevel: read.string('LOG_LEVEL', 'info'),
   }
-  read.retired('SCHEDULER_TICK_MS', 'set SCHEDULER_TICK, a duration such as 5s')
-  read.retired('WORKER_SESSION_TIMEOUT_MS', 'set WORKER_SESSION_TIMEOUT, a duration such as 30s')
   read.done()
   return config
 }

@@ -42,8 +42,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   const read = readEnv(env)
   const kafkaJavaHome = read.optionalString('KAFKA_JAVA_HOME')
   const registryJavaHome = read.optionalString('REGISTRY_JAVA_HOME')
-  const startTimeoutMs = read.duration('STACK_START_TIMEOUT', '2m', { min: '1s' })
-  read.retired('STACK_START_TIMEOUT_MS', 'set STACK_START_TIMEOUT, a duration such as 2m')
+  const startTimeoutMs = read.duration('STACK_START_TIMEOUT', '2m', { min: '1s', formerly: 'STACK_START_TIMEOUT_MS' })
   const config: StackConfig = {
     cacheDir: path.resolve(read.string('STACK_CACHE_DIR', path.join(PROJECT_ROOT, '.cache'))),
     dataDir: path.resolve(read.string('STACK_DATA_DIR', path.join(PROJECT_ROOT, '.data'))),
