@@ -248,7 +248,7 @@ test(
 )
 
 test(
-  'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema or too far behind and a replay over swapped tables are refused',
+  'a sink-stage shadow replay stops and resumes; a second one while it runs, a swap onto another schema or too far behind (before the fence or after it) and a replay over swapped tables are refused',
   { timeout: 300_000 },
   async (t) => {
     const commands = await servedToCommands(t)
@@ -319,6 +319,26 @@ test(
     const meanwhile = Array.from({ length: 50 }, (_, i) => cleanedRecord(records.length + i))
     await publish(t, topics.cleaned, cleanedSchemaId, meanwhile)
     let total = records.length + meanwhile.length
+    await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= total, 60_000)
+
+    // Close enough to be fenced, then unable to reach the live ledger's end while the live sink is
+    // paused (a range just past partition 0's end): the same refusal within the same --timeout, and
+    // the fence is lifted — the live sink loads what arrives afterwards.
+    const high = (await admin.fetchTopicOffsets(topics.cleaned)).find((offsets) => offsets.partition === 0)!.high
+    const justPast = { ...unreachable, first: high, last: String(BigInt(high) + 9n), rows: 10 }
+    await client.insert({ table: 'sink_batches', values: [justPast], format: 'JSONEachRow' })
+    const fencedLate = await replay(['--swap', '--timeout', '30s'])
+    assert.equal(fencedLate.code, 1, `${fencedLate.stdout}\n${fencedLate.stderr}`)
+    assert.match(
+      fencedLate.stderr,
+      /^replay: the shadow could not reach the end of the live ledger within 30s; nothing changed \(REPLAY_SHADOW_BEHIND\)\n$/,
+    )
+    assert.doesNotMatch(fencedLate.stdout, /swapped/)
+    await client.command({ query: `DELETE FROM sink_batches WHERE topic = '${topics.cleaned}' AND first = ${high}` })
+    assert.equal(await queryNumber(client, 'SELECT count() AS n FROM trend_observations'), total, 'the live tables as they were')
+    const unfenced = Array.from({ length: 50 }, (_, i) => cleanedRecord(total + i))
+    await publish(t, topics.cleaned, cleanedSchemaId, unfenced)
+    total += unfenced.length
     await waitForNumber(client, 'SELECT count() AS n FROM trend_observations', (n) => n >= total, 60_000)
 
     // A swap that died while the live sink was paused left its fence on every partition: the live
