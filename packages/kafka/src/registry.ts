@@ -5,10 +5,11 @@ import type { RegistrySettings } from './config.ts'
 export { SchemaRegistry, SchemaType, COMPATIBILITY }
 
 /**
- * A registry client whose every request fails after `requestTimeoutMs` without an answer (the
- * client has no timeout of its own: a registry that accepts a connection and never answers held a
- * start-up, or a batch's decoding, for as long as it kept the connection open). A timed-out request
- * is retried like a refused one.
+ * A registry client whose every request fails after `requestTimeoutMs` without an answer. The
+ * client has no timeout of its own: a registry that accepts a connection and never answers would
+ * hold a start-up, or a batch's decoding, for as long as it kept the connection open. Registering
+ * (below) tries a timed-out request again like a refused one; a batch whose decoding timed out
+ * fails and is read again.
  */
 export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistry {
   const auth =
