@@ -15,7 +15,9 @@ import { loadSinkConfig } from './config.ts'
 import { routesFor } from './routes.ts'
 import { applyReplay, parseReplayFrom, planReplay, replayProgress } from './replay.ts'
 import { readShadowState } from './shadow.ts'
-import { DEFAULT_NORMALIZER_MAIN, dropPrevious, runShadow, runSwap, type ShadowContext } from './shadow-replay.ts'
+import type { ShadowContext } from './shadow-context.ts'
+import { DEFAULT_NORMALIZER_MAIN, dropPrevious, runShadow } from './shadow-replay.ts'
+import { runSwap } from './shadow-swap.ts'
 import { verifyShadow } from './shadow-verify.ts'
 
 const HELP = `Usage: node services/sink/src/replay-main.ts --from <earliest|offset|time> [--topic <name>]... [--stage sink|normalizer] [--dry-run]
